@@ -1,0 +1,54 @@
+# civicnet: `make run` to try it, `make test` to check it. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12, found on PATH or in pyenv; uv is installed with pip when it is missing.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' \
+	2>/dev/null && break; done)
+UV ?= $(shell command -v uv 2>/dev/null || echo $(dir $(PYTHON))uv)
+RUN := $(UV) run --frozen
+
+# Tests use PostgreSQL and Redis on loopback unless told otherwise. The broker gets its own
+# Redis database so that clearing the cache between tests never drops a queued task.
+TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/civicnet} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/1} \
+	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/2} \
+	CELERY_QUEUE=$${TEST_CELERY_QUEUE:-civicnet-test} EMAIL_URL=locmem:// PAGE_CACHE_SECONDS=300
+
+.PHONY: help install run test lint format bench worker beat migrations
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: ## Create .venv from uv.lock (installs uv if it is missing)
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (python3.12 on PATH or in pyenv)."; exit 1; }
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+
+run: install ## Migrate, load demo content and serve http://127.0.0.1:8000
+	$(RUN) python manage.py migrate --noinput
+	$(RUN) python manage.py load_demo
+	$(RUN) python manage.py runserver 127.0.0.1:8000
+
+test: install lint ## Run the whole suite on PostgreSQL and Redis
+	@$(TEST_ENV) $(RUN) python scripts/check_services.py
+	$(RUN) python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
+
+lint: install ## ruff check and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## Fix what ruff can fix
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+bench: install ## Serve as in production and measure it with wrk (not part of make test)
+	$(RUN) python bench/run.py
+
+worker: install ## A Celery worker (needs REDIS_URL)
+	$(RUN) celery -A civicnet worker --loglevel=INFO
+
+beat: install ## The Celery scheduler (needs REDIS_URL)
+	$(RUN) celery -A civicnet beat --loglevel=INFO

@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.db import models
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import BodyBlock, ToolBlock
+
+
+class HomePage(Page):
+    """The front door: the network's promise, its tools, live counters, what's next."""
+
+    hero_heading = models.CharField(
+        max_length=120, help_text="The promise, in one line, e.g. 'We build cross-sector teams'."
+    )
+    hero_intro = models.TextField(help_text="Two or three sentences on what the network does.")
+    tools_heading = models.CharField(max_length=120, default="Tools to get in the game")
+    tools = StreamField(
+        [("tool", ToolBlock())], blank=True, help_text="The network's tools, in display order."
+    )
+    why_heading = models.CharField(max_length=120, default="Why join?")
+    why_body = models.TextField(blank=True, help_text="Why a changemaker should become a member.")
+    join_text = models.CharField(
+        max_length=200,
+        default="Join the network of changemakers who don't wait for others.",
+        help_text="Shown beside the 'Become a member' button.",
+    )
+    subscribe_text = models.CharField(
+        max_length=200,
+        default="Smart ideas and city data, once a month, in your inbox.",
+        help_text="Shown beside the newsletter sign-up.",
+    )
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel([FieldPanel("hero_heading"), FieldPanel("hero_intro")], "Promise"),
+        MultiFieldPanel([FieldPanel("tools_heading"), FieldPanel("tools")], "Tools"),
+        MultiFieldPanel([FieldPanel("why_heading"), FieldPanel("why_body")], "Why join"),
+        MultiFieldPanel([FieldPanel("join_text"), FieldPanel("subscribe_text")], "Calls to act"),
+    ]
+    search_fields = Page.search_fields + [index.SearchField("hero_intro")]
+    max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors  # selectors reach into every app; keep model import light
+
+        context = super().get_context(request, *args, **kwargs)
+        context["counters"] = selectors.home_counters()
+        context["upcoming_events"] = selectors.upcoming_events(limit=3)
+        context["latest_posts"] = selectors.latest_posts(limit=3)
+        return context
+
+
+class StandardPage(Page):
+    """A general content page: About, member benefits, policies and the like."""
+
+    intro = models.TextField(blank=True, help_text="A standfirst shown in larger type.")
+    body = StreamField(BodyBlock(), blank=True)
+    show_feedback = models.BooleanField(
+        default=True, help_text="Ask readers 'Was this page helpful?' at the bottom."
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    promote_panels = Page.promote_panels + [FieldPanel("show_feedback")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+
+class PageFeedback(models.Model):
+    """One visitor's answer to 'Was this page helpful?' on one page."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="feedback")
+    # "user:<pk>" for a signed-in person, "anon:<random id>" from a signed cookie otherwise.
+    visitor_key = models.CharField(max_length=80)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    helpful = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["page", "visitor_key"], name="one_vote_per_visitor")
+        ]
+
+    def __str__(self):
+        return f"{'yes' if self.helpful else 'no'} on page {self.page_id}"

@@ -1,0 +1,43 @@
+from django import template
+from django.urls import NoReverseMatch, reverse
+from wagtail.models import Page, Site
+
+register = template.Library()
+
+# The site's sections that are Django views. A section appears in the header once its app
+# provides the named URL, so the navigation never links to a page that does not exist.
+APP_SECTIONS = [
+    ("City Vitals", "vitals:rankings"),
+    ("Events", "events:index"),
+    ("Challenges", "events:challenges"),
+    ("Network", "members:network"),
+    ("Clusters", "members:clusters"),
+]
+
+
+@register.inclusion_tag("components/main_navigation.html", takes_context=True)
+def main_navigation(context):
+    request = context["request"]
+    items = []
+    for label, url_name in APP_SECTIONS:
+        try:
+            items.append({"label": label, "url": reverse(url_name)})
+        except NoReverseMatch:
+            continue
+    site = Site.find_for_request(request)
+    if site:
+        menu_pages = site.root_page.get_children().live().in_menu().only("title", "url_path")
+        items += [{"label": page.title, "url": page.get_url(request)} for page in menu_pages]
+    path = request.path
+    for item in items:
+        item["current"] = path.startswith(item["url"]) and item["url"] != "/"
+    return {"items": items, "request": request}
+
+
+@register.inclusion_tag("components/breadcrumbs.html", takes_context=True)
+def page_breadcrumbs(context, page: Page):
+    """Breadcrumbs for a Wagtail page: its ancestors below the tree's root."""
+    ancestors = page.get_ancestors().filter(depth__gt=1).live().only("title", "url_path")
+    request = context.get("request")
+    crumbs = [{"label": a.title, "url": a.get_url(request)} for a in ancestors]
+    return {"crumbs": crumbs, "current": page.title}

@@ -1,0 +1,106 @@
+import logging
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Page
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+VISITOR_COOKIE = "civicnet_visitor"
+VISITOR_COOKIE_SALT = "civicnet.feedback.visitor"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Is the site able to serve? JSON for load balancers; 503 when a service is down."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    healthy = all(status in {"ok", "not configured"} for status in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception:
+        logger.exception("Health check: database unreachable")
+        return "unreachable"
+
+
+def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return "not configured"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        return "ok"
+    except redis.RedisError:
+        logger.exception("Health check: Redis unreachable")
+        return "unreachable"
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /django-admin/",
+        "Disallow: /accounts/",
+        "Disallow: /account/",
+        "Disallow: /network/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_POST
+def page_feedback(request, page_id: int):
+    """Record 'Was this page helpful?'. A plain form post: works without JavaScript."""
+    page = get_object_or_404(Page.objects.live().public(), pk=page_id)
+    answer = request.POST.get("helpful")
+    back = page.url or "/"
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        back = next_url
+    if answer not in {"yes", "no"}:
+        messages.error(request, "Please choose Yes or No.")
+        return redirect(back + "#feedback")
+
+    visitor_id = _visitor_id(request)
+    key = f"user:{request.user.pk}" if request.user.is_authenticated else f"anon:{visitor_id}"
+    services.feedback_record(page=page, visitor_key=key, helpful=answer == "yes", user=request.user)
+    messages.success(request, "Thank you: your answer helps us improve this page.")
+    response = redirect(back + "#feedback")
+    response.set_signed_cookie(
+        VISITOR_COOKIE,
+        visitor_id,
+        salt=VISITOR_COOKIE_SALT,
+        max_age=60 * 60 * 24 * 365,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _visitor_id(request) -> str:
+    try:
+        return request.get_signed_cookie(VISITOR_COOKIE, salt=VISITOR_COOKIE_SALT)
+    except (KeyError, signing.BadSignature):
+        return secrets.token_urlsafe(16)

@@ -1,0 +1,31 @@
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Q
+from django.shortcuts import render
+from django.urls import path, reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.models import Page
+
+
+@permission_required("wagtailadmin.access_admin")
+def feedback_report(request):
+    """Staff see how helpful readers found each page."""
+    pages = (
+        Page.objects.annotate(
+            yes=Count("feedback", filter=Q(feedback__helpful=True)),
+            no=Count("feedback", filter=Q(feedback__helpful=False)),
+        )
+        .filter(Q(yes__gt=0) | Q(no__gt=0))
+        .order_by("-no", "-yes", "title")
+    )
+    return render(request, "civicnet/admin/feedback_report.html", {"pages": pages})
+
+
+@hooks.register("register_admin_urls")
+def register_feedback_report_url():
+    return [path("reports/page-feedback/", feedback_report, name="page_feedback_report")]
+
+
+@hooks.register("register_reports_menu_item")
+def register_feedback_report_menu_item():
+    return MenuItem("Page feedback", reverse("page_feedback_report"), icon_name="help", order=700)

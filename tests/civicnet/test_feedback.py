@@ -1,0 +1,94 @@
+import pytest
+
+from civicnet.models import PageFeedback
+from tests.civicnet.factories import make_standard_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def about(home_page):
+    return make_standard_page(home_page)
+
+
+def test_anonymous_vote_is_recorded_and_redirects_back_with_thanks(visitor, about):
+    response = visitor.post(
+        f"/feedback/{about.pk}/", {"helpful": "yes", "next": "/about/"}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == "/about/#feedback"
+    assert "Thank you" in response.content.decode()
+    assert PageFeedback.objects.get(page=about).helpful is True
+
+
+def test_a_visitor_has_one_vote_per_page_and_can_change_it(visitor, about):
+    visitor.post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+    visitor.post(f"/feedback/{about.pk}/", {"helpful": "no"})
+
+    assert PageFeedback.objects.filter(page=about).count() == 1
+    assert PageFeedback.objects.get(page=about).helpful is False
+
+
+def test_two_visitors_each_get_a_vote(client, about):
+    from django.test import Client
+
+    client.post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+    Client().post(f"/feedback/{about.pk}/", {"helpful": "no"})
+
+    assert PageFeedback.objects.filter(page=about).count() == 2
+
+
+def test_signed_in_vote_is_keyed_to_the_person(client, about, member):
+    client.force_login(member)
+    client.post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+    client.cookies.clear()
+    client.force_login(member)
+    client.post(f"/feedback/{about.pk}/", {"helpful": "no"})
+
+    vote = PageFeedback.objects.get(page=about)
+    assert vote.user == member and vote.visitor_key == f"user:{member.pk}"
+
+
+def test_missing_answer_records_nothing_and_says_why(visitor, about):
+    response = visitor.post(f"/feedback/{about.pk}/", {}, follow=True)
+
+    assert "Please choose Yes or No." in response.content.decode()
+    assert not PageFeedback.objects.exists()
+
+
+def test_feedback_rejects_an_offsite_next_url(visitor, about):
+    response = visitor.post(
+        f"/feedback/{about.pk}/", {"helpful": "yes", "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == "/about/#feedback"
+
+
+def test_feedback_form_needs_csrf_token(about):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+
+    assert response.status_code == 403
+    assert not PageFeedback.objects.exists()
+
+
+def test_staff_see_counts_in_the_admin_report(client, about, staff):
+    PageFeedback.objects.create(page=about, visitor_key="anon:1", helpful=True)
+    PageFeedback.objects.create(page=about, visitor_key="anon:2", helpful=False)
+    PageFeedback.objects.create(page=about, visitor_key="anon:3", helpful=False)
+    client.force_login(staff)
+
+    response = client.get("/admin/reports/page-feedback/")
+
+    assert response.status_code == 200
+    row = response.context["pages"][0]
+    assert (row.title, row.yes, row.no) == ("About civicnet", 1, 2)
+
+
+def test_the_feedback_report_is_for_staff_only(client, about, member):
+    client.force_login(member)
+
+    response = client.get("/admin/reports/page-feedback/")
+
+    assert response.status_code == 302

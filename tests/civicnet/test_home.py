@@ -1,0 +1,78 @@
+import pytest
+from django.core.cache import cache
+
+from civicnet.selectors import HOME_COUNTERS_CACHE_KEY
+from tests.members.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_shows_promise_tools_counters_and_calls(visitor, home_page):
+    response = visitor.get("/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "We build and activate cross-sector teams." in html
+    assert "City Vitals research" in html
+    for label in (
+        "Members in the national network",
+        "Cities represented by members",
+        "National Meeting attendees",
+        "Metros ranked in City Vitals",
+    ):
+        assert label in html
+    assert 'href="/membership/"' in html
+    assert 'href="/newsletter/subscribe/"' in html
+
+
+def test_home_page_has_empty_states_when_nothing_is_scheduled_or_published(visitor, home_page):
+    html = visitor.get("/").content.decode()
+
+    assert "No events are scheduled right now" in html
+    assert "Nothing published yet" in html
+
+
+def test_counters_count_active_members_and_their_distinct_cities(visitor, home_page, lapsed):
+    make_member(email="a@example.org", home_city="Cleveland, OH")
+    make_member(email="b@example.org", home_city="cleveland, oh ")
+    make_member(email="c@example.org", home_city="Denver, CO")
+
+    counters = visitor.get("/").context["counters"]
+
+    assert counters["members"] == 3  # the lapsed member is not counted
+    assert counters["cities"] == 2
+
+
+def test_counters_are_cached_between_requests(visitor, home_page, django_assert_num_queries):
+    visitor.get("/")
+    assert cache.get(HOME_COUNTERS_CACHE_KEY) is not None
+    make_member(email="late@example.org")
+
+    assert visitor.get("/").context["counters"]["members"] == 0  # served from the cache
+
+
+def test_home_page_query_count_is_bounded(visitor, home_page, django_assert_max_num_queries):
+    visitor.get("/")  # warm Wagtail's site-root cache
+    cache.delete(HOME_COUNTERS_CACHE_KEY)
+    with django_assert_max_num_queries(12):
+        visitor.get("/")
+
+
+def test_unknown_url_gets_the_styled_404(visitor, home_page):
+    response = visitor.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "We can’t find that page" in response.content.decode()
+    assert 'class="site-header"' in response.content.decode()
+
+
+def test_standard_page_renders_body_breadcrumbs_and_feedback(visitor, home_page):
+    from tests.civicnet.factories import make_standard_page
+
+    make_standard_page(home_page, body=[("heading", "How we work")])
+
+    html = visitor.get("/about/").content.decode()
+
+    assert "How we work" in html
+    assert 'aria-label="Breadcrumb"' in html
+    assert "Was this page helpful?" in html

@@ -1,0 +1,93 @@
+"""Shared fixtures: the personas every test reuses, created through the app's own services."""
+
+import pytest
+from django.conf import settings
+
+from tests.members.factories import UserFactory, make_member
+
+
+def pytest_configure(config):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("The tests run on PostgreSQL: use `make test` or set DATABASE_URL.", 2)
+    if not settings.REDIS_URL:
+        pytest.exit("The tests need Redis: use `make test` or set REDIS_URL.", 2)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache, so cached pages never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def visitor(client):
+    """An anonymous visitor's browser."""
+    return client
+
+
+@pytest.fixture
+def registered(db):
+    """Signed up and verified, never paid."""
+    return UserFactory(email="registered@example.org")
+
+
+@pytest.fixture
+def member(db):
+    """A paying member with an active membership."""
+    return make_member(email="member@example.org")
+
+
+@pytest.fixture
+def lapsed(db):
+    """A former member whose membership expired."""
+    from members.models import Membership
+
+    return make_member(email="lapsed@example.org", status=Membership.Status.EXPIRED)
+
+
+@pytest.fixture
+def staff(db):
+    """A staff editor with access to the Wagtail admin."""
+    return UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def home_page(db):
+    from tests.civicnet.factories import make_home_page
+
+    return make_home_page()
+
+
+def wait_for(condition, *, timeout: float, interval: float = 0.05):
+    """Poll until condition() is truthy and return its value; fail the test after timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"Condition not met within {timeout} seconds")
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker, in a thread, consuming from the test Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+    from django.db import connections
+
+    from civicnet.celery import app
+
+    if app.conf.task_always_eager:
+        pytest.fail("The worker tests need a real broker: set CELERY_BROKER_URL or REDIS_URL.")
+    # The worker thread must close its database connection after each task, or the test
+    # database could not be dropped at the end of the run.
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
+    ) as worker:
+        yield worker
