@@ -1,5 +1,8 @@
 """Demo content for `make run`: the home page and the general pages beside it."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from wagtail.models import Page, Site
 
 from .models import HomePage, StandardPage
@@ -124,11 +127,12 @@ def load(stdout) -> None:
             )
         )
         home.save_revision().publish()
+        address = urlsplit(settings.SITE_URL)
         Site.objects.update_or_create(
             is_default_site=True,
             defaults={
-                "hostname": "localhost",
-                "port": 80,
+                "hostname": address.hostname or "localhost",
+                "port": address.port or (443 if address.scheme == "https" else 80),
                 "site_name": "civicnet",
                 "root_page": home,
             },
