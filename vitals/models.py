@@ -1,0 +1,265 @@
+"""City Vitals: metros, indicators and their figures, and the ranks computed from them.
+
+Figures arrive by import (`manage.py import_vitals`, or the admin's import screen) and
+ranks are computed once per import into `Ranking`, never per request.
+"""
+
+from django.db import models
+from django.urls import reverse
+
+
+class Area(models.TextChoices):
+    """City Vitals' six areas. Every indicator belongs to one."""
+
+    TALENT = "talent", "Talent"
+    INNOVATION = "innovation", "Innovation"
+    CONNECTIONS = "connections", "Connections"
+    DISTINCTIVENESS = "distinctiveness", "Distinctiveness"
+    CORE_VITALITY = "core_vitality", "Core Vitality"
+    METROPOLITAN_PERFORMANCE = "metropolitan_performance", "Metropolitan Performance"
+
+
+class Source(models.Model):
+    """Where figures come from: one statistical product of one publisher."""
+
+    code = models.SlugField(
+        max_length=64, unique=True, help_text="Stable identifier used in import files."
+    )
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=300)
+    url = models.URLField(max_length=500)
+    licence = models.CharField(max_length=300)
+    obtained_via = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Metro(models.Model):
+    """A metropolitan statistical area (2023 OMB delineation), keyed by its CBSA code."""
+
+    cbsa_code = models.CharField(max_length=5, unique=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    principal_city = models.CharField(max_length=100)
+    states = models.CharField(
+        max_length=30, help_text="Postal codes joined by hyphens, e.g. NY-NJ-PA."
+    )
+    region = models.CharField(max_length=20, help_text="Census region of the first-named state.")
+    population = models.PositiveBigIntegerField()
+    population_year = models.PositiveSmallIntegerField()
+    # The shipped data has no coordinates; a point is only filled in from a real source.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    delineation = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-population", "name"]
+        indexes = [models.Index(fields=["population"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("vitals:metro", args=[self.slug])
+
+    @property
+    def state_list(self) -> list[str]:
+        return [state for state in self.states.split("-") if state]
+
+
+class Indicator(models.Model):
+    """One measure metros are compared on, such as the share of adults with a degree."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+        NONE = "none", "Context only (not ranked)"
+
+    class Unit(models.TextChoices):
+        SHARE = "share", "Share (0 to 1)"
+        COUNT = "count", "Count"
+        PERSONS = "persons", "Persons"
+        USD = "usd_nominal", "U.S. dollars (nominal)"
+        PER_10K = "per_10k", "Per 10,000 residents"
+
+    code = models.SlugField(
+        max_length=64, unique=True, help_text="Stable identifier used in import files."
+    )
+    name = models.CharField(max_length=120)
+    area = models.CharField(max_length=32, choices=Area.choices)
+    unit = models.CharField(max_length=16, choices=Unit.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    definition = models.TextField()
+    source_table = models.CharField(
+        max_length=300, blank=True, help_text="The tables or fields the figure is computed from."
+    )
+    formula = models.TextField(
+        blank=True,
+        help_text="For an indicator civicnet derives from others: how, and which years it combines.",
+    )
+    is_headline = models.BooleanField(
+        default=False, help_text="Headline indicators make up the rankings table and overall score."
+    )
+    headline_order = models.PositiveSmallIntegerField(
+        default=0, help_text="Column order of headline indicators in the rankings table."
+    )
+
+    class Meta:
+        ordering = ["headline_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("vitals:indicator", args=[self.slug])
+
+    @property
+    def slug(self) -> str:
+        return self.code.replace("_", "-")
+
+    @property
+    def is_ranked(self) -> bool:
+        return self.direction != self.Direction.NONE
+
+    def format_value(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        if self.unit == self.Unit.SHARE:
+            return f"{value * 100:.1f}%"
+        if self.unit == self.Unit.USD:
+            return f"${value:,.0f}"
+        if self.unit == self.Unit.PER_10K:
+            return f"{value:.1f}"
+        return f"{value:,.0f}"
+
+
+class Observation(models.Model):
+    """One figure: a metro's value of an indicator in a year, from one source."""
+
+    metro = models.ForeignKey(Metro, on_delete=models.CASCADE, related_name="observations")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="observations")
+    year = models.PositiveSmallIntegerField(
+        help_text="The data year (the end year of a multi-year period)."
+    )
+    period = models.CharField(max_length=40, help_text="e.g. 2019, or 2013-2017 for ACS 5-year.")
+    value = models.FloatField()
+    margin_of_error = models.FloatField(null=True, blank=True)
+    vintage = models.CharField(max_length=100, blank=True)
+    source_cbsa_code = models.CharField(max_length=5, blank=True)
+    source_name = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metro", "indicator", "year", "source"],
+                name="vitals_observation_unique_key",
+            )
+        ]
+        indexes = [models.Index(fields=["indicator", "year", "source"])]
+
+    def __str__(self) -> str:
+        return f"{self.metro_id} {self.indicator_id} {self.year}: {self.value}"
+
+
+class PeerGroup(models.Model):
+    """The metros ranked against each other: those whose population falls within a band."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    min_population = models.PositiveBigIntegerField(default=0)
+    max_population = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Exclusive upper bound; empty for no upper bound."
+    )
+    is_default = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def metro_filter(self, prefix: str = "") -> models.Q:
+        query = models.Q(**{f"{prefix}population__gte": self.min_population})
+        if self.max_population is not None:
+            query &= models.Q(**{f"{prefix}population__lt": self.max_population})
+        return query
+
+
+class Ranking(models.Model):
+    """An observation's rank within a peer group, for its (indicator, year, source) series.
+
+    Rebuilt after every import. Metro, indicator, year and source are copied from the
+    observation so that listings read one table.
+    """
+
+    peer_group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="rankings")
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="rankings")
+    metro = models.ForeignKey(Metro, on_delete=models.CASCADE, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    value = models.FloatField()
+    rank = models.PositiveIntegerField(
+        help_text="1 is best; ties share the best rank (1, 2, 2, 4)."
+    )
+    ranked_count = models.PositiveIntegerField(
+        help_text="How many metros have a rank in this series."
+    )
+    percentile = models.FloatField(
+        help_text="Share of the other ranked metros this one beats, 0-100."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["peer_group", "observation"], name="vitals_ranking_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["peer_group", "indicator", "year", "source"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.metro_id} {self.indicator_id} {self.year}: {self.rank} of {self.ranked_count}"
+        )
+
+
+class ImportRun(models.Model):
+    """One import of City Vitals files, with what it changed."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    files = models.TextField()
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    imported_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ObservationRevision(models.Model):
+    """A figure an import corrected: the value before and after."""
+
+    observation = models.ForeignKey(Observation, on_delete=models.CASCADE, related_name="revisions")
+    import_run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="revisions")
+    old_value = models.FloatField()
+    new_value = models.FloatField()
+    old_margin_of_error = models.FloatField(null=True, blank=True)
+    new_margin_of_error = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-import_run__started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.observation_id}: {self.old_value} -> {self.new_value}"

@@ -1,0 +1,322 @@
+"""Writes of City Vitals: importing figures (and the ranks recomputed after)."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .derived import DERIVED_INDICATORS, derived_source
+from .importing import Problem, read_import_files
+from .models import ImportRun, Indicator, Metro, Observation, ObservationRevision, Ranking, Source
+from .ranking import rankings_rebuild
+
+logger = logging.getLogger(__name__)
+
+# The headline six an indicator gets when it is first imported; staff change them later.
+DEFAULT_HEADLINES = [
+    "college_attainment",
+    "international_talent",
+    "patents_per_10k",
+    "transit_use",
+    "per_capita_income",
+    "poverty_rate",
+]
+OBSERVATION_FIELDS = [
+    "period",
+    "value",
+    "margin_of_error",
+    "vintage",
+    "source_cbsa_code",
+    "source_name",
+    "note",
+]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} new, {self.updated} changed, {self.unchanged} unchanged"
+
+
+@dataclass
+class Correction:
+    metro: str
+    indicator: str
+    year: int
+    source: str
+    old_value: float
+    new_value: float
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, Counts] = field(default_factory=dict)
+    skipped: int = 0
+    corrections: list[Correction] = field(default_factory=list)
+    rankings: int | None = None  # how many ranks were rebuilt; None when nothing changed
+    import_run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in self.counts.values())
+
+
+def vitals_import(
+    *,
+    files: Iterable[tuple[str, str]],
+    dry_run: bool = False,
+    imported_by: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate every file, then apply them all in one transaction, or nothing at all.
+
+    A dry run applies and reports the same changes, then rolls them back. Importing the
+    same files twice changes nothing the second time; a corrected figure is updated and
+    its old value kept as an ObservationRevision.
+    """
+    files = list(files)
+    data = read_import_files(files, progress)
+    report = ImportReport(dry_run=dry_run, problems=data.problems, skipped=data.skipped)
+    if data.problems:
+        return report
+    with transaction.atomic():
+        sources = _upsert_sources(data.rows("sources"), report)
+        indicators = _upsert_indicators(data.rows("indicators"), report)
+        metros = _upsert_metros(data.rows("metros"), report)
+        keyed = [
+            (
+                metros[row["metro"]],
+                indicators[row["indicator"]],
+                row["year"],
+                sources[row["source"]],
+                row,
+            )
+            for row in data.rows("observations")
+        ]
+        pending = _upsert_observations(keyed, report, "observations", progress)
+        pending += _refresh_derived(report)
+        if report.changed or (not Ranking.objects.exists() and Observation.objects.exists()):
+            report.rankings = rankings_rebuild()
+        if report.changed:
+            run = ImportRun.objects.create(
+                files=", ".join(name for name, _ in files),
+                created_count=sum(c.created for c in report.counts.values()),
+                updated_count=sum(c.updated for c in report.counts.values()),
+                unchanged_count=sum(c.unchanged for c in report.counts.values()),
+                skipped_count=report.skipped,
+                imported_by=imported_by,
+            )
+            for revision in pending:
+                revision.import_run = run
+            ObservationRevision.objects.bulk_create(pending)
+            report.import_run_id = run.pk
+        if dry_run:
+            transaction.set_rollback(True)
+        elif report.changed:
+            transaction.on_commit(_clear_page_cache)
+    return report
+
+
+def _clear_page_cache() -> None:
+    """Anonymous pages show figures; drop them so the next visitor sees the new ones."""
+    try:
+        from civicnet.page_cache import page_cache_clear  # lazy: vitals imports no other app
+    except ImportError:
+        from django.core.cache import cache
+
+        logger.info("civicnet.page_cache is not there; clearing the whole cache instead")
+        cache.clear()
+        return
+    page_cache_clear()
+
+
+def _upsert(model, key: str, rows: list[dict], fields: list[str], counts: Counts, on_create=None):
+    existing = {
+        getattr(obj, key): obj
+        for obj in model.objects.filter(**{f"{key}__in": [r[key] for r in rows]})
+    }
+    for row in rows:
+        obj = existing.get(row[key])
+        if obj is None:
+            obj = model(**{name: row[name] for name in [key, *fields]})
+            if on_create:
+                on_create(obj)
+            obj.save()
+            existing[row[key]] = obj
+            counts.created += 1
+        elif any(getattr(obj, name) != row[name] for name in fields):
+            for name in fields:
+                setattr(obj, name, row[name])
+            obj.save(update_fields=fields)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return existing
+
+
+def _all_ids(model, key: str) -> dict[str, int]:
+    return dict(model.objects.values_list(key, "id"))
+
+
+def _upsert_sources(rows, report) -> dict[str, int]:
+    counts = report.counts.setdefault("sources", Counts())
+    _upsert(Source, "code", rows, ["title", "publisher", "url", "licence", "obtained_via"], counts)
+    return _all_ids(Source, "code")
+
+
+def _upsert_indicators(rows, report) -> dict[str, int]:
+    counts = report.counts.setdefault("indicators", Counts())
+
+    def headline_by_default(indicator):
+        if indicator.code in DEFAULT_HEADLINES:
+            indicator.is_headline = True
+            indicator.headline_order = DEFAULT_HEADLINES.index(indicator.code) + 1
+
+    fields = ["name", "area", "unit", "direction", "definition", "source_table", "formula"]
+    _upsert(Indicator, "code", rows, fields, counts, on_create=headline_by_default)
+    return _all_ids(Indicator, "code")
+
+
+def _upsert_metros(rows, report) -> dict[str, int]:
+    counts = report.counts.setdefault("metros", Counts())
+    taken = set(Metro.objects.values_list("slug", flat=True))
+
+    def give_slug(metro):
+        slug = slugify(f"{metro.principal_city} {metro.states.split('-')[0]}")[:90]
+        metro.slug = slug if slug not in taken else f"{slug}-{metro.cbsa_code}"
+        taken.add(metro.slug)
+
+    fields = [
+        "name",
+        "principal_city",
+        "states",
+        "region",
+        "population",
+        "population_year",
+        "delineation",
+    ]
+    _upsert(Metro, "cbsa_code", rows, fields, counts, on_create=give_slug)
+    return _all_ids(Metro, "cbsa_code")
+
+
+def _upsert_observations(
+    keyed, report, label: str, progress: Progress | None
+) -> list[ObservationRevision]:
+    """keyed: (metro_id, indicator_id, year, source_id, fields). Returns unsaved revisions."""
+    counts = report.counts.setdefault(label, Counts())
+    if not keyed:
+        return []
+    existing = {
+        (o.metro_id, o.indicator_id, o.year, o.source_id): o
+        for o in Observation.objects.filter(
+            indicator_id__in={k[1] for k in keyed}, source_id__in={k[3] for k in keyed}
+        )
+    }
+    to_create, to_update, revisions = [], [], []
+    for index, (metro_id, indicator_id, year, source_id, row) in enumerate(keyed, 1):
+        observation = existing.get((metro_id, indicator_id, year, source_id))
+        if observation is None:
+            to_create.append(
+                Observation(
+                    metro_id=metro_id,
+                    indicator_id=indicator_id,
+                    year=year,
+                    source_id=source_id,
+                    **{name: row[name] for name in OBSERVATION_FIELDS},
+                )
+            )
+        elif any(getattr(observation, name) != row[name] for name in OBSERVATION_FIELDS):
+            if (observation.value, observation.margin_of_error) != (
+                row["value"],
+                row["margin_of_error"],
+            ):
+                revisions.append(
+                    ObservationRevision(
+                        observation=observation,
+                        old_value=observation.value,
+                        new_value=row["value"],
+                        old_margin_of_error=observation.margin_of_error,
+                        new_margin_of_error=row["margin_of_error"],
+                    )
+                )
+            for name in OBSERVATION_FIELDS:
+                setattr(observation, name, row[name])
+            to_update.append(observation)
+        else:
+            counts.unchanged += 1
+        if progress and index % 5000 == 0:
+            progress(f"saving {label}", index, len(keyed))
+    Observation.objects.bulk_create(to_create, batch_size=2000)
+    Observation.objects.bulk_update(to_update, OBSERVATION_FIELDS, batch_size=2000)
+    counts.created += len(to_create)
+    counts.updated += len(to_update)
+    if revisions:
+        names = dict(
+            Metro.objects.filter(pk__in={r.observation.metro_id for r in revisions}).values_list(
+                "id", "name"
+            )
+        )
+        codes = dict(Indicator.objects.values_list("id", "code"))
+        source_codes = dict(Source.objects.values_list("id", "code"))
+        report.corrections += [
+            Correction(
+                metro=names[r.observation.metro_id],
+                indicator=codes[r.observation.indicator_id],
+                year=r.observation.year,
+                source=source_codes[r.observation.source_id],
+                old_value=r.old_value,
+                new_value=r.new_value,
+            )
+            for r in revisions
+        ]
+    if progress:
+        progress(f"saving {label}", len(keyed), len(keyed))
+    return revisions
+
+
+def _refresh_derived(report) -> list[ObservationRevision]:
+    revisions = []
+    indicators = dict(
+        Indicator.objects.filter(code__in=DERIVED_INDICATORS).values_list("code", "id")
+    )
+    for code, compute in DERIVED_INDICATORS.items():
+        if code not in indicators:
+            continue
+        figures = compute()
+        if not figures:
+            continue
+        source_id = derived_source().pk
+        keyed = [
+            (
+                figure.metro_id,
+                indicators[code],
+                figure.year,
+                source_id,
+                {
+                    "period": figure.period,
+                    "value": figure.value,
+                    "margin_of_error": None,
+                    "vintage": "computed at import",
+                    "source_cbsa_code": "",
+                    "source_name": "",
+                    "note": figure.note,
+                },
+            )
+            for figure in figures
+        ]
+        revisions += _upsert_observations(keyed, report, f"derived {code}", None)
+    return revisions
