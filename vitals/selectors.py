@@ -1,6 +1,150 @@
-"""Reads other apps ask of `vitals`."""
+"""Reads of City Vitals that pages, downloads and other apps share.
+
+Every function here runs a fixed number of queries, however many metros or years
+there are; ranks and percentiles come from the stored `Ranking` table.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, F, FloatField, Q, Sum, Value, When, Window
+from django.db.models.functions import Rank
+
+from .models import Indicator, PeerGroup, Ranking
+
+# A metro gets an overall position only with figures for at least half the weight.
+MIN_WEIGHT_SHARE = 0.5
+WEIGHT_CHOICES = [0, 1, 2, 3]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One ranked series: an indicator's figures for one year from one source."""
+
+    indicator_id: int
+    year: int
+    source_id: int
+    ranked_count: int
 
 
 def ranked_metro_count() -> int:
-    """How many metros City Vitals ranks. No metro data is modelled yet (issue 5)."""
-    return 0
+    """How many metros the default peer group ranks (those with an overall position)."""
+    peer_group = default_peer_group()
+    if peer_group is None:
+        return 0
+    headlines = headline_indicators()
+    series = headline_series(peer_group=peer_group, indicators=headlines)
+    return len(overall_positions(peer_group=peer_group, series=series))
+
+
+def default_peer_group() -> PeerGroup | None:
+    return PeerGroup.objects.filter(is_default=True).first() or PeerGroup.objects.first()
+
+
+def headline_indicators() -> list[Indicator]:
+    return list(Indicator.objects.filter(is_headline=True).order_by("headline_order", "name"))
+
+
+def series_counts(*, peer_group: PeerGroup, indicator_ids=None):
+    """(indicator_id, year, source_id, ranked metros) for every stored series."""
+    query = Ranking.objects.filter(peer_group=peer_group)
+    if indicator_ids is not None:
+        query = query.filter(indicator_id__in=indicator_ids)
+    return list(
+        query.values_list("indicator_id", "year", "source_id")
+        .annotate(n=Count("id"))
+        .order_by("indicator_id", "year", "source_id")
+    )
+
+
+def latest_series(rows, *, as_of_year: int | None = None) -> dict[int, Series]:
+    """Each indicator's most recent series up to the year; the widest source wins a tie."""
+    chosen: dict[int, Series] = {}
+    for indicator_id, year, source_id, n in rows:
+        if as_of_year is not None and year > as_of_year:
+            continue
+        best = chosen.get(indicator_id)
+        if best is None or (year, n, -source_id) > (best.year, best.ranked_count, -best.source_id):
+            chosen[indicator_id] = Series(indicator_id, year, source_id, n)
+    return chosen
+
+
+def headline_series(
+    *, peer_group: PeerGroup, indicators: list[Indicator], as_of_year: int | None = None
+) -> dict[int, Series]:
+    rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
+    return latest_series(rows, as_of_year=as_of_year)
+
+
+def overall_positions(
+    *,
+    peer_group: PeerGroup,
+    series: dict[int, Series],
+    weights: dict[int, float] | None = None,
+) -> dict[int, dict]:
+    """metro_id -> {score, position, indicators}: the weighted mean of percentile ranks.
+
+    Computed by the database in one query: each metro's percentiles over the series it
+    has, weighted, averaged, then ranked (ties share a position).
+    """
+    weights = {i: (weights or {}).get(i, 1.0) for i in series}
+    weights = {i: w for i, w in weights.items() if w > 0}
+    if not weights:
+        return {}
+    in_series = Q()
+    for indicator_id in weights:
+        s = series[indicator_id]
+        in_series |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
+    weight = Case(
+        *[When(indicator_id=i, then=Value(float(w))) for i, w in weights.items()],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    rows = (
+        Ranking.objects.filter(in_series, peer_group=peer_group)
+        .values("metro_id")
+        .annotate(
+            weighted=Sum(F("percentile") * weight, output_field=FloatField()),
+            total_weight=Sum(weight, output_field=FloatField()),
+            indicators=Count("id"),
+        )
+        .filter(total_weight__gte=MIN_WEIGHT_SHARE * sum(weights.values()))
+        .annotate(score=F("weighted") / F("total_weight"))
+        .annotate(position=Window(Rank(), order_by=F("score").desc()))
+        .values_list("metro_id", "score", "position", "indicators")
+        .order_by()
+    )
+    return {
+        metro_id: {"score": score, "position": position, "indicators": count}
+        for metro_id, score, position, count in rows
+    }
+
+
+def position_stability(
+    *, peer_group: PeerGroup, series: dict[int, Series], weights: dict[int, float]
+) -> dict[int, tuple[int, int]]:
+    """metro_id -> (best, worst) overall position when any one indicator is left out.
+
+    One query per weighted headline indicator (at most six), however many metros.
+    """
+    ranges: dict[int, tuple[int, int]] = {}
+    active = [i for i in series if weights.get(i, 1.0) > 0]
+    if len(active) < 2:
+        return ranges
+    for left_out in active:
+        positions = overall_positions(
+            peer_group=peer_group, series=series, weights={**weights, left_out: 0}
+        )
+        for metro_id, row in positions.items():
+            best, worst = ranges.get(metro_id, (row["position"], row["position"]))
+            ranges[metro_id] = (min(best, row["position"]), max(worst, row["position"]))
+    return ranges
+
+
+def series_rankings(*, peer_group: PeerGroup, series: list[Series]):
+    """The stored ranks of those series, with their observations' metro and period."""
+    if not series:
+        return Ranking.objects.none()
+    in_series = Q()
+    for s in series:
+        in_series |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
+    return Ranking.objects.filter(in_series, peer_group=peer_group).select_related("observation")
