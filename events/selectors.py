@@ -1,11 +1,178 @@
-"""Reads other apps ask of `events`."""
+"""Reads other apps (and this app's views) ask of `events`."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import Challenge, Event, JudgeAssignment, Registration, Score, Submission
+
+TAKEN = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
+
+
+def with_place_counts(events: QuerySet[Event]) -> QuerySet[Event]:
+    return events.annotate(
+        taken_places=Count("registrations", filter=Q(registrations__status__in=TAKEN)),
+        waitlist_count=Count(
+            "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)
+        ),
+    )
+
+
+def published_events() -> QuerySet[Event]:
+    return Event.objects.filter(is_published=True)
+
+
+def upcoming_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
+    now = now or timezone.now()
+    events = published_events().filter(ends_at__gte=now)
+    if kind:
+        events = events.filter(kind=kind)
+    if topic:
+        events = events.filter(topics__slug=topic)
+    return with_place_counts(events).prefetch_related("topics").order_by("starts_at", "pk")
+
+
+def past_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
+    now = now or timezone.now()
+    events = published_events().filter(ends_at__lt=now)
+    if kind:
+        events = events.filter(kind=kind)
+    if topic:
+        events = events.filter(topics__slug=topic)
+    return events.prefetch_related("topics").order_by("-starts_at", "-pk")
+
+
+def remaining_places(event: Event) -> int | None:
+    if event.capacity is None:
+        return None
+    taken = getattr(event, "taken_places", None)
+    if taken is None:
+        taken = event.registrations.filter(status__in=TAKEN).count()
+    return max(event.capacity - taken, 0)
+
+
+def live_registration(*, event: Event, user) -> Registration | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        event.registrations.filter(user=user).exclude(status=Registration.Status.CANCELLED).first()
+    )
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    return (
+        Registration.objects.filter(
+            event_id=registration.event_id,
+            status=Registration.Status.WAITLISTED,
+        )
+        .filter(
+            Q(created_at__lt=registration.created_at)
+            | Q(created_at=registration.created_at, pk__lt=registration.pk)
+        )
+        .count()
+        + 1
+    )
 
 
 def upcoming_public_events(*, limit: int) -> list:
-    """The next events open to the public, soonest first. Events arrive with issue 7."""
-    return []
+    """The next published events, soonest first: for the home page cards and newsletter."""
+    return list(
+        published_events().filter(starts_at__gte=timezone.now()).order_by("starts_at", "pk")[:limit]
+    )
 
 
 def national_meeting_attendee_count() -> int:
-    """Checked-in National Meeting attendees. Registration arrives with issue 7."""
-    return 0
+    """People checked in at National Meetings (each check-in counts once)."""
+    return Registration.objects.filter(
+        event__kind=Event.Kind.NATIONAL_MEETING,
+        status=Registration.Status.CONFIRMED,
+        checked_in_at__isnull=False,
+    ).count()
+
+
+def user_registrations(user) -> QuerySet[Registration]:
+    """A person's live registrations for events that have not ended, for their dashboard."""
+    return (
+        Registration.objects.filter(user=user, event__ends_at__gte=timezone.now())
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("event")
+        .order_by("event__starts_at")
+    )
+
+
+def attendees(event: Event) -> QuerySet[Registration]:
+    return (
+        event.registrations.exclude(status=Registration.Status.CANCELLED)
+        .select_related("user", "user__profile")
+        .order_by("status", "user__last_name", "user__first_name", "pk")
+    )
+
+
+# --- Challenges --------------------------------------------------------------------------
+
+
+def published_challenges() -> QuerySet[Challenge]:
+    return Challenge.objects.filter(is_published=True)
+
+
+def showcase(challenge: Challenge) -> list[Submission]:
+    if not challenge.winners_published:
+        return []
+    return list(
+        challenge.submissions.exclude(award="").select_related("owner").order_by("-award", "title")
+    )
+
+
+def judge_assignments(user) -> QuerySet[JudgeAssignment]:
+    """Only this judge's own assignments: the one way judges reach submissions."""
+    return (
+        JudgeAssignment.objects.filter(judge=user, submission__status=Submission.Status.SUBMITTED)
+        .select_related("submission__challenge")
+        .annotate(score_count=Count("scores"))
+        .order_by("submission__challenge__title", "submission__title")
+    )
+
+
+def ranked_submissions(challenge: Challenge) -> list[dict]:
+    """Submitted entries ranked by their weighted score, averaged over the judges who scored
+    them in full (judges with a declared conflict of interest are left out)."""
+    criteria = list(challenge.criteria.all())
+    total_weight = sum(c.weight for c in criteria) or 1
+    weights = {c.pk: c.weight for c in criteria}
+    submissions = (
+        challenge.submissions.filter(status=Submission.Status.SUBMITTED)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=JudgeAssignment.objects.filter(conflict_of_interest=False)
+                .select_related("judge")
+                .prefetch_related(Prefetch("scores", queryset=Score.objects.all())),
+            )
+        )
+        .annotate(conflicts=Count("assignments", filter=Q(assignments__conflict_of_interest=True)))
+    )
+    rows = []
+    for submission in submissions:
+        judge_totals = []
+        for assignment in submission.assignments.all():
+            scores = {s.criterion_id: s.value for s in assignment.scores.all()}
+            if set(scores) != set(weights):
+                continue
+            judge_totals.append(
+                sum(weights[cid] * value for cid, value in scores.items()) / total_weight
+            )
+        average = sum(judge_totals) / len(judge_totals) if judge_totals else None
+        rows.append(
+            {
+                "submission": submission,
+                "score": round(average * 10, 1) if average is not None else None,
+                "judges": len(judge_totals),
+                "conflicts": submission.conflicts,
+            }
+        )
+    rows.sort(key=lambda row: (row["score"] is None, -(row["score"] or 0), row["submission"].title))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank if row["score"] is not None else None
+    return rows

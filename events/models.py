@@ -1,0 +1,645 @@
+"""Events (National Meetings, webinars, workshops) and Prize Challenges.
+
+Events and challenges are plain Django models edited in the Wagtail admin as snippets, and
+served by Django views: that keeps /events/<slug>/register/, /events/<slug>.ics and
+/events/calendar.ics as ordinary URL patterns instead of routes inside the page tree.
+Times are stored in UTC and shown in the event's own time zone.
+"""
+
+import uuid
+import zoneinfo
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.fields import RichTextField
+from wagtail.models import Orderable
+from wagtail.search import index
+
+TIME_ZONE_CHOICES = [
+    (name, name.replace("_", " "))
+    for name in (
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Phoenix",
+        "America/Los_Angeles",
+        "America/Anchorage",
+        "Pacific/Honolulu",
+        "UTC",
+    )
+]
+JOIN_LINK_LEAD = timedelta(hours=1)
+RESERVED_EVENT_SLUGS = {"past", "calendar"}
+
+
+class Topic(models.Model):
+    """A subject events are filed under, e.g. 'Housing' or 'Mobility'; used by the filters."""
+
+    name = models.CharField(max_length=80, unique=True, help_text="Shown in filters and on events.")
+    slug = models.SlugField(max_length=80, unique=True, help_text="Used in filter links.")
+
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Speaker(index.Indexed, models.Model):
+    """A person who speaks at events or leads a session."""
+
+    name = models.CharField(max_length=120, help_text="Full name as it should appear.")
+    role = models.CharField(
+        max_length=160, blank=True, help_text="Title and organisation, e.g. 'Mayor of Akron'."
+    )
+    bio = models.TextField(blank=True, help_text="Two or three sentences.")
+
+    panels = [FieldPanel("name"), FieldPanel("role"), FieldPanel("bio")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Event(index.Indexed, ClusterableModel):
+    """A National Meeting, webinar or workshop that people register for."""
+
+    class Kind(models.TextChoices):
+        NATIONAL_MEETING = "national_meeting", "National Meeting"
+        WEBINAR = "webinar", "Webinar"
+        WORKSHOP = "workshop", "Workshop"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEBINAR)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The address: /events/<slug>/. Keep it stable."
+    )
+    summary = models.CharField(
+        max_length=300, help_text="One or two sentences for listings and the home page."
+    )
+    body = RichTextField(blank=True, help_text="What the event covers and who it is for.")
+    starts_at = models.DateTimeField(help_text="Start, in the event's time zone below.")
+    ends_at = models.DateTimeField(help_text="End, in the event's time zone below.")
+    time_zone = models.CharField(
+        max_length=40,
+        choices=TIME_ZONE_CHOICES,
+        default="America/New_York",
+        help_text="Times are shown to everyone in this zone.",
+    )
+    is_online = models.BooleanField(default=False, help_text="Held online (webinars always are).")
+    venue_name = models.CharField(
+        max_length=160, blank=True, help_text="e.g. 'Cleveland Public Library'."
+    )
+    venue_address = models.CharField(max_length=300, blank=True, help_text="Street, city, state.")
+    join_url = models.URLField(
+        blank=True,
+        help_text="Online meeting link. Shown only to registrants, from one hour before the start.",
+    )
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Places available; leave empty for no limit."
+    )
+    registration_opens_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: registration is open as soon as published."
+    )
+    registration_closes_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: registration closes when the event starts."
+    )
+    price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Ticket price in USD for non-members; active members always register free.",
+    )
+    speakers = ParentalManyToManyField(Speaker, blank=True, related_name="events")
+    topics = ParentalManyToManyField(Topic, blank=True, related_name="events")
+    recording_url = models.URLField(
+        blank=True, help_text="Library page with the recording (members only), once available."
+    )
+    is_published = models.BooleanField(default=True, help_text="Unpublished events are hidden.")
+    # Calendar bookkeeping: the UID never changes, SEQUENCE goes up on every change to what a
+    # calendar shows, and the announced times tell whether registrants must hear of a change.
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    calendar_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    announced_starts_at = models.DateTimeField(null=True, blank=True, editable=False)
+    announced_ends_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    panels = [
+        TabbedInterface(
+            [
+                ObjectList(
+                    [
+                        FieldPanel("kind"),
+                        FieldPanel("title"),
+                        FieldPanel("slug"),
+                        FieldPanel("summary"),
+                        FieldPanel("body"),
+                        FieldPanel("topics"),
+                        FieldPanel("speakers"),
+                        FieldPanel("is_published"),
+                    ],
+                    heading="Content",
+                ),
+                ObjectList(
+                    [
+                        MultiFieldPanel(
+                            [
+                                FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+                                FieldPanel("time_zone"),
+                            ],
+                            heading="When",
+                        ),
+                        MultiFieldPanel(
+                            [
+                                FieldPanel("is_online"),
+                                FieldPanel("join_url"),
+                                FieldPanel("venue_name"),
+                                FieldPanel("venue_address"),
+                            ],
+                            heading="Where",
+                        ),
+                        InlinePanel(
+                            "sessions", heading="Agenda (National Meetings)", label="Session"
+                        ),
+                    ],
+                    heading="Schedule",
+                ),
+                ObjectList(
+                    [
+                        FieldPanel("capacity"),
+                        FieldRowPanel(
+                            [
+                                FieldPanel("registration_opens_at"),
+                                FieldPanel("registration_closes_at"),
+                            ]
+                        ),
+                        FieldPanel("price"),
+                        FieldPanel("recording_url"),
+                    ],
+                    heading="Registration",
+                ),
+            ]
+        )
+    ]
+    search_fields = [
+        index.SearchField("title", boost=3),
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.AutocompleteField("title"),
+        index.FilterField("is_published"),
+        index.FilterField("starts_at"),
+    ]
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["is_published", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.slug in RESERVED_EVENT_SLUGS:
+            raise ValidationError({"slug": f"'{self.slug}' is used by the site; pick another."})
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": "The end must come after the start."})
+
+    def get_absolute_url(self):
+        return reverse("events:detail", kwargs={"slug": self.slug})
+
+    # Shape the home page cards expect.
+    @property
+    def url(self):
+        return self.get_absolute_url()
+
+    @property
+    def kind_label(self):
+        return self.get_kind_display()
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, self.zone)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, self.zone)
+
+    @property
+    def when_label(self) -> str:
+        start, end = self.local_starts_at, self.local_ends_at
+        day = f"{start:%a %-d %b %Y}"
+        if start.date() != end.date():
+            return f"{start:%-d %b} – {end:%-d %b %Y}"
+        return f"{day}, {start:%-I:%M %p} – {end:%-I:%M %p %Z}"
+
+    @property
+    def location_label(self) -> str:
+        if self.is_online:
+            return "Online"
+        return ", ".join(part for part in (self.venue_name, self.venue_address) if part)
+
+    def is_free_for(self, *, is_member: bool) -> bool:
+        return is_member or self.price <= 0
+
+    def registration_state(self, now=None) -> str:
+        """'not_yet', 'open' or 'closed', from the registration window."""
+        now = now or timezone.now()
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet"
+        closes = self.registration_closes_at or self.starts_at
+        return "open" if now < closes else "closed"
+
+    def join_link_visible(self, now=None) -> bool:
+        now = now or timezone.now()
+        return bool(self.join_url) and self.starts_at - JOIN_LINK_LEAD <= now <= self.ends_at
+
+    def is_past(self, now=None) -> bool:
+        return self.ends_at < (now or timezone.now())
+
+
+class EventSession(Orderable):
+    """One slot on a National Meeting's agenda."""
+
+    event = ParentalKey(Event, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField(help_text="In the event's time zone.")
+    ends_at = models.DateTimeField(help_text="In the event's time zone.")
+    room = models.CharField(max_length=120, blank=True)
+    description = models.TextField(blank=True)
+    speaker = models.ForeignKey(
+        Speaker, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+
+    panels = [
+        FieldPanel("title"),
+        FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")]),
+        FieldPanel("room"),
+        FieldPanel("speaker"),
+        FieldPanel("description"),
+    ]
+
+    class Meta(Orderable.Meta):
+        pass
+
+    @property
+    def local_starts_at(self):
+        return timezone.localtime(self.starts_at, self.event.zone)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, self.event.zone)
+
+
+class Registration(models.Model):
+    """One person's place (or place in the queue) at an event."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        WAITLISTED = "waitlisted", "On the waitlist"
+        PENDING_PAYMENT = "pending_payment", "Awaiting payment"
+        CANCELLED = "cancelled", "Cancelled"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_registrations"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    amount_paid = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # No double registration: one live registration per person and event.
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=~Q(status="cancelled"),
+                name="one_live_registration_per_person",
+            )
+        ]
+        indexes = [models.Index(fields=["event", "status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user} at {self.event} ({self.get_status_display()})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.CANCELLED
+
+
+class RegistrationEmail(models.Model):
+    """One email owed to one registration. The unique (registration, kind) pair and the
+    sent_at column make every send exactly-once, however often the task runs."""
+
+    class Kind(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmation"
+        WAITLISTED = "waitlisted", "Waitlist place"
+        PROMOTED = "promoted", "Promoted from the waitlist"
+        PENDING_PAYMENT = "pending_payment", "Payment pending"
+        CANCELLED = "cancelled", "Cancellation"
+        DAY_BEFORE = "24h", "Reminder 24 hours before"
+        HOUR_BEFORE = "1h", "Reminder 1 hour before"
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="emails")
+    # One of Kind, or "update-<sequence>" for a change of time.
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped = models.BooleanField(
+        default=False, help_text="Settled without sending (no longer relevant)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "kind"], name="one_email_per_kind")
+        ]
+        indexes = [
+            models.Index(fields=["sent_at"], condition=Q(sent_at=None), name="unsent_emails")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for registration {self.registration_id}"
+
+
+# --- Prize Challenges --------------------------------------------------------------------
+
+
+class Challenge(index.Indexed, ClusterableModel):
+    """A Prize Challenge: members propose and implement a strategy; judges pick winners."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The address: /challenges/<slug>/."
+    )
+    summary = models.CharField(max_length=300, help_text="One or two sentences for listings.")
+    prize = models.CharField(
+        max_length=200, help_text="e.g. '$25,000 and a National Meeting keynote'."
+    )
+    body = RichTextField(blank=True, help_text="The problem and what a good entry looks like.")
+    eligibility = RichTextField(blank=True, help_text="Who may enter.")
+    rules = RichTextField(blank=True, help_text="How entries are made and judged.")
+    announced_at = models.DateTimeField(help_text="When the challenge is announced.")
+    opens_at = models.DateTimeField(help_text="Submissions open.")
+    closes_at = models.DateTimeField(help_text="The deadline: submissions lock at this moment.")
+    winners_announced_at = models.DateTimeField(help_text="When winners are announced.")
+    winners_published = models.BooleanField(
+        default=False, help_text="Show winners and finalists in the showcase."
+    )
+    is_published = models.BooleanField(default=True)
+
+    panels = [
+        FieldPanel("title"),
+        FieldPanel("slug"),
+        FieldPanel("summary"),
+        FieldPanel("prize"),
+        FieldPanel("body"),
+        FieldPanel("eligibility"),
+        FieldPanel("rules"),
+        MultiFieldPanel(
+            [
+                FieldPanel("announced_at"),
+                FieldPanel("opens_at"),
+                FieldPanel("closes_at"),
+                FieldPanel("winners_announced_at"),
+            ],
+            heading="Timeline",
+        ),
+        InlinePanel("criteria", heading="Judging criteria", label="Criterion", min_num=1),
+        FieldPanel("winners_published"),
+        FieldPanel("is_published"),
+    ]
+    search_fields = [
+        index.SearchField("title", boost=3),
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.AutocompleteField("title"),
+        index.FilterField("is_published"),
+    ]
+
+    class Meta:
+        ordering = ["-opens_at"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:challenge_detail", kwargs={"slug": self.slug})
+
+    def phase(self, now=None) -> str:
+        """'announced', 'open', 'judging' or 'winners'."""
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return "announced"
+        if now < self.closes_at:
+            return "open"
+        if now < self.winners_announced_at or not self.winners_published:
+            return "judging"
+        return "winners"
+
+    def is_open(self, now=None) -> bool:
+        return self.phase(now) == "open"
+
+    def timeline(self, now=None) -> list[dict]:
+        now = now or timezone.now()
+        current = self.phase(now)
+        steps = [
+            ("announced", "Announced", self.announced_at),
+            ("open", "Open for entries", self.opens_at),
+            ("judging", "Judging", self.closes_at),
+            ("winners", "Winners announced", self.winners_announced_at),
+        ]
+        order = [key for key, _, _ in steps]
+        return [
+            {
+                "key": key,
+                "label": label,
+                "at": at,
+                "state": (
+                    "current"
+                    if key == current
+                    else "done"
+                    if order.index(key) < order.index(current)
+                    else "upcoming"
+                ),
+            }
+            for key, label, at in steps
+        ]
+
+
+class Criterion(Orderable):
+    """A judging criterion and its weight in the total."""
+
+    challenge = ParentalKey(Challenge, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Relative weight, e.g. 40 for 40%.",
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("description"), FieldPanel("weight")]
+
+    def __str__(self):
+        return f"{self.name} ({self.weight})"
+
+
+def submission_upload_to(instance, filename):
+    return f"challenges/{instance.submission.challenge_id}/{uuid.uuid4().hex}/{filename}"
+
+
+ATTACHMENT_EXTENSIONS = ["pdf", "docx", "xlsx", "pptx", "png", "jpg", "jpeg", "csv"]
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class Submission(models.Model):
+    """A member's (or team's) entry to a challenge: a draft until submitted."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    class Award(models.TextChoices):
+        NONE = "", "None"
+        FINALIST = "finalist", "Finalist"
+        WINNER = "winner", "Winner"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="submissions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="challenge_submissions"
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="team_submissions"
+    )
+    title = models.CharField(max_length=200)
+    city = models.CharField(max_length=120)
+    summary = models.TextField(max_length=1000)
+    plan = models.TextField(blank=True)
+    budget = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    award = models.CharField(max_length=12, choices=Award.choices, default="", blank=True)
+    howto = models.TextField(
+        blank=True, help_text="The how-to write-up shown in the showcase for winners and finalists."
+    )
+
+    panels = [
+        FieldPanel("title", read_only=True),
+        FieldPanel("city", read_only=True),
+        FieldPanel("award"),
+        FieldPanel("howto"),
+    ]
+
+    class Meta:
+        ordering = ["challenge", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "owner"], name="one_entry_per_owner")
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.challenge})"
+
+    def get_absolute_url(self):
+        return reverse("events:challenge_submit", kwargs={"slug": self.challenge.slug})
+
+
+class SubmissionAttachment(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(
+        upload_to=submission_upload_to,
+        validators=[FileExtensionValidator(ATTACHMENT_EXTENSIONS)],
+    )
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class JudgeAssignment(models.Model):
+    """Staff assign a judge to a submission; the judge scores it on each criterion."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="assignments")
+    judge = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judge_assignments"
+    )
+    conflict_of_interest = models.BooleanField(default=False)
+    conflict_note = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    panels = [FieldPanel("submission"), FieldPanel("judge")]
+
+    class Meta:
+        ordering = ["submission__challenge", "submission__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "judge"], name="one_assignment_per_judge")
+        ]
+
+    def __str__(self):
+        return f"{self.judge} judges {self.submission}"
+
+    def clean(self):
+        if self.submission_id and self.judge_id:
+            submission = self.submission
+            if (
+                submission.owner_id == self.judge_id
+                or submission.team.filter(pk=self.judge_id).exists()
+            ):
+                raise ValidationError({"judge": "A judge cannot judge their own entry."})
+
+
+class Score(models.Model):
+    assignment = models.ForeignKey(JudgeAssignment, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    value = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "criterion"], name="one_score_per_criterion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.value}/10 on criterion {self.criterion_id}"

@@ -1,0 +1,439 @@
+"""Writes for events and challenges. Each runs in a transaction; email goes out on commit."""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from members.selectors import membership_is_active
+
+from .models import (
+    ATTACHMENT_MAX_BYTES,
+    Challenge,
+    Event,
+    JudgeAssignment,
+    Registration,
+    RegistrationEmail,
+    Score,
+    Submission,
+    SubmissionAttachment,
+)
+
+REMINDER_LEADS = {
+    RegistrationEmail.Kind.DAY_BEFORE: timedelta(hours=24),
+    RegistrationEmail.Kind.HOUR_BEFORE: timedelta(hours=1),
+}
+
+
+class RegistrationError(Exception):
+    """A registration the rules do not allow; the message is shown to the person."""
+
+
+class AlreadyRegistered(RegistrationError):
+    pass
+
+
+class RegistrationClosed(RegistrationError):
+    pass
+
+
+class PaymentRequired(RegistrationError):
+    pass
+
+
+class SubmissionLocked(PermissionDenied):
+    pass
+
+
+# --- Registration ------------------------------------------------------------------------
+
+
+def _enqueue_email(email: RegistrationEmail) -> None:
+    from .tasks import send_registration_email
+
+    transaction.on_commit(lambda: send_registration_email.delay(email.pk))
+
+
+def _queue_email(registration: Registration, kind: str) -> RegistrationEmail | None:
+    """Record that `kind` is owed to this registration (once) and send it after commit."""
+    email, created = RegistrationEmail.objects.get_or_create(registration=registration, kind=kind)
+    if created:
+        _enqueue_email(email)
+        return email
+    return None
+
+
+def _taken_places(event: Event) -> int:
+    return event.registrations.filter(
+        status__in=[Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
+    ).count()
+
+
+@transaction.atomic
+def registration_create(*, event: Event, user, now=None) -> Registration:
+    """Register a user, or put them on the waitlist when the event is full.
+
+    The event row is locked first, so two people racing for the last place are served one
+    after the other: exactly one gets it, the other joins the waitlist.
+    """
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not user.is_authenticated:
+        raise RegistrationError("Log in to register.")
+    if not event.is_published:
+        raise RegistrationClosed("This event is not open for registration.")
+    state = event.registration_state(now)
+    if state == "not_yet":
+        raise RegistrationClosed("Registration has not opened yet.")
+    if state == "closed":
+        raise RegistrationClosed("Registration for this event has closed.")
+    if event.registrations.filter(user=user).exclude(status=Registration.Status.CANCELLED).exists():
+        raise AlreadyRegistered("You are already registered for this event.")
+    if not event.is_free_for(is_member=membership_is_active(user)):
+        raise PaymentRequired(
+            f"Tickets cost ${event.price} for non-members; members register free."
+        )
+    full = event.capacity is not None and _taken_places(event) >= event.capacity
+    status = Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(event=event, user=user, status=status)
+    except IntegrityError as error:  # the partial unique constraint, should a check be skipped
+        raise AlreadyRegistered("You are already registered for this event.") from error
+    _queue_email(registration, status)
+    return registration
+
+
+@transaction.atomic
+def registration_cancel(*, registration: Registration, now=None) -> Registration:
+    """Cancel a registration; a freed place goes to the first person on the waitlist."""
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Registration.Status.CANCELLED:
+        return registration
+    freed_place = registration.status in (
+        Registration.Status.CONFIRMED,
+        Registration.Status.PENDING_PAYMENT,
+    )
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at = now
+    registration.save(update_fields=["status", "cancelled_at"])
+    _queue_email(registration, RegistrationEmail.Kind.CANCELLED)
+    if freed_place and not event.is_past(now):
+        waitlist_promote(event=event, now=now)
+    return registration
+
+
+@transaction.atomic
+def waitlist_promote(*, event: Event, now=None) -> list[Registration]:
+    """Fill free places from the waitlist, first come first served, and tell each person."""
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    promoted = []
+    waiting = event.registrations.filter(status=Registration.Status.WAITLISTED).order_by(
+        "created_at", "pk"
+    )
+    for registration in waiting:
+        if event.capacity is not None and _taken_places(event) >= event.capacity:
+            break
+        registration.status = Registration.Status.CONFIRMED
+        registration.promoted_at = now
+        registration.save(update_fields=["status", "promoted_at"])
+        _queue_email(registration, RegistrationEmail.Kind.PROMOTED)
+        promoted.append(registration)
+    return promoted
+
+
+@transaction.atomic
+def registration_check_in(*, registration: Registration, checked_in: bool = True) -> Registration:
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise RegistrationError("Only confirmed registrations can be checked in.")
+    registration.checked_in_at = timezone.now() if checked_in else None
+    registration.save(update_fields=["checked_in_at"])
+    return registration
+
+
+# --- Calendar changes --------------------------------------------------------------------
+
+
+def _calendar_fingerprint(event: Event) -> str:
+    parts = [
+        event.title,
+        event.summary,
+        event.starts_at.isoformat(),
+        event.ends_at.isoformat(),
+        event.time_zone,
+        event.location_label,
+        str(event.is_published),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+@transaction.atomic
+def event_calendar_sync(*, event: Event) -> bool:
+    """After an edit: bump the iCalendar SEQUENCE when what a calendar shows changed, and
+    when the time moved, tell every registrant (once per change). Returns True on change."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    fingerprint = _calendar_fingerprint(event)
+    if fingerprint == event.calendar_fingerprint:
+        return False
+    first_sync = not event.calendar_fingerprint
+    moved = event.announced_starts_at is not None and (
+        event.announced_starts_at != event.starts_at or event.announced_ends_at != event.ends_at
+    )
+    if not first_sync:
+        event.sequence += 1
+    event.calendar_fingerprint = fingerprint
+    event.announced_starts_at = event.starts_at
+    event.announced_ends_at = event.ends_at
+    Event.objects.filter(pk=event.pk).update(
+        sequence=event.sequence,
+        calendar_fingerprint=fingerprint,
+        announced_starts_at=event.starts_at,
+        announced_ends_at=event.ends_at,
+    )
+    if moved:
+        kind = f"update-{event.sequence}"
+        live = event.registrations.filter(
+            status__in=[Registration.Status.CONFIRMED, Registration.Status.WAITLISTED]
+        )
+        for registration in live:
+            _queue_email(registration, kind)
+    return True
+
+
+# --- Email -------------------------------------------------------------------------------
+
+EMAIL_SUBJECTS = {
+    "confirmed": "You're registered: {title}",
+    "waitlisted": "You're on the waitlist: {title}",
+    "promoted": "A place opened up: you're registered for {title}",
+    "cancelled": "Registration cancelled: {title}",
+    "pending_payment": "Complete your ticket for {title}",
+    "24h": "Tomorrow: {title}",
+    "1h": "Starting in an hour: {title}",
+    "update": "Time changed: {title}",
+}
+CARRIES_CALENDAR = {"confirmed", "promoted", "update", "24h"}
+
+
+def registration_email_send(*, email_id: int, now=None) -> bool:
+    """Send one recorded email if it has not gone yet. Safe to call twice, or concurrently:
+    the row is locked (skip_locked) while sending and marked sent in the same transaction."""
+    from .ical import event_calendar
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        email = (
+            RegistrationEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("registration__event", "registration__user")
+            .filter(pk=email_id, sent_at=None)
+            .first()
+        )
+        if email is None:
+            return False
+        registration, event = email.registration, email.registration.event
+        family = email.kind.split("-")[0]
+        if family in REMINDER_LEADS and (
+            registration.status != Registration.Status.CONFIRMED or event.starts_at <= now
+        ):
+            email.sent_at = now  # no longer relevant: mark it settled, send nothing
+            email.skipped = True
+            email.save(update_fields=["sent_at", "skipped"])
+            return False
+        context = {
+            "event": event,
+            "registration": registration,
+            "user": registration.user,
+            "kind": family,
+            "site_url": settings.SITE_URL,
+        }
+        message = EmailMessage(
+            subject=EMAIL_SUBJECTS[family].format(title=event.title),
+            body=render_to_string("events/email/registration.txt", context),
+            to=[registration.user.email],
+        )
+        if family in CARRIES_CALENDAR:
+            message.attach(f"{event.slug}.ics", event_calendar([event]), "text/calendar")
+        message.send()
+        email.sent_at = now
+        email.save(update_fields=["sent_at"])
+        return True
+
+
+def reminders_queue_due(*, now=None) -> list[int]:
+    """Record the 24-hour and 1-hour reminders now due (each at most once per registration)
+    and return the ids of every email still unsent."""
+    now = now or timezone.now()
+    for kind, lead in REMINDER_LEADS.items():
+        window_end = now + lead
+        # Only the tightest reminder: inside the last hour, the day-before one is skipped.
+        confirmed = Registration.objects.filter(
+            status=Registration.Status.CONFIRMED,
+            event__is_published=True,
+            event__starts_at__gt=now,
+            event__starts_at__lte=window_end,
+        )
+        if kind == RegistrationEmail.Kind.DAY_BEFORE:
+            confirmed = confirmed.filter(event__starts_at__gt=now + timedelta(hours=1))
+        RegistrationEmail.objects.bulk_create(
+            [
+                RegistrationEmail(registration_id=pk, kind=kind)
+                for pk in confirmed.values_list("pk", flat=True)
+            ],
+            ignore_conflicts=True,
+        )
+    return list(
+        RegistrationEmail.objects.filter(sent_at=None).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+# --- Challenges --------------------------------------------------------------------------
+
+
+def _assert_open(challenge: Challenge, now) -> None:
+    if not challenge.is_open(now):
+        raise SubmissionLocked("The deadline has passed: submissions are locked.")
+
+
+def submission_can_edit(*, submission: Submission, user) -> bool:
+    return submission.owner_id == user.pk or submission.team.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def submission_save(
+    *, challenge: Challenge, user, fields: dict, team=(), submit: bool, now=None
+) -> Submission:
+    """Create or update the user's entry. Only active members, only while the challenge is
+    open; after the deadline nothing changes (checked here, on the server)."""
+    now = now or timezone.now()
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    if not membership_is_active(user):
+        raise PermissionDenied("Only active members can enter Prize Challenges.")
+    _assert_open(challenge, now)
+    existing = submission_for(challenge=challenge, user=user)
+    submission = Submission.objects.select_for_update().get(pk=existing.pk) if existing else None
+    if submission is None:
+        submission = Submission(challenge=challenge, owner=user)
+    elif not submission_can_edit(submission=submission, user=user):
+        raise PermissionDenied
+    for name, value in fields.items():
+        setattr(submission, name, value)
+    if submit and submission.status != Submission.Status.SUBMITTED:
+        submission.status = Submission.Status.SUBMITTED
+        submission.submitted_at = now
+    submission.full_clean(exclude=["owner", "challenge"])
+    submission.save()
+    if submission.owner_id == user.pk:
+        submission.team.set([member for member in team if member.pk != user.pk])
+    return submission
+
+
+def submission_for(*, challenge: Challenge, user) -> Submission | None:
+    """The entry this user owns or is on the team of, if any."""
+    return (
+        Submission.objects.filter(challenge=challenge)
+        .filter(Q(owner=user) | Q(team=user))
+        .distinct()
+        .first()
+    )
+
+
+@transaction.atomic
+def submission_attach(*, submission: Submission, user, upload, now=None) -> SubmissionAttachment:
+    now = now or timezone.now()
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if not submission_can_edit(submission=submission, user=user):
+        raise PermissionDenied
+    _assert_open(submission.challenge, now)
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise ValidationError("Attachments must be 10 MB or smaller.")
+    attachment = SubmissionAttachment(
+        submission=submission, file=upload, name=upload.name[:200], size=upload.size
+    )
+    attachment.full_clean()
+    _validate_attachment_content(upload)
+    attachment.save()
+    return attachment
+
+
+# File signatures of the allowed types: the extension alone is easy to fake.
+_MAGIC = {
+    "pdf": [b"%PDF"],
+    "png": [b"\x89PNG"],
+    "jpg": [b"\xff\xd8\xff"],
+    "jpeg": [b"\xff\xd8\xff"],
+    "docx": [b"PK\x03\x04"],
+    "xlsx": [b"PK\x03\x04"],
+    "pptx": [b"PK\x03\x04"],
+}
+
+
+def _validate_attachment_content(upload) -> None:
+    extension = upload.name.rsplit(".", 1)[-1].lower()
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if extension == "csv":
+        if b"\x00" in head:
+            raise ValidationError("That CSV file is not plain text.")
+        return
+    if not any(head.startswith(magic) for magic in _MAGIC.get(extension, [])):
+        raise ValidationError(f"That file's contents do not match a .{extension} file.")
+
+
+@transaction.atomic
+def submission_attachment_delete(*, attachment: SubmissionAttachment, user, now=None) -> None:
+    now = now or timezone.now()
+    submission = attachment.submission
+    if not submission_can_edit(submission=submission, user=user):
+        raise PermissionDenied
+    _assert_open(submission.challenge, now)
+    attachment.file.delete(save=False)
+    attachment.delete()
+
+
+@transaction.atomic
+def judge_assign(*, submission: Submission, judge) -> JudgeAssignment:
+    if submission.owner_id == judge.pk or submission.team.filter(pk=judge.pk).exists():
+        raise ValidationError("A judge cannot judge their own entry.")
+    assignment, _ = JudgeAssignment.objects.get_or_create(submission=submission, judge=judge)
+    return assignment
+
+
+@transaction.atomic
+def judge_declare_conflict(*, assignment: JudgeAssignment, note: str) -> JudgeAssignment:
+    assignment = JudgeAssignment.objects.select_for_update().get(pk=assignment.pk)
+    assignment.conflict_of_interest = True
+    assignment.conflict_note = note[:300]
+    assignment.save(update_fields=["conflict_of_interest", "conflict_note"])
+    assignment.scores.all().delete()
+    return assignment
+
+
+@transaction.atomic
+def scores_record(*, assignment: JudgeAssignment, values: dict[int, int]) -> JudgeAssignment:
+    """Record a judge's scores: {criterion_id: 0..10} for every criterion of the challenge."""
+    assignment = JudgeAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if assignment.conflict_of_interest:
+        raise PermissionDenied("You declared a conflict of interest for this entry.")
+    criteria = {c.pk: c for c in assignment.submission.challenge.criteria.all()}
+    if set(values) != set(criteria):
+        raise ValidationError("Score every criterion.")
+    for criterion_id, value in values.items():
+        if not 0 <= int(value) <= 10:
+            raise ValidationError("Scores run from 0 to 10.")
+        Score.objects.update_or_create(
+            assignment=assignment, criterion_id=criterion_id, defaults={"value": int(value)}
+        )
+    assignment.completed_at = timezone.now()
+    assignment.save(update_fields=["completed_at"])
+    return assignment

@@ -1,0 +1,436 @@
+import csv
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from members.selectors import membership_is_active
+
+from . import selectors, services
+from .forms import ConflictForm, EventFilterForm, ScoreForm, SubmissionForm
+from .ical import event_calendar
+from .models import Challenge, Event, JudgeAssignment, Registration, SubmissionAttachment
+
+private = cache_control(private=True)
+
+
+def staff_member_required(view):
+    """Staff only: visitors are sent to log in, signed-in non-staff get a 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _render(request, template, context, status=200):
+    """render() plus the breadcrumb trails the event templates use."""
+    home = [{"label": "Home", "url": "/"}]
+    crumbs = {
+        "home_crumbs": home,
+        "events_crumbs": [*home, {"label": "Events", "url": reverse("events:index")}],
+        "challenges_crumbs": [
+            *home,
+            {"label": "Prize Challenges", "url": reverse("events:challenges")},
+        ],
+        "judging_crumbs": [
+            *home,
+            {"label": "Prize Challenges", "url": reverse("events:challenges")},
+            {"label": "Judging", "url": reverse("events:judging")},
+        ],
+    }
+    if "event" in context:
+        event = context["event"]
+        crumbs["event_crumbs"] = [
+            *crumbs["events_crumbs"],
+            {"label": event.title, "url": event.url},
+        ]
+    if "challenge" in context:
+        challenge = context["challenge"]
+        crumbs["challenge_crumbs"] = [
+            *crumbs["challenges_crumbs"],
+            {"label": challenge.title, "url": challenge.get_absolute_url()},
+        ]
+    return render(request, template, {**crumbs, **context}, status=status)
+
+
+def _personal(request, response):
+    """Anything rendered for a signed-in person must stay out of shared caches."""
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True)
+    return response
+
+
+def _filtered(request, queryset_fn):
+    form = EventFilterForm(request.GET or None)
+    kind = topic = ""
+    if form.is_valid():
+        kind = form.cleaned_data["kind"]
+        topic = form.cleaned_data["topic"].slug if form.cleaned_data["topic"] else ""
+    paginator = Paginator(queryset_fn(kind=kind, topic=topic), 12)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("kind", kind), ("topic", topic)) if v)
+    return form, page_obj, (query + "&") if query else ""
+
+
+def event_index(request):
+    form, page_obj, query_prefix = _filtered(request, selectors.upcoming_events)
+    for event in page_obj:
+        event.remaining = selectors.remaining_places(event)
+    response = _render(
+        request,
+        "events/event_index.html",
+        {"form": form, "page_obj": page_obj, "query_prefix": query_prefix},
+    )
+    return _personal(request, response)
+
+
+def event_past(request):
+    form, page_obj, query_prefix = _filtered(request, selectors.past_events)
+    response = _render(
+        request,
+        "events/event_past.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "query_prefix": query_prefix,
+            "is_member": membership_is_active(request.user),
+        },
+    )
+    return _personal(request, response)
+
+
+def _published_event(slug):
+    return get_object_or_404(
+        Event.objects.prefetch_related("speakers", "topics", "sessions__speaker"),
+        slug=slug,
+        is_published=True,
+    )
+
+
+def event_detail(request, slug):
+    event = _published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    is_member = membership_is_active(request.user)
+    context = {
+        "event": event,
+        "remaining": selectors.remaining_places(event),
+        "registration": registration,
+        "waitlist_position": registration and selectors.waitlist_position(registration),
+        "show_join_link": bool(
+            registration
+            and registration.status == Registration.Status.CONFIRMED
+            and event.join_link_visible()
+        ),
+        "registration_state": event.registration_state(),
+        "is_member": is_member,
+        "is_free": event.is_free_for(is_member=is_member),
+        "is_past": event.is_past(),
+    }
+    return _personal(request, _render(request, "events/event_detail.html", context))
+
+
+def _calendar_response(events, filename, name=""):
+    response = HttpResponse(
+        event_calendar(events, name=name), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def event_ics(request, slug):
+    event = get_object_or_404(
+        Event.objects.prefetch_related("topics"), slug=slug, is_published=True
+    )
+    return _calendar_response([event], f"{event.slug}.ics")
+
+
+def calendar_ics(request):
+    events = (
+        selectors.published_events()
+        .filter(ends_at__gte=timezone.now() - timezone.timedelta(days=90))
+        .prefetch_related("topics")
+    )
+    return _calendar_response(events, "civicnet-events.ics", name="civicnet events")
+
+
+@private
+@login_required
+def event_register(request, slug):
+    event = _published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    if request.method == "POST" and registration is None:
+        try:
+            registration = services.registration_create(event=event, user=request.user)
+        except services.PaymentRequired as error:
+            messages.error(request, str(error))
+        except services.RegistrationError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("events:register", slug=event.slug)
+    is_member = membership_is_active(request.user)
+    context = {
+        "event": event,
+        "registration": registration,
+        "waitlist_position": registration and selectors.waitlist_position(registration),
+        "remaining": selectors.remaining_places(event),
+        "registration_state": event.registration_state(),
+        "is_member": is_member,
+        "is_free": event.is_free_for(is_member=is_member),
+    }
+    return _render(request, "events/event_register.html", context)
+
+
+@private
+@login_required
+@require_POST
+def event_cancel(request, slug):
+    event = _published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    if registration is None:
+        raise Http404
+    services.registration_cancel(registration=registration)
+    messages.success(request, f"Your registration for {event.title} is cancelled.")
+    return redirect("events:detail", slug=event.slug)
+
+
+@private
+@staff_member_required
+def event_attendees(request, slug):
+    event = get_object_or_404(Event, slug=slug)
+    if request.method == "POST":
+        registration = get_object_or_404(
+            Registration, pk=request.POST.get("registration"), event=event
+        )
+        try:
+            services.registration_check_in(
+                registration=registration, checked_in=request.POST.get("checked_in") == "1"
+            )
+        except services.RegistrationError as error:
+            messages.error(request, str(error))
+        return redirect(
+            f"{reverse('events:attendees', args=[event.slug])}#registration-{registration.pk}"
+        )
+    rows = list(selectors.attendees(event))
+    confirmed = [r for r in rows if r.status == Registration.Status.CONFIRMED]
+    context = {
+        "event": event,
+        "rows": rows,
+        "confirmed_count": len(confirmed),
+        "checked_in_count": sum(1 for r in confirmed if r.checked_in_at),
+        "waitlist_count": sum(1 for r in rows if r.status == Registration.Status.WAITLISTED),
+        "remaining": selectors.remaining_places(event),
+    }
+    return _render(request, "events/event_attendees.html", context)
+
+
+@private
+@staff_member_required
+def event_attendees_csv(request, slug):
+    event = get_object_or_404(Event, slug=slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-attendees.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["name", "email", "city", "status", "registered_at", "checked_in_at"])
+    for registration in selectors.attendees(event):
+        user = registration.user
+        profile = getattr(user, "profile", None)
+        writer.writerow(
+            [
+                _csv_safe(user.get_full_name()),
+                _csv_safe(user.email),
+                _csv_safe(profile.home_city if profile else ""),
+                registration.status,
+                registration.created_at.isoformat(),
+                registration.checked_in_at.isoformat() if registration.checked_in_at else "",
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet formulas out of exported cells (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# --- Challenges --------------------------------------------------------------------------
+
+
+def challenge_index(request):
+    challenges = selectors.published_challenges()
+    now = timezone.now()
+    groups = {"open": [], "announced": [], "judging": [], "winners": []}
+    for challenge in challenges:
+        groups[challenge.phase(now)].append(challenge)
+    return _personal(request, _render(request, "events/challenge_index.html", {"groups": groups}))
+
+
+def challenge_detail(request, slug):
+    challenge = get_object_or_404(
+        Challenge.objects.prefetch_related("criteria"), slug=slug, is_published=True
+    )
+    submission = None
+    if request.user.is_authenticated:
+        submission = services.submission_for(challenge=challenge, user=request.user)
+    context = {
+        "challenge": challenge,
+        "phase": challenge.phase(),
+        "timeline": challenge.timeline(),
+        "criteria": challenge.criteria.all(),
+        "total_weight": sum(c.weight for c in challenge.criteria.all()),
+        "showcase": selectors.showcase(challenge),
+        "submission": submission,
+        "is_member": membership_is_active(request.user),
+    }
+    return _personal(request, _render(request, "events/challenge_detail.html", context))
+
+
+@private
+@login_required
+def challenge_submit(request, slug):
+    challenge = get_object_or_404(Challenge, slug=slug, is_published=True)
+    is_member = membership_is_active(request.user)
+    submission = services.submission_for(challenge=challenge, user=request.user)
+    locked = not challenge.is_open()
+    if not is_member:
+        return _render(
+            request, "events/challenge_members_only.html", {"challenge": challenge}, status=403
+        )
+    form = SubmissionForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=submission,
+        initial={"team_emails": "\n".join(u.email for u in submission.team.all())}
+        if submission
+        else None,
+    )
+    if request.method == "POST":
+        if locked:
+            raise PermissionDenied("The deadline has passed: submissions are locked.")
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in SubmissionForm.Meta.fields}
+            try:
+                submission = services.submission_save(
+                    challenge=challenge,
+                    user=request.user,
+                    fields=fields,
+                    team=form.cleaned_data["team_emails"],
+                    submit="submit" in request.POST,
+                )
+                if form.cleaned_data.get("attachment"):
+                    services.submission_attach(
+                        submission=submission,
+                        user=request.user,
+                        upload=form.cleaned_data["attachment"],
+                    )
+            except ValidationError as error:
+                form.add_error("attachment" if form.cleaned_data.get("attachment") else None, error)
+            else:
+                messages.success(
+                    request,
+                    "Your entry is submitted. You can still edit it until the deadline."
+                    if submission.status == submission.Status.SUBMITTED
+                    else "Draft saved. Submit it before the deadline.",
+                )
+                return redirect("events:challenge_submit", slug=challenge.slug)
+    context = {"challenge": challenge, "form": form, "submission": submission, "locked": locked}
+    return _render(request, "events/challenge_submit.html", context)
+
+
+@private
+@login_required
+@require_POST
+def attachment_delete(request, slug, pk):
+    attachment = get_object_or_404(SubmissionAttachment, pk=pk, submission__challenge__slug=slug)
+    services.submission_attachment_delete(attachment=attachment, user=request.user)
+    messages.success(request, "Attachment removed.")
+    return redirect("events:challenge_submit", slug=slug)
+
+
+@private
+@login_required
+def attachment_download(request, pk):
+    attachment = get_object_or_404(SubmissionAttachment.objects.select_related("submission"), pk=pk)
+    submission = attachment.submission
+    allowed = (
+        request.user.is_staff
+        or services.submission_can_edit(submission=submission, user=request.user)
+        or submission.assignments.filter(judge=request.user, conflict_of_interest=False).exists()
+    )
+    if not allowed:
+        raise Http404
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@private
+@login_required
+def judging_index(request):
+    assignments = selectors.judge_assignments(request.user)
+    return _render(request, "events/judging_index.html", {"assignments": assignments})
+
+
+@private
+@login_required
+def judging_score(request, pk):
+    # Only the judge's own assignments exist for them: anything else is a 404.
+    assignment = get_object_or_404(
+        JudgeAssignment.objects.select_related("submission__challenge"),
+        pk=pk,
+        judge=request.user,
+        submission__status="submitted",
+    )
+    challenge = assignment.submission.challenge
+    criteria = challenge.criteria.all()
+    existing = {s.criterion_id: s.value for s in assignment.scores.all()}
+    form = ScoreForm(
+        request.POST if "score" in request.POST else None,
+        criteria=criteria,
+        initial_scores=existing,
+    )
+    conflict_form = ConflictForm(request.POST if "conflict" in request.POST else None)
+    if request.method == "POST":
+        if "conflict" in request.POST and conflict_form.is_valid():
+            services.judge_declare_conflict(
+                assignment=assignment, note=conflict_form.cleaned_data["note"]
+            )
+            messages.success(
+                request, "Conflict of interest recorded; this entry is off your list to score."
+            )
+            return redirect("events:judging")
+        if "score" in request.POST and form.is_valid():
+            try:
+                services.scores_record(assignment=assignment, values=form.values())
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, "Scores saved.")
+                return redirect("events:judging")
+    context = {
+        "assignment": assignment,
+        "submission": assignment.submission,
+        "challenge": challenge,
+        "form": form,
+        "conflict_form": conflict_form,
+    }
+    return _render(request, "events/judging_score.html", context)
+
+
+@private
+@staff_member_required
+def challenge_results(request, slug):
+    challenge = get_object_or_404(Challenge, slug=slug)
+    rows = selectors.ranked_submissions(challenge)
+    return _render(request, "events/challenge_results.html", {"challenge": challenge, "rows": rows})

@@ -1,0 +1,109 @@
+"""Staff edit events, speakers, topics and challenges in the Wagtail admin (as snippets)."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Challenge, Event, JudgeAssignment, Speaker, Submission, Topic
+
+
+class AttendeesColumn(Column):
+    def get_value(self, instance):
+        return format_html(
+            '<a href="{}">Attendees</a>', reverse("events:attendees", args=[instance.slug])
+        )
+
+
+class ResultsColumn(Column):
+    def get_value(self, instance):
+        return format_html(
+            '<a href="{}">Ranked results</a>',
+            reverse("events:challenge_results", args=[instance.slug]),
+        )
+
+
+class EventViewSet(SnippetViewSet):
+    model = Event
+    icon = "date"
+    menu_label = "Events"
+    list_display = [
+        "title",
+        "kind",
+        "starts_at",
+        "capacity",
+        AttendeesColumn("attendees", label=""),
+    ]
+    list_filter = ["kind", "is_published"]
+    search_fields = ["title", "summary"]
+    ordering = ["-starts_at"]
+
+
+class SpeakerViewSet(SnippetViewSet):
+    model = Speaker
+    icon = "user"
+    list_display = ["name", "role"]
+
+
+class TopicViewSet(SnippetViewSet):
+    model = Topic
+    icon = "tag"
+
+
+class ChallengeViewSet(SnippetViewSet):
+    model = Challenge
+    icon = "pick"
+    menu_label = "Prize Challenges"
+    list_display = ["title", "opens_at", "closes_at", ResultsColumn("results", label="")]
+
+
+class SubmissionViewSet(SnippetViewSet):
+    """Staff read entries and mark winners and finalists for the showcase."""
+
+    model = Submission
+    icon = "doc-full"
+    list_display = ["title", "challenge", "city", "status", "award"]
+    list_filter = ["challenge", "status", "award"]
+    add_to_admin_menu = False
+
+
+class JudgeAssignmentViewSet(SnippetViewSet):
+    """Staff assign judges to submitted entries."""
+
+    model = JudgeAssignment
+    icon = "group"
+    menu_label = "Judge assignments"
+    list_display = ["submission", "judge", "conflict_of_interest", "completed_at"]
+    list_filter = ["submission__challenge", "conflict_of_interest"]
+
+
+class EventsGroup(SnippetViewSetGroup):
+    menu_label = "Events"
+    menu_icon = "date"
+    menu_order = 250
+    items = (
+        EventViewSet,
+        SpeakerViewSet,
+        TopicViewSet,
+        ChallengeViewSet,
+        SubmissionViewSet,
+        JudgeAssignmentViewSet,
+    )
+
+
+register_snippet(EventsGroup)
+
+
+def _sync_calendar(request, instance):
+    if isinstance(instance, Event):
+        from . import services
+
+        # After the edit commits: bump SEQUENCE and tell registrants when the time moved.
+        transaction.on_commit(lambda: services.event_calendar_sync(event=instance))
+
+
+hooks.register("after_create_snippet", _sync_calendar)
+hooks.register("after_edit_snippet", _sync_calendar)

@@ -1,0 +1,77 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from events.models import Challenge, Criterion, Event, Speaker, Topic
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.LazyAttribute(lambda topic: topic.name.lower().replace(" ", "-"))
+
+
+class SpeakerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Speaker
+
+    name = factory.Sequence(lambda n: f"Speaker {n}")
+    role = "Chief Resilience Officer, Tulsa"
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published webinar a week from now, free, with no capacity limit."""
+
+    class Meta:
+        model = Event
+        skip_postgeneration_save = True
+
+    kind = Event.Kind.WEBINAR
+    title = factory.Sequence(lambda n: f"Webinar {n}: data for better streets")
+    slug = factory.Sequence(lambda n: f"event-{n}")
+    summary = "How three cities used open data to redesign their main streets."
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=1))
+    time_zone = "America/New_York"
+    is_online = True
+    join_url = "https://meet.example.org/civicnet-webinar"
+    price = Decimal("0")
+
+    @factory.post_generation
+    def topics(event, create, extracted, **kwargs):
+        if create and extracted:
+            event.topics.set(extracted)
+
+
+def make_challenge(*, open_now: bool = True, **fields) -> Challenge:
+    now = timezone.now()
+    if open_now:
+        timeline = {
+            "announced_at": now - timedelta(days=20),
+            "opens_at": now - timedelta(days=10),
+            "closes_at": now + timedelta(days=10),
+            "winners_announced_at": now + timedelta(days=40),
+        }
+    else:  # the deadline has passed
+        timeline = {
+            "announced_at": now - timedelta(days=40),
+            "opens_at": now - timedelta(days=30),
+            "closes_at": now - timedelta(days=1),
+            "winners_announced_at": now + timedelta(days=20),
+        }
+    defaults = {
+        "title": "Safer Streets Prize",
+        "slug": "safer-streets",
+        "summary": "Cut traffic injuries on one corridor in a year.",
+        "prize": "$25,000",
+        **timeline,
+    }
+    challenge = Challenge.objects.create(**{**defaults, **fields})
+    Criterion.objects.create(challenge=challenge, name="Impact", weight=60, sort_order=0)
+    Criterion.objects.create(challenge=challenge, name="Replicability", weight=40, sort_order=1)
+    return challenge
