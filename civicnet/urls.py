@@ -6,6 +6,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from library.views import document_serve as library_document_serve
+
 from . import views
 
 urlpatterns = [
@@ -16,6 +18,8 @@ urlpatterns = [
     path("search/", include("civicnet.search_urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
+    # Documents go through the library's gate (members-only files, counted downloads).
+    path("documents/<int:document_id>/<path:document_filename>", library_document_serve),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),
     path("", include("members.urls")),
@@ -28,7 +32,11 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Images only: documents are never served straight from the media folder.
+    for folder in ("images", "original_images"):
+        urlpatterns += static(
+            f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder
+        )
 
 # Wagtail serves every other path from the page tree, so it comes last.
 urlpatterns.append(path("", include(wagtail_urls)))

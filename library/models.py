@@ -1,0 +1,262 @@
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.dateformat import format as date_format
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
+
+from members.selectors import membership_is_active
+
+from .blocks import RecommendationBlock, ResourceBodyBlock
+
+RESOURCES_PER_PAGE = 12
+
+
+class ResourceTopic(models.Model):
+    """A subject readers browse the library by, e.g. 'Transit' or 'Talent'."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ResourceCity(models.Model):
+    """A city a resource is about, for the library's city filter."""
+
+    name = models.CharField(max_length=80, help_text="e.g. 'Cleveland, OH'.")
+    slug = models.SlugField(max_length=80, unique=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "resource cities"
+
+    def __str__(self):
+        return self.name
+
+
+register_snippet(ResourceTopic)
+register_snippet(ResourceCity)
+
+
+class LibraryIndexPage(Page):
+    """The resource library's front page at /library/: every resource as a public teaser,
+    with facets (type, topic, city), sorting, and this month's recommendations."""
+
+    intro = models.TextField(blank=True, help_text="One or two sentences under the heading.")
+    recommended_heading = models.CharField(
+        max_length=120,
+        default="Recommended this month",
+        help_text="The heading over this month's picks (Continuing Education).",
+    )
+    recommended = StreamField(
+        [("resource", RecommendationBlock())],
+        blank=True,
+        help_text="Up to four resources to read this month, with a line on why.",
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        MultiFieldPanel(
+            [FieldPanel("recommended_heading"), FieldPanel("recommended")], "This month"
+        ),
+    ]
+    parent_page_types = ["civicnet.HomePage"]
+    subpage_types = ["library.ResourcePage"]
+    max_count = 1
+
+    def resources(self):
+        return ResourcePage.objects.child_of(self).live().public()
+
+    def get_context(self, request, *args, **kwargs):
+        from . import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        filters = selectors.LibraryFilters.from_querydict(request.GET)
+        resources = selectors.filtered_resources(self.resources(), filters)
+        paginator = Paginator(resources, RESOURCES_PER_PAGE)
+        try:
+            page_obj = paginator.page(request.GET.get("page", 1))
+        except (PageNotAnInteger, EmptyPage):
+            raise Http404("No such page of resources.") from None
+        context.update(
+            resources=page_obj,
+            filters=filters,
+            facets=selectors.facet_counts(self.resources(), filters),
+            query_prefix=filters.querystring(),
+            recommendations=selectors.recommendations(self),
+        )
+        return context
+
+
+class ResourcePage(Page):
+    """One library resource. Everyone sees the teaser (title, summary, type, topics, cities);
+    only active members see the body and can download its files."""
+
+    class ResourceType(models.TextChoices):
+        REPORT = "report", "Report"
+        TOOLKIT = "toolkit", "Toolkit"
+        CASE_STUDY = "case_study", "Case study"
+        RECORDING = "recording", "Webinar recording"
+        READING_LIST = "reading_list", "Reading list"
+        DATASET = "dataset", "Dataset"
+        FRAMEWORK = "framework", "Framework"
+
+    resource_type = models.CharField(
+        "type", max_length=20, choices=ResourceType.choices, default=ResourceType.REPORT
+    )
+    summary = models.TextField(
+        max_length=600,
+        help_text="The public teaser: what a reader will get. Everyone sees this, members or not.",
+    )
+    body = StreamField(
+        ResourceBodyBlock(),
+        blank=True,
+        help_text="Members only. Reading lists and City Dividends framework areas go here too.",
+    )
+    recording_url = models.URLField(
+        blank=True,
+        help_text="Members only: a YouTube or Vimeo address for a webinar recording (unlisted).",
+    )
+    date = models.DateField(
+        "publication date", default=timezone.localdate, help_text="Shown on the resource."
+    )
+    topics = ParentalManyToManyField(ResourceTopic, blank=True, related_name="resources")
+    cities = ParentalManyToManyField(ResourceCity, blank=True, related_name="resources")
+
+    content_panels = Page.content_panels + [
+        FieldPanel("resource_type"),
+        FieldPanel("summary"),
+        MultiFieldPanel([FieldPanel("date"), FieldPanel("topics"), FieldPanel("cities")], "Filing"),
+        FieldPanel("body"),
+        InlinePanel(
+            "documents",
+            label="Files (members only)",
+            help_text="Upload files to the “Members' library” collection. Never upload "
+            "members-only material as an image: images are always public.",
+        ),
+        FieldPanel("recording_url"),
+    ]
+    # Only the teaser is indexed, so members-only text can never surface in search results.
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.AutocompleteField("summary"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.RelatedFields("cities", [index.SearchField("name")]),
+        index.FilterField("resource_type"),
+        index.FilterField("date"),
+    ]
+    parent_page_types = ["library.LibraryIndexPage"]
+    subpage_types: list = []
+
+    class Meta:
+        indexes = [models.Index(fields=["resource_type", "date"])]
+
+    @property
+    def type_label(self) -> str:
+        return self.get_resource_type_display()
+
+    @property
+    def date_label(self) -> str:
+        return date_format(self.date, "j F Y")
+
+    @cached_property
+    def topic_list(self) -> list:
+        return list(self.topics.all())
+
+    @cached_property
+    def city_list(self) -> list:
+        return list(self.cities.all())
+
+    def can_read(self, request) -> bool:
+        """Members read the whole resource; editors see it all in the admin preview."""
+        return membership_is_active(request.user) or getattr(request, "is_preview", False)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        full_access = self.can_read(request)
+        context["full_access"] = full_access
+        context["library_url"] = self.get_parent().get_url(request)
+        context["lapsed"] = (
+            request.user.is_authenticated
+            and not full_access
+            and getattr(request.user, "membership", None) is not None
+        )
+        if full_access:
+            context["files"] = list(self.documents.select_related("document"))
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        # The page differs by who asks: a signed-in person's copy is theirs alone, and shared
+        # caches must key on the session cookie.
+        patch_vary_headers(response, ["Cookie"])
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True)
+        return response
+
+
+class ResourceDocument(Orderable):
+    """A file attached to a resource. Served only to active members."""
+
+    page = ParentalKey(ResourcePage, on_delete=models.CASCADE, related_name="documents")
+    document = models.ForeignKey(
+        "wagtaildocs.Document", on_delete=models.CASCADE, related_name="library_resources"
+    )
+    title = models.CharField(
+        max_length=160, blank=True, help_text="Link text; the document's own title if empty."
+    )
+
+    panels = [FieldPanel("document"), FieldPanel("title")]
+
+    @property
+    def label(self) -> str:
+        return self.title or self.document.title
+
+
+class ResourceDownload(models.Model):
+    """How many times members downloaded a resource's files in a month."""
+
+    resource = models.ForeignKey(ResourcePage, on_delete=models.CASCADE, related_name="downloads")
+    month = models.DateField(help_text="The first day of the month.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "month"], name="one_count_per_month")
+        ]
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.resource_id} {self.month:%Y-%m}: {self.count}"
+
+
+def annotate_usefulness(queryset):
+    """Add `helpful_votes` and `download_total`: what 'most useful' sorts by."""
+    downloads = (
+        ResourceDownload.objects.filter(resource=OuterRef("pk"))
+        .values("resource")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
+    return queryset.annotate(
+        helpful_votes=Count("feedback", filter=Q(feedback__helpful=True), distinct=True),
+        download_total=Coalesce(Subquery(downloads), 0),
+    )

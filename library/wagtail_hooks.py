@@ -1,0 +1,58 @@
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Sum
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from . import selectors
+from .models import ResourceDownload
+
+
+@hooks.register("before_serve_document")
+def gate_library_documents(document, request):
+    """Library files go to active members only, whichever URL asks for them."""
+    if not selectors.is_library_document(document):
+        return None
+    if selectors.can_download(request.user, document):
+        return None
+    if not request.user.is_authenticated:
+        response = redirect_to_login(request.get_full_path())
+    else:
+        resource = selectors.resource_for_document(document)
+        response = TemplateResponse(
+            request,
+            "library/document_denied.html",
+            {"document": document, "resource": resource},
+            status=403,
+        )
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True)
+    return response
+
+
+@permission_required("wagtailadmin.access_admin")
+def downloads_report(request):
+    """Staff see how often members downloaded each resource's files, month by month."""
+    rows = ResourceDownload.objects.select_related("resource").order_by("-month", "-count")[:500]
+    totals = (
+        ResourceDownload.objects.values("resource__title", "resource_id")
+        .annotate(total=Sum("count"))
+        .order_by("-total")[:50]
+    )
+    return render(request, "library/admin/downloads_report.html", {"rows": rows, "totals": totals})
+
+
+@hooks.register("register_admin_urls")
+def register_downloads_report_url():
+    return [path("reports/library-downloads/", downloads_report, name="library_downloads_report")]
+
+
+@hooks.register("register_reports_menu_item")
+def register_downloads_report_menu_item():
+    return MenuItem(
+        "Library downloads", reverse("library_downloads_report"), icon_name="download", order=710
+    )
