@@ -35,7 +35,10 @@ class EventFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Webinar {n}: data for better streets")
     slug = factory.Sequence(lambda n: f"event-{n}")
     summary = "How three cities used open data to redesign their main streets."
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    # Whole seconds: iCalendar has no fractions of a second.
+    starts_at = factory.LazyFunction(
+        lambda: timezone.now().replace(microsecond=0) + timedelta(days=7)
+    )
     ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=1))
     time_zone = "America/New_York"
     is_online = True
@@ -46,6 +49,7 @@ class EventFactory(factory.django.DjangoModelFactory):
     def topics(event, create, extracted, **kwargs):
         if create and extracted:
             event.topics.set(extracted)
+            event.save()  # a ParentalManyToManyField is written on save
 
 
 def make_challenge(*, open_now: bool = True, **fields) -> Challenge:
