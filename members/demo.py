@@ -1,22 +1,165 @@
-"""Demo logins for `make run`: a staff editor and a paying member."""
+"""Demo content for `make run`: logins, plans, a few listed members and City Clusters.
+
+Safe to run again: everything is looked up first and created only when missing.
+"""
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
-from .models import Membership
-from .services import membership_set, profile_update
+from .models import Cluster, Membership, Plan, Sector
+from .services import cluster_join, membership_set, profile_update
 
 User = get_user_model()
 
 STAFF_EMAIL, STAFF_PASSWORD = "staff@civicnet.example", "civicnet-staff-demo"
 MEMBER_EMAIL, MEMBER_PASSWORD = "member@civicnet.example", "civicnet-member-demo"
 
+PLANS = [
+    {
+        "slug": "individual-yearly",
+        "name": "Individual",
+        "kind": Plan.Kind.INDIVIDUAL,
+        "interval": Plan.Interval.YEAR,
+        "price_cents": 12000,
+        "seats": 1,
+        "sort_order": 10,
+        "description": "Everything civicnet offers, for one person. Two months free against monthly.",
+    },
+    {
+        "slug": "individual-monthly",
+        "name": "Individual",
+        "kind": Plan.Kind.INDIVIDUAL,
+        "interval": Plan.Interval.MONTH,
+        "price_cents": 1200,
+        "seats": 1,
+        "sort_order": 20,
+        "description": "The same membership, paid month by month. Cancel any time.",
+    },
+    {
+        "slug": "organisation-yearly",
+        "name": "Organisation",
+        "kind": Plan.Kind.ORGANISATION,
+        "interval": Plan.Interval.YEAR,
+        "price_cents": 90000,
+        "seats": 10,
+        "sort_order": 30,
+        "description": "Ten named seats for a city department, nonprofit, company or campus.",
+    },
+    {
+        "slug": "organisation-monthly",
+        "name": "Organisation",
+        "kind": Plan.Kind.ORGANISATION,
+        "interval": Plan.Interval.MONTH,
+        "price_cents": 9000,
+        "seats": 10,
+        "sort_order": 40,
+        "description": "Ten named seats, paid month by month.",
+    },
+]
 
-def _demo_user(email: str, password: str, **fields):
+# Invented people: name, email, title, organisation, sector, city, bio.
+DEMO_MEMBERS = [
+    (
+        "Rosa",
+        "Delgado",
+        "rosa.delgado@demo.civicnet.example",
+        "Deputy Director of Planning",
+        "City of Tucson",
+        Sector.PUBLIC,
+        "Tucson, AZ",
+        "Works on water-wise zoning and turning vacant lots into shaded public space.",
+    ),
+    (
+        "Marcus",
+        "Bell",
+        "marcus.bell@demo.civicnet.example",
+        "Founder",
+        "Porchlight Housing Co-op",
+        Sector.NONPROFIT,
+        "Cleveland, OH",
+        "Builds resident-owned housing on Cleveland's east side; happy to share our land trust model.",
+    ),
+    (
+        "Priya",
+        "Raman",
+        "priya.raman@demo.civicnet.example",
+        "Associate Professor of Urban Economics",
+        "Lakeshore State University",
+        Sector.ACADEMIC,
+        "Milwaukee, WI",
+        "Studies how small-business lending shapes neighbourhood recovery.",
+    ),
+    (
+        "Daniel",
+        "Okafor",
+        "daniel.okafor@demo.civicnet.example",
+        "Head of Civic Products",
+        "Gridline Software",
+        Sector.PRIVATE,
+        "Cleveland, OH",
+        "Makes permit and inspection software that residents can actually use.",
+    ),
+    (
+        "Hannah",
+        "Lindqvist",
+        "hannah.lindqvist@demo.civicnet.example",
+        "Program Officer",
+        "North Coast Community Fund",
+        Sector.PHILANTHROPY,
+        "Cleveland, OH",
+        "Funds cross-sector teams working on transit access and jobs.",
+    ),
+    (
+        "Tomás",
+        "Ferreira",
+        "tomas.ferreira@demo.civicnet.example",
+        "Organiser",
+        "Southside Neighbors United",
+        Sector.CIVIC,
+        "Tucson, AZ",
+        "Runs block-by-block heat mapping with volunteers every summer.",
+    ),
+]
+
+CLUSTERS = [
+    {
+        "slug": "greater-cleveland",
+        "name": "Greater Cleveland",
+        "region": "Cleveland, OH",
+        "description": (
+            "Members across Cuyahoga County meeting monthly on housing, transit and small-business "
+            "recovery. We rotate hosts between city hall, a campus and a neighbourhood nonprofit."
+        ),
+        "lead": "marcus.bell@demo.civicnet.example",
+        "people": [
+            "marcus.bell@demo.civicnet.example",
+            "daniel.okafor@demo.civicnet.example",
+            "hannah.lindqvist@demo.civicnet.example",
+            MEMBER_EMAIL,
+        ],
+    },
+    {
+        "slug": "sonoran-desert-cities",
+        "name": "Sonoran Desert Cities",
+        "region": "Tucson and Phoenix, AZ",
+        "description": (
+            "Planners, organisers and builders working on extreme heat, water and shade, sharing "
+            "data and pilots across the region's cities."
+        ),
+        "lead": "rosa.delgado@demo.civicnet.example",
+        "people": ["rosa.delgado@demo.civicnet.example", "tomas.ferreira@demo.civicnet.example"],
+    },
+]
+
+
+def _demo_user(email: str, password: str | None, **fields):
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(username=email.split("@")[0], email=email, **fields)
-        user.set_password(password)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
         user.save()
     EmailAddress.objects.update_or_create(
         user=user, email=email, defaults={"verified": True, "primary": True}
@@ -24,7 +167,21 @@ def _demo_user(email: str, password: str, **fields):
     return user
 
 
+def _ensure_member(user) -> None:
+    if not hasattr(user, "membership"):
+        membership_set(
+            user=user,
+            status=Membership.Status.ACTIVE,
+            current_period_end=None,
+            is_complimentary=True,
+            note="Demo content",
+        )
+
+
 def load(stdout) -> None:
+    for plan in PLANS:
+        Plan.objects.get_or_create(slug=plan["slug"], defaults=plan)
+
     _demo_user(
         STAFF_EMAIL,
         STAFF_PASSWORD,
@@ -34,13 +191,45 @@ def load(stdout) -> None:
         is_superuser=True,
     )
     member = _demo_user(MEMBER_EMAIL, MEMBER_PASSWORD, first_name="Maya", last_name="Member")
-    profile_update(user=member, home_city="Cleveland, OH")
-    if not hasattr(member, "membership"):
-        membership_set(
+    if not hasattr(member, "profile"):
+        profile_update(
             user=member,
-            status=Membership.Status.ACTIVE,
-            current_period_end=None,
-            is_complimentary=True,
+            home_city="Cleveland, OH",
+            title="Director of Neighborhood Services",
+            organisation="City of Cleveland",
+            sector=Sector.PUBLIC,
+            bio="Leads the city's neighbourhood services team; co-chairs the Greater Cleveland cluster.",
+            directory_opt_in=True,
         )
+    _ensure_member(member)
+
+    for first, last, email, title, organisation, sector, city, bio in DEMO_MEMBERS:
+        user = _demo_user(email, None, first_name=first, last_name=last)
+        if not hasattr(user, "profile"):
+            profile_update(
+                user=user,
+                title=title,
+                organisation=organisation,
+                sector=sector,
+                home_city=city,
+                bio=bio,
+                directory_opt_in=True,
+            )
+        _ensure_member(user)
+
+    for spec in CLUSTERS:
+        cluster, _ = Cluster.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={
+                "name": spec["name"],
+                "region": spec["region"],
+                "description": spec["description"],
+                "lead": User.objects.filter(email=spec["lead"]).first(),
+            },
+        )
+        for email in spec["people"]:
+            user = User.objects.get(email=email)
+            cluster_join(cluster=cluster, user=user)
+
     stdout.write(f"Demo staff login:  {STAFF_EMAIL} / {STAFF_PASSWORD}  (admin at /admin/)")
     stdout.write(f"Demo member login: {MEMBER_EMAIL} / {MEMBER_PASSWORD}")

@@ -1,6 +1,28 @@
+from datetime import timedelta
+
 from django.conf import settings
+from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+
+PHOTO_MAX_BYTES = 3 * 1024 * 1024
+PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+
+
+class Sector(models.TextChoices):
+    PUBLIC = "public", "Public sector"
+    PRIVATE = "private", "Private sector"
+    NONPROFIT = "nonprofit", "Nonprofit"
+    ACADEMIC = "academic", "Academic"
+    CIVIC = "civic", "Civic / community"
+    MEDIA = "media", "Media"
+    PHILANTHROPY = "philanthropy", "Philanthropy"
+    OTHER = "other", "Other"
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
 
 
 class Profile(models.Model):
@@ -12,9 +34,91 @@ class Profile(models.Model):
     home_city = models.CharField(
         max_length=120, blank=True, help_text="The city the person works for, e.g. 'Cleveland, OH'."
     )
+    title = models.CharField(
+        max_length=120, blank=True, help_text="Job title, e.g. 'Chief of staff'."
+    )
+    organisation = models.CharField(max_length=160, blank=True)
+    sector = models.CharField(max_length=16, choices=Sector.choices, blank=True)
+    bio = models.TextField(
+        max_length=800, blank=True, help_text="A few sentences, 800 characters at most."
+    )
+    photo = models.ImageField(
+        upload_to="profiles/",
+        blank=True,
+        validators=[FileExtensionValidator(PHOTO_EXTENSIONS)],
+        help_text="JPEG, PNG or WebP, 3 MB at most; resized to 400 pixels square.",
+    )
+    website_url = models.URLField(blank=True, help_text="Your or your organisation's website.")
+    social_url = models.URLField(blank=True, help_text="LinkedIn, Mastodon, Bluesky or similar.")
+    directory_opt_in = models.BooleanField(
+        default=False,
+        help_text="List me in the National Network directory (seen only by members).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["directory_opt_in", "sector"])]
 
     def __str__(self):
         return f"Profile of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:profile", args=[self.user.username])
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+
+class Plan(models.Model):
+    """A membership plan members can buy; staff edit them as snippets."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        ORGANISATION = "organisation", "Organisation"
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    name = models.CharField(
+        max_length=80, help_text="Shown on the membership page, e.g. 'Individual'."
+    )
+    slug = models.SlugField(unique=True, help_text="Used in the checkout address.")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    interval = models.CharField(max_length=8, choices=Interval.choices, default=Interval.YEAR)
+    price_cents = models.PositiveIntegerField(help_text="Price per interval in US cents.")
+    seats = models.PositiveSmallIntegerField(
+        default=1, help_text="How many named people the membership covers, its admin included."
+    )
+    stripe_price_id = models.CharField(
+        max_length=80, blank=True, help_text="The Stripe Price id (price_...) this plan bills."
+    )
+    description = models.TextField(blank=True, help_text="One or two sentences under the price.")
+    is_active = models.BooleanField(default=True, help_text="Offered on the membership page.")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "price_cents"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_interval_display().lower()})"
+
+    @property
+    def price_label(self) -> str:
+        dollars = self.price_cents / 100
+        amount = f"${dollars:,.0f}" if self.price_cents % 100 == 0 else f"${dollars:,.2f}"
+        return f"{amount} a {self.interval}"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(status__in=[Membership.Status.ACTIVE, Membership.Status.CANCELED])
+            & (models.Q(current_period_end__isnull=True) | models.Q(current_period_end__gt=now))
+            | models.Q(status=Membership.Status.PAST_DUE, past_due_since__gt=now - grace_period())
+        )
 
 
 class Membership(models.Model):
@@ -32,6 +136,18 @@ class Membership(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.EXPIRED)
     current_period_end = models.DateTimeField(null=True, blank=True)
     is_complimentary = models.BooleanField(default=False)
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.PROTECT)
+    stripe_customer_id = models.CharField(max_length=80, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=80, blank=True, db_index=True)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The period end a renewal reminder was sent for: one reminder per period, however often
+    # the task runs.
+    renewal_reminder_sent_for = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["status", "current_period_end"])]
@@ -43,4 +159,117 @@ class Membership(models.Model):
         now = now or timezone.now()
         if self.status == self.Status.EXPIRED:
             return False
+        if self.status == self.Status.PAST_DUE:
+            return self.past_due_since is not None and self.past_due_since + grace_period() > now
         return self.current_period_end is None or self.current_period_end > now
+
+    @property
+    def access_until(self):
+        if self.status == self.Status.PAST_DUE and self.past_due_since:
+            return self.past_due_since + grace_period()
+        return self.current_period_end
+
+
+class Seat(models.Model):
+    """A named person covered by an organisation membership, added by its admin."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="seats")
+    email = models.EmailField()
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "membership", models.functions.Lower("email"), name="members_seat_unique_email"
+            )
+        ]
+        ordering = ["added_at"]
+
+    def __str__(self):
+        return self.email
+
+
+class MembershipEvent(models.Model):
+    """The audit history: every change of a membership, who or what made it and why."""
+
+    class Source(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        STAFF = "staff", "Staff"
+        SYSTEM = "system", "Scheduled task"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="history")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stripe_event_id = models.CharField(max_length=80, blank=True)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.membership.user}: {self.from_status or '-'} → {self.to_status}"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event processed, recorded in the transaction of its change."""
+
+    event_id = models.CharField(max_length=80, unique=True)
+    type = models.CharField(max_length=80)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.event_id} ({self.type})"
+
+
+class Cluster(models.Model):
+    """A City Cluster: members of one metro or region organising locally."""
+
+    name = models.CharField(max_length=120, help_text="e.g. 'Greater Cleveland'.")
+    slug = models.SlugField(unique=True)
+    region = models.CharField(
+        max_length=120, help_text="The metro or region it covers, e.g. 'Cleveland, OH'."
+    )
+    description = models.TextField(help_text="What the cluster works on and how it meets.")
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_clusters",
+        help_text="The member who convenes the cluster.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ClusterMembership", related_name="clusters", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("members:cluster", args=[self.slug])
+
+
+class ClusterMembership(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cluster_memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "user"], name="members_cluster_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.cluster}"

@@ -1,25 +1,41 @@
 """Reads other apps ask of `members`. Gating is decided here, in one place."""
 
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Lower, Trim
-from django.utils import timezone
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower, Trim, TruncMonth
 
-from .models import Membership, Profile
+from .models import Cluster, Membership, Plan, Profile, Seat, Sector
+
+User = get_user_model()
 
 
 def active_memberships() -> QuerySet[Membership]:
-    now = timezone.now()
-    return Membership.objects.exclude(status=Membership.Status.EXPIRED).filter(
-        Q(current_period_end__isnull=True) | Q(current_period_end__gt=now)
-    )
+    return Membership.objects.active()
 
 
 def membership_is_active(user) -> bool:
-    """Is this user a member right now? The one question every members-only page asks."""
+    """Is this user a member right now? The one question every members-only page asks.
+
+    Yes when their own membership is active (paid, complimentary, cancelled but not yet at
+    its period end, or past due within the grace period), or when they hold a named seat on
+    an active organisation membership.
+    """
     if not user.is_authenticated:
         return False
     membership = getattr(user, "membership", None)  # None when the user never joined
-    return membership is not None and membership.is_active()
+    if membership is not None and membership.is_active():
+        return True
+    return (
+        bool(user.email)
+        and Seat.objects.filter(
+            email__iexact=user.email, membership__in=active_memberships()
+        ).exists()
+    )
+
+
+def can_see_member_area(user) -> bool:
+    """Members, and staff who look after the network, see the directory and member lists."""
+    return user.is_authenticated and (user.is_staff or membership_is_active(user))
 
 
 def member_count() -> int:
@@ -33,4 +49,148 @@ def cities_represented_count() -> int:
         .values(city=Lower(Trim("home_city")))
         .distinct()
         .count()
+    )
+
+
+def offered_plans() -> QuerySet[Plan]:
+    return Plan.objects.filter(is_active=True)
+
+
+def seat_membership_for(user) -> Membership | None:
+    """The organisation membership whose seat this user holds, if any."""
+    seat = (
+        Seat.objects.filter(email__iexact=user.email, membership__in=active_memberships())
+        .select_related("membership__user", "membership__plan")
+        .first()
+    )
+    return seat.membership if seat else None
+
+
+# --- National Network ----------------------------------------------------------------------
+def directory_profiles(*, query: str = "", sector: str = "", city: str = "") -> QuerySet[Profile]:
+    """Opted-in profiles of active members, for the directory (members only)."""
+    seat_emails = Seat.objects.filter(membership__in=active_memberships()).values("email")
+    profiles = (
+        Profile.objects.filter(directory_opt_in=True, user__is_active=True)
+        .filter(Q(user__membership__in=active_memberships()) | Q(user__email__in=seat_emails))
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    if query:
+        for word in query.split()[:6]:
+            profiles = profiles.filter(
+                Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(organisation__icontains=word)
+                | Q(title__icontains=word)
+            )
+    if sector:
+        profiles = profiles.filter(sector=sector)
+    if city:
+        profiles = profiles.filter(home_city__iexact=city)
+    return profiles
+
+
+def directory_cities() -> list[str]:
+    return list(
+        directory_profiles()
+        .exclude(home_city="")
+        .order_by("home_city")
+        .values_list("home_city", flat=True)
+        .distinct()
+    )
+
+
+def directory_profile(username: str) -> Profile | None:
+    return directory_profiles().filter(user__username=username).first()
+
+
+# --- City Clusters -------------------------------------------------------------------------
+def clusters_with_counts() -> QuerySet[Cluster]:
+    return Cluster.objects.select_related("lead").annotate(
+        member_total=Count("memberships", distinct=True)
+    )
+
+
+def cluster_sector_mix(cluster: Cluster) -> list[dict]:
+    """How many of the cluster's people come from each sector, largest first."""
+    labels = dict(Sector.choices)
+    rows = (
+        Profile.objects.filter(user__cluster_memberships__cluster=cluster)
+        .exclude(sector="")
+        .values("sector")
+        .annotate(total=Count("pk"))
+        .order_by("-total", "sector")
+    )
+    return [{"label": labels[row["sector"]], "total": row["total"]} for row in rows]
+
+
+def cluster_people(cluster: Cluster) -> QuerySet:
+    """The cluster's people with their profiles (a missing profile reads as empty)."""
+    return (
+        User.objects.filter(cluster_memberships__cluster=cluster)
+        .select_related("profile")
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# --- Staff report --------------------------------------------------------------------------
+def members_report() -> dict:
+    """Counts for the staff members report: by state, plan, sector, city, and per month."""
+    joined = Membership.objects.filter(started_at__isnull=False)
+    active = active_memberships()
+    status_labels = dict(Membership.Status.choices)
+    sector_labels = dict(Sector.choices)
+    return {
+        "active_total": active.count(),
+        "by_status": [
+            {"label": status_labels[row["status"]], "total": row["total"]}
+            for row in joined.values("status").annotate(total=Count("pk")).order_by("status")
+        ],
+        "by_plan": [
+            {"label": row["plan__name"] or "Complimentary / none", "total": row["total"]}
+            for row in active.values("plan__name").annotate(total=Count("pk")).order_by("-total")
+        ],
+        "by_sector": [
+            {
+                "label": sector_labels.get(row["user__profile__sector"]) or "Not given",
+                "total": row["total"],
+            }
+            for row in active.values("user__profile__sector")
+            .annotate(total=Count("pk"))
+            .order_by("-total")
+        ],
+        "by_city": [
+            {"label": row["user__profile__home_city"] or "Not given", "total": row["total"]}
+            for row in active.values("user__profile__home_city")
+            .annotate(total=Count("pk"))
+            .order_by("-total")[:25]
+        ],
+        "by_month": _joined_and_lapsed_by_month(),
+    }
+
+
+def _joined_and_lapsed_by_month() -> list[dict]:
+    new = dict(
+        Membership.objects.filter(started_at__isnull=False)
+        .annotate(month=TruncMonth("started_at"))
+        .values_list("month")
+        .annotate(total=Count("pk"))
+    )
+    lapsed = dict(
+        Membership.objects.filter(status=Membership.Status.EXPIRED, ended_at__isnull=False)
+        .annotate(month=TruncMonth("ended_at"))
+        .values_list("month")
+        .annotate(total=Count("pk"))
+    )
+    months = sorted(set(new) | set(lapsed), reverse=True)[:24]
+    return [{"month": m, "new": new.get(m, 0), "lapsed": lapsed.get(m, 0)} for m in months]
+
+
+def members_report_rows() -> QuerySet[Membership]:
+    """One row per person who ever joined, for the CSV export."""
+    return (
+        Membership.objects.filter(started_at__isnull=False)
+        .select_related("user", "user__profile", "plan")
+        .order_by("user__last_name", "user__email")
     )

@@ -5,4 +5,18 @@ from . import views
 app_name = "members"
 urlpatterns = [
     path("account/", views.dashboard, name="dashboard"),
+    path("account/profile/", views.profile_edit, name="profile_edit"),
+    path("account/seats/", views.seats, name="seats"),
+    path("membership/", views.membership_page, name="membership"),
+    path("membership/checkout/<slug:plan>/", views.checkout, name="checkout"),
+    path("membership/welcome/", views.checkout_success, name="checkout_success"),
+    path("membership/cancelled/", views.checkout_cancelled, name="checkout_cancelled"),
+    path("membership/billing/", views.billing_portal, name="billing_portal"),
+    path("membership/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("network/", views.network, name="network"),
+    path("network/<str:username>/", views.profile, name="profile"),
+    path("clusters/", views.clusters, name="clusters"),
+    path("clusters/<slug:slug>/", views.cluster, name="cluster"),
+    path("clusters/<slug:slug>/join/", views.cluster_join, name="cluster_join"),
+    path("clusters/<slug:slug>/leave/", views.cluster_leave, name="cluster_leave"),
 ]

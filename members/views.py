@@ -1,15 +1,373 @@
+import logging
+from functools import wraps
+
+import stripe
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from .selectors import membership_is_active
+from . import billing, services
+from .forms import DirectoryFilterForm, ProfileForm, SeatForm
+from .models import Cluster, ClusterMembership, Plan, Profile
+from .selectors import (
+    can_see_member_area,
+    cluster_people,
+    cluster_sector_mix,
+    clusters_with_counts,
+    directory_cities,
+    directory_profile,
+    directory_profiles,
+    membership_is_active,
+    offered_plans,
+    seat_membership_for,
+)
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+DIRECTORY_PAGE_SIZE = 24
+# Other apps may add a section to /account/ by providing one of these templates; members
+# never imports them (see ARCHITECTURE: dependencies point downwards).
+ACCOUNT_SECTION_TEMPLATES = [
+    "events/account_section.html",
+    "blog/account_section.html",
+    "library/account_section.html",
+]
+
+private = cache_control(private=True)
 
 
+def _private_if_signed_in(request, response):
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True)
+    return response
+
+
+def join_prompt(request, *, status: int = 403):
+    """What a non-member sees instead of members-only content."""
+    membership = (
+        getattr(request.user, "membership", None) if request.user.is_authenticated else None
+    )
+    response = render(
+        request,
+        "members/join_prompt.html",
+        {
+            "membership": membership,
+            "login_url": f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}",
+        },
+        status=status,
+    )
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    """A 303 to Stripe's hosted page: the browser follows it with a GET."""
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def members_only(view):
+    """Members and staff get the view; everyone else the join page. Never cached publicly."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_see_member_area(request.user):
+            return join_prompt(request)
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True)
+        return response
+
+    return wrapper
+
+
+def _account_sections() -> list[str]:
+    sections = []
+    for name in ACCOUNT_SECTION_TEMPLATES:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        sections.append(name)
+    return sections
+
+
+# --- The signed-in person's own pages ------------------------------------------------------
+@private
 @login_required
 def dashboard(request):
     """The signed-in person's own page: their membership and what they can do next."""
     membership = getattr(request.user, "membership", None)
+    profile, _ = Profile.objects.get_or_create(user=request.user)
     return render(
         request,
         "members/dashboard.html",
-        {"membership": membership, "is_member": membership_is_active(request.user)},
+        {
+            "membership": membership,
+            "is_member": membership_is_active(request.user),
+            "seat_membership": seat_membership_for(request.user),
+            "profile": profile,
+            "payments_configured": billing.payments_configured(),
+            "account_sections": _account_sections(),
+        },
     )
+
+
+@private
+@login_required
+def profile_edit(request):
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    initial = {"first_name": request.user.first_name, "last_name": request.user.last_name}
+    form = ProfileForm(
+        request.POST or None, request.FILES or None, instance=profile, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        photo = fields.pop("photo")
+        if photo is False:  # "clear" ticked
+            fields["photo"] = ""
+        elif photo and photo != profile.photo:
+            fields["photo"] = photo
+        try:
+            with transaction.atomic():
+                request.user.first_name = form.cleaned_data["first_name"]
+                request.user.last_name = form.cleaned_data["last_name"]
+                request.user.save(update_fields=["first_name", "last_name"])
+                services.profile_update(user=request.user, **fields)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("members:dashboard")
+    return render(request, "members/profile_form.html", {"form": form})
+
+
+@private
+@login_required
+def seats(request):
+    """An organisation membership's admin names the colleagues it covers."""
+    membership = getattr(request.user, "membership", None)
+    if (
+        membership is None
+        or not membership.is_active()
+        or membership.plan is None
+        or membership.plan.kind != Plan.Kind.ORGANISATION
+    ):
+        messages.info(request, "Seats come with an organisation membership.")
+        return redirect("members:dashboard")
+    form = SeatForm(request.POST or None)
+    if request.method == "POST":
+        if "remove" in request.POST:
+            services.seat_remove(membership=membership, seat_id=int(request.POST["remove"] or 0))
+            messages.success(request, "Seat freed.")
+            return redirect("members:seats")
+        if form.is_valid():
+            try:
+                services.seat_add(membership=membership, email=form.cleaned_data["email"])
+            except ValidationError as error:
+                form.add_error("email", error)
+            else:
+                messages.success(request, f"{form.cleaned_data['email']} now has a seat.")
+                return redirect("members:seats")
+    return render(
+        request,
+        "members/seats.html",
+        {"membership": membership, "seats": membership.seats.all(), "form": form},
+    )
+
+
+# --- Membership and Stripe -----------------------------------------------------------------
+def membership_page(request):
+    """The plans and what membership gives; says so when payments are not configured."""
+    plans = list(offered_plans())
+    response = render(
+        request,
+        "members/membership.html",
+        {
+            "individual_plans": [p for p in plans if p.kind == Plan.Kind.INDIVIDUAL],
+            "organisation_plans": [p for p in plans if p.kind == Plan.Kind.ORGANISATION],
+            "payments_configured": billing.payments_configured(),
+            "is_member": membership_is_active(request.user),
+        },
+    )
+    return _private_if_signed_in(request, response)
+
+
+@private
+@login_required
+def checkout(request, plan: str):
+    """GET: confirm the plan. POST: create the Checkout session and go to Stripe."""
+    plan = get_object_or_404(Plan, slug=plan, is_active=True)
+    if not billing.payments_configured() or not plan.stripe_price_id:
+        messages.info(request, "Online payments are not configured yet.")
+        return redirect("members:membership")
+    membership = getattr(request.user, "membership", None)
+    if membership is not None and membership.is_active() and not membership.is_complimentary:
+        messages.info(request, "You are already a member: manage your plan from your account.")
+        return redirect("members:dashboard")
+    if request.method == "POST":
+        try:
+            url = billing.checkout_session_url(user=request.user, plan=plan)
+        except stripe.StripeError:
+            logger.exception("Stripe Checkout session could not be created")
+            messages.error(request, "We could not reach our payment provider. Try again shortly.")
+            return redirect("members:membership")
+        return _see_other(url)
+    return render(request, "members/checkout.html", {"plan": plan})
+
+
+@private
+@login_required
+def checkout_success(request):
+    """Stripe sends the buyer back here; access itself arrives with the webhook."""
+    return render(
+        request,
+        "members/checkout_done.html",
+        {"is_member": membership_is_active(request.user), "success": True},
+    )
+
+
+@private
+@login_required
+def checkout_cancelled(request):
+    return render(request, "members/checkout_done.html", {"success": False})
+
+
+@private
+@login_required
+@require_POST
+def billing_portal(request):
+    """Card, receipts and cancellation live in Stripe's customer portal."""
+    membership = getattr(request.user, "membership", None)
+    if membership is None or not membership.stripe_customer_id or not billing.payments_configured():
+        messages.info(request, "There is no card or receipt on file for your account.")
+        return redirect("members:dashboard")
+    try:
+        url = billing.portal_url(membership=membership)
+    except stripe.StripeError:
+        logger.exception("Stripe billing portal session could not be created")
+        messages.error(request, "We could not reach our payment provider. Try again shortly.")
+        return redirect("members:dashboard")
+    return _see_other(url)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's events: verified, recorded once, dispatched on their type."""
+    if not billing.webhook_configured():
+        return HttpResponseBadRequest("Webhook secret not configured.")
+    try:
+        event = billing.construct_event(request.body, request.headers.get("Stripe-Signature"))
+    except (ValueError, stripe.SignatureVerificationError):
+        return HttpResponseBadRequest("Bad signature or payload.")
+    handler = billing.HANDLERS.get(event.get("type"))
+    if handler is None:
+        return HttpResponse("Ignored.")
+    if services.stripe_event_seen(event["id"]):
+        return HttpResponse("Already processed.")
+    try:
+        handler(event)
+    except services.AlreadyProcessed:
+        return HttpResponse("Already processed.")
+    except stripe.StripeError:
+        # Stripe retries a failed delivery with backoff: nothing was recorded.
+        logger.exception("Stripe event %s could not be handled", event["id"])
+        return HttpResponse("Stripe unavailable, retry later.", status=503)
+    return HttpResponse("OK.")
+
+
+# --- National Network ----------------------------------------------------------------------
+@members_only
+def network(request):
+    """The members-only directory of members who opted in."""
+    form = DirectoryFilterForm(request.GET or None, cities=directory_cities())
+    filters = form.cleaned_data if form.is_valid() else {}
+    profiles = directory_profiles(
+        query=filters.get("q", ""), sector=filters.get("sector", ""), city=filters.get("city", "")
+    )
+    page_obj = Paginator(profiles, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = {k: v for k, v in filters.items() if v}
+    return render(
+        request,
+        "members/network.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "query_prefix": f"{urlencode(kept)}&" if kept else "",
+            "own_profile_listed": Profile.objects.filter(
+                user=request.user, directory_opt_in=True
+            ).exists(),
+        },
+    )
+
+
+@members_only
+def profile(request, username: str):
+    profile = directory_profile(username)
+    if profile is None:
+        return render(request, "members/profile_missing.html", status=404)
+    return render(request, "members/profile.html", {"profile": profile})
+
+
+# --- City Clusters -------------------------------------------------------------------------
+def clusters(request):
+    response = render(
+        request,
+        "members/clusters.html",
+        {"clusters": clusters_with_counts(), "can_see_members": can_see_member_area(request.user)},
+    )
+    return _private_if_signed_in(request, response)
+
+
+def cluster(request, slug: str):
+    cluster = get_object_or_404(clusters_with_counts(), slug=slug)
+    can_see = can_see_member_area(request.user)
+    is_member = membership_is_active(request.user)
+    response = render(
+        request,
+        "members/cluster.html",
+        {
+            "cluster": cluster,
+            "sector_mix": cluster_sector_mix(cluster),
+            "people": cluster_people(cluster) if can_see else None,
+            "is_member": is_member,
+            "joined": is_member
+            and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),
+        },
+    )
+    return _private_if_signed_in(request, response)
+
+
+@require_POST
+def cluster_join(request, slug: str):
+    cluster = get_object_or_404(Cluster, slug=slug)
+    if not membership_is_active(request.user):
+        return join_prompt(request)
+    services.cluster_join(cluster=cluster, user=request.user)
+    messages.success(request, f"You joined {cluster.name}.")
+    return redirect(cluster)
+
+
+@require_POST
+def cluster_leave(request, slug: str):
+    cluster = get_object_or_404(Cluster, slug=slug)
+    if not request.user.is_authenticated:
+        return join_prompt(request)
+    services.cluster_leave(cluster=cluster, user=request.user)
+    messages.success(request, f"You left {cluster.name}.")
+    return redirect(cluster)

@@ -1,0 +1,134 @@
+"""Staff tools inside the Wagtail admin: complimentary memberships and the members report."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import services
+from .forms import ComplimentaryGrantForm, ComplimentaryRevokeForm
+from .models import Membership
+from .selectors import members_report, members_report_rows
+
+
+class StaffOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ComplimentaryView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Grant or revoke a complimentary membership, with the reason kept in the history."""
+
+    page_title = "Complimentary memberships"
+    header_icon = "user"
+    template_name = "members/admin/complimentary.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("grant_form", ComplimentaryGrantForm(prefix="grant"))
+        context.setdefault("revoke_form", ComplimentaryRevokeForm(prefix="revoke"))
+        context["complimentary"] = (
+            Membership.objects.filter(is_complimentary=True)
+            .select_related("user")
+            .order_by("user__email")
+        )
+        return context
+
+    def post(self, request):
+        if "grant-person" in request.POST:
+            form = ComplimentaryGrantForm(request.POST, prefix="grant")
+            if form.is_valid():
+                until = form.cleaned_data["until"]
+                services.membership_grant_complimentary(
+                    user=form.cleaned_data["person"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    until=timezone.make_aware(
+                        timezone.datetime.combine(until, timezone.datetime.max.time())
+                    )
+                    if until
+                    else None,
+                )
+                messages.success(request, f"{form.cleaned_data['person'].email} is now a member.")
+                return redirect("members_admin:complimentary")
+            return self.render_to_response(self.get_context_data(grant_form=form))
+        form = ComplimentaryRevokeForm(request.POST, prefix="revoke")
+        if form.is_valid():
+            try:
+                services.membership_revoke_complimentary(
+                    user=form.cleaned_data["person"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                form.add_error("person", error)
+            else:
+                messages.success(request, "Complimentary membership revoked.")
+                return redirect("members_admin:complimentary")
+        return self.render_to_response(self.get_context_data(revoke_form=form))
+
+
+class ReportView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    page_title = "Members report"
+    header_icon = "table"
+    template_name = "members/admin/report.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = members_report()
+        context["csv_url"] = reverse("members_admin:report_csv")
+        return context
+
+
+def report_csv(request):
+    if not request.user.is_staff:
+        raise PermissionDenied
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="civicnet-members.csv"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "email",
+            "name",
+            "status",
+            "active now",
+            "plan",
+            "complimentary",
+            "period end",
+            "joined",
+            "ended",
+            "sector",
+            "city",
+            "organisation",
+        ]
+    )
+    for membership in members_report_rows().iterator(chunk_size=500):
+        profile = getattr(membership.user, "profile", None)
+        writer.writerow(
+            [
+                membership.user.email,
+                membership.user.get_full_name(),
+                membership.status,
+                "yes" if membership.is_active() else "no",
+                membership.plan.name if membership.plan else "",
+                "yes" if membership.is_complimentary else "no",
+                membership.current_period_end.date().isoformat()
+                if membership.current_period_end
+                else "",
+                membership.started_at.date().isoformat() if membership.started_at else "",
+                membership.ended_at.date().isoformat() if membership.ended_at else "",
+                profile.get_sector_display() if profile else "",
+                profile.home_city if profile else "",
+                profile.organisation if profile else "",
+            ]
+        )
+    return response

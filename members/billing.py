@@ -1,0 +1,148 @@
+"""Stripe: Checkout, the customer portal and the webhook's event handlers.
+
+Calls go through the official `stripe` library. STRIPE_API_BASE points it elsewhere (the
+tests' fake Stripe on loopback); unset, it talks to api.stripe.com.
+"""
+
+import logging
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+from . import services
+from .models import Membership, Plan
+
+logger = logging.getLogger(__name__)
+
+
+def payments_configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def webhook_configured() -> bool:
+    return bool(settings.STRIPE_WEBHOOK_SECRET)
+
+
+def stripe_client() -> stripe.StripeClient:
+    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2
+    )
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def customer_for(user) -> str:
+    """The user's Stripe customer id, created (and stored) on their first checkout."""
+    membership = getattr(user, "membership", None)
+    if membership and membership.stripe_customer_id:
+        return membership.stripe_customer_id
+    customer = stripe_client().v1.customers.create(
+        params={
+            "email": user.email,
+            "name": user.get_full_name() or user.email,
+            "metadata": {"user_id": str(user.pk)},
+        }
+    )
+    services.membership_set_customer(user=user, customer_id=customer.id)
+    return customer.id
+
+
+def checkout_session_url(*, user, plan: Plan) -> str:
+    """Create a Checkout session in subscription mode for this user and plan; its URL."""
+    session = stripe_client().v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer_for(user),
+            "client_reference_id": str(user.pk),
+            "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
+            "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.slug}},
+            "metadata": {"user_id": str(user.pk), "plan": plan.slug},
+            "success_url": _absolute(reverse("members:checkout_success"))
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": _absolute(reverse("members:checkout_cancelled")),
+        }
+    )
+    return session.url
+
+
+def portal_url(*, membership: Membership) -> str:
+    session = stripe_client().v1.billing_portal.sessions.create(
+        params={
+            "customer": membership.stripe_customer_id,
+            "return_url": _absolute(reverse("members:dashboard")),
+        }
+    )
+    return session.url
+
+
+def construct_event(payload: bytes, signature: str | None) -> dict:
+    """Verify the signature on the raw body; raises ValueError or SignatureVerificationError."""
+    event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    return event.to_dict()
+
+
+# --- Webhook handlers: each gets the event (a dict) and returns nothing -------------------
+def _current_subscription(subscription_id: str) -> dict:
+    return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()
+
+
+def _sync(event: dict, subscription_id: str, **extra) -> None:
+    services.membership_sync_from_stripe(
+        event_id=event["id"],
+        event_type=event["type"],
+        subscription=_current_subscription(subscription_id),
+        **extra,
+    )
+
+
+def handle_checkout_completed(event: dict) -> None:
+    session = event["data"]["object"]
+    if session.get("mode") != "subscription" or not session.get("subscription"):
+        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+        return
+    user_id = session.get("client_reference_id")
+    _sync(
+        event,
+        session["subscription"],
+        user_id=int(user_id) if user_id and user_id.isdigit() else None,
+        customer_id=session.get("customer") or "",
+    )
+
+
+def handle_subscription_changed(event: dict) -> None:
+    subscription = event["data"]["object"]
+    if event["type"] == "customer.subscription.deleted":
+        # A deleted subscription cannot change again: the event's copy is its final state.
+        services.membership_sync_from_stripe(
+            event_id=event["id"], event_type=event["type"], subscription=subscription
+        )
+        return
+    _sync(event, subscription["id"])
+
+
+def _invoice_subscription_id(invoice: dict) -> str:
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    return details.get("subscription") or invoice.get("subscription") or ""
+
+
+def handle_invoice(event: dict) -> None:
+    subscription_id = _invoice_subscription_id(event["data"]["object"])
+    if not subscription_id:
+        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+        return
+    _sync(event, subscription_id)
+
+
+HANDLERS = {
+    "checkout.session.completed": handle_checkout_completed,
+    "customer.subscription.created": handle_subscription_changed,
+    "customer.subscription.updated": handle_subscription_changed,
+    "customer.subscription.deleted": handle_subscription_changed,
+    "invoice.paid": handle_invoice,
+    "invoice.payment_failed": handle_invoice,
+}

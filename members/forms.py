@@ -1,0 +1,80 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import PHOTO_MAX_BYTES, Profile, Sector
+
+User = get_user_model()
+
+
+class ProfileForm(forms.ModelForm):
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+
+    class Meta:
+        model = Profile
+        fields = [
+            "title",
+            "organisation",
+            "sector",
+            "home_city",
+            "bio",
+            "photo",
+            "website_url",
+            "social_url",
+            "directory_opt_in",
+        ]
+        labels = {
+            "home_city": "Home city",
+            "website_url": "Website",
+            "social_url": "Social profile",
+            "directory_opt_in": "List me in the National Network directory",
+        }
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 5}),
+            "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        }
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and hasattr(photo, "content_type") and photo.size > PHOTO_MAX_BYTES:
+            raise forms.ValidationError("The photo is larger than 3 MB.")
+        return photo
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Name or organisation", max_length=100)
+    sector = forms.ChoiceField(required=False, choices=[("", "All sectors"), *Sector.choices])
+    city = forms.ChoiceField(required=False, label="City", choices=[("", "All cities")])
+
+    def __init__(self, *args, cities: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["city"].choices = [("", "All cities"), *((c, c) for c in cities)]
+
+
+class PersonField(forms.EmailField):
+    def clean(self, value):
+        email = super().clean(value)
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise forms.ValidationError("No account uses that email address.")
+        return user
+
+
+class ComplimentaryGrantForm(forms.Form):
+    person = PersonField(label="Email address of the account")
+    until = forms.DateField(
+        required=False,
+        label="Until (optional)",
+        help_text="Leave empty for a membership without an end date.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(max_length=300, help_text="e.g. 'Keynote speaker, 2027 meeting'.")
+
+
+class ComplimentaryRevokeForm(forms.Form):
+    person = PersonField(label="Email address of the account")
+    reason = forms.CharField(max_length=300)
+
+
+class SeatForm(forms.Form):
+    email = forms.EmailField(label="Colleague's email address")

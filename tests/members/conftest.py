@@ -1,0 +1,19 @@
+import pytest
+
+from tests.members.factories import make_plan
+from tests.members.fake_stripe import WEBHOOK_SECRET, FakeStripe
+
+
+@pytest.fixture
+def fake_stripe(settings):
+    """Stripe configured, talking to a fake API on loopback."""
+    with FakeStripe() as fake:
+        settings.STRIPE_SECRET_KEY = "sk_test_civicnet"
+        settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = fake.url
+        yield fake
+
+
+@pytest.fixture
+def plan(db):
+    return make_plan()
