@@ -1,16 +1,25 @@
 """Thin Celery tasks: take ids, call a service, safe to run twice."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 
 from . import services
 
 
-@shared_task(soft_time_limit=50, time_limit=60, acks_late=True)
+@shared_task(
+    name="events.send_registration_email",
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
 def send_registration_email(email_id: int) -> bool:
     return services.registration_email_send(email_id=email_id)
 
 
-@shared_task(soft_time_limit=240, time_limit=280, acks_late=True)
+@shared_task(name="events.send_due_reminders", soft_time_limit=240, time_limit=280)
 def send_due_reminders() -> int:
     """Run by Celery beat every minute: record the reminders now due and send every email
     not yet sent. Each send is recorded, so running twice (or after a crash) sends none twice."""
@@ -18,11 +27,3 @@ def send_due_reminders() -> int:
     for email_id in services.reminders_queue_due():
         sent += services.registration_email_send(email_id=email_id)
     return sent
-
-
-@shared_task(soft_time_limit=50, time_limit=60, acks_late=True)
-def sync_event_calendar(event_id: int) -> bool:
-    from .models import Event
-
-    event = Event.objects.filter(pk=event_id).first()
-    return bool(event) and services.event_calendar_sync(event=event)

@@ -1,0 +1,121 @@
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from events import services
+from events.models import Registration, RegistrationEmail
+from events.tasks import send_due_reminders
+from tests.conftest import wait_for
+from tests.events.factories import EventFactory
+from tests.members.factories import UserFactory
+
+
+def registrants(event, count):
+    people = [UserFactory(email=f"guest{n}@example.org") for n in range(count)]
+    registrations = [services.registration_create(event=event, user=p) for p in people]
+    RegistrationEmail.objects.update(sent_at=timezone.now())  # confirmations already went
+    mail.outbox.clear()
+    return registrations
+
+
+def event_starting_in(delta, **fields):
+    start = timezone.now().replace(microsecond=0) + delta
+    return EventFactory(starts_at=start, ends_at=start + timedelta(hours=1), **fields)
+
+
+@pytest.mark.django_db
+def test_day_before_reminder_goes_once_to_each_confirmed_registrant():
+    event = event_starting_in(timedelta(hours=23), title="Curb management", capacity=2)
+    registrants(event, 3)  # the third is waitlisted: no reminder
+
+    assert send_due_reminders() == 2
+    assert send_due_reminders() == 0
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["guest0@example.org", "guest1@example.org"]
+    assert {m.subject for m in mail.outbox} == {"Tomorrow: Curb management"}
+    assert RegistrationEmail.objects.filter(kind="24h", sent_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
+def test_inside_the_last_hour_only_the_hour_before_reminder_goes():
+    event = event_starting_in(timedelta(minutes=40), title="Bike lanes")
+    registrants(event, 1)
+
+    send_due_reminders()
+
+    assert [m.subject for m in mail.outbox] == ["Starting in an hour: Bike lanes"]
+    assert not RegistrationEmail.objects.filter(kind="24h").exists()
+
+
+@pytest.mark.django_db
+def test_no_reminders_for_far_events_started_events_or_cancelled_registrations():
+    far = event_starting_in(timedelta(days=3))
+    started = event_starting_in(timedelta(minutes=-10))
+    soon = event_starting_in(timedelta(hours=2))
+    registrants(far, 1)
+    Registration.objects.create(event=started, user=UserFactory(), status="confirmed")
+    (cancelled,) = registrants(soon, 1)
+    services.registration_cancel(registration=cancelled)
+    RegistrationEmail.objects.update(sent_at=timezone.now())
+    mail.outbox.clear()
+
+    assert send_due_reminders() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_run_that_dies_mid_way_is_finished_by_the_next_without_repeats():
+    event = event_starting_in(timedelta(hours=20))
+    registrants(event, 3)
+    real_send = services.EmailMessage.send
+    calls = {"n": 0}
+
+    def dies_on_the_second(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("SMTP went away")
+        return real_send(self, *args, **kwargs)
+
+    with (
+        mock.patch.object(services.EmailMessage, "send", dies_on_the_second),
+        pytest.raises(ConnectionError),
+    ):
+        send_due_reminders()
+    assert len(mail.outbox) == 1
+
+    assert send_due_reminders() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [f"guest{n}@example.org" for n in range(3)]
+
+
+@pytest.mark.worker
+def test_real_worker_sends_each_reminder_exactly_once_when_the_task_runs_twice(celery_worker):
+    from celery.signals import task_postrun
+
+    event = event_starting_in(timedelta(hours=23), title="Heat resilience")
+    for n in range(3):
+        Registration.objects.create(
+            event=event, user=UserFactory(email=f"w{n}@example.org"), status="confirmed"
+        )
+    finished = []
+
+    def record(sender=None, **kwargs):
+        finished.append(sender.name)
+
+    task_postrun.connect(record, weak=False)
+    try:
+        send_due_reminders.delay()
+        send_due_reminders.delay()  # as if beat fired twice, or a redelivery
+        wait_for(lambda: finished.count("events.send_due_reminders") == 2, timeout=30)
+    finally:
+        task_postrun.disconnect(record)
+
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "w0@example.org",
+        "w1@example.org",
+        "w2@example.org",
+    ]
+    assert {m.subject for m in mail.outbox} == {"Tomorrow: Heat resilience"}
+    assert RegistrationEmail.objects.filter(kind="24h", sent_at__isnull=False).count() == 3
