@@ -67,18 +67,7 @@ STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
 # How many proxies in front of the site append to X-Forwarded-For (rate limits key on the
 # client address they report; 0 trusts no header and uses the socket address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Newsletter (blog.newsletter): sender, confirmation link lifetime, delivery batch size,
-# retries of transient SMTP errors (base * 2^attempt seconds), when a stalled send is resumed,
-# and the shared secret the bounce/complaint webhook checks (unset: the webhook is off).
-NEWSLETTER_FROM_EMAIL = env_str("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
-NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 3)
-NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 500)
-NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
-NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
-NEWSLETTER_STALL_SECONDS = env_int("NEWSLETTER_STALL_SECONDS", 300)
-NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # Seconds an anonymous visitor's page stays in the full-page cache (0 turns it off).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300)
@@ -99,7 +88,6 @@ INSTALLED_APPS = [
     "vitals",
     "events",
     "blog",
-    "blog.newsletter",
     "library",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -135,8 +123,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before sessions: a cached anonymous page is served without touching them.
-    "civicnet.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -214,25 +200,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "civicnet")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
-# Members: renewal reminders before yearly renewals, and expiry of ended memberships; both
-# are safe to run again, so a missed or doubled run does no harm.
-CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
-    "task": "members.send_renewal_reminders",
-    "schedule": 24 * 60 * 60.0,
-}
-CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
-    "task": "members.expire_memberships",
-    "schedule": 24 * 60 * 60.0,
-}
-# Newsletter: start scheduled editions, and resume a send whose worker died mid-batch.
-CELERY_BEAT_SCHEDULE["newsletter-send-due-editions"] = {
-    "task": "newsletter.send_due_editions",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["newsletter-resume-stalled-sends"] = {
-    "task": "newsletter.resume_stalled_sends",
-    "schedule": 120.0,
-}
 # Events: 24-hour and 1-hour reminders found in the database (no far-future ETA tasks),
 # and any registration email a crashed worker left unsent.
 CELERY_BEAT_SCHEDULE["events-send-due-reminders"] = {
@@ -297,6 +264,7 @@ TAGGIT_CASE_INSENSITIVE = True
 
 # --- Static and media files ----------------------------------------------------------------
 STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 STORAGES = {
