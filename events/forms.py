@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import FileExtensionValidator
 
 from members.selectors import membership_is_active
 
@@ -27,6 +28,7 @@ class SubmissionForm(forms.ModelForm):
     )
     attachment = forms.FileField(
         required=False,
+        validators=[FileExtensionValidator(ATTACHMENT_EXTENSIONS)],
         help_text=f"Optional. {', '.join(ATTACHMENT_EXTENSIONS).upper()}; 10 MB at most.",
     )
 

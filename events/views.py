@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -323,21 +324,22 @@ def challenge_submit(request, slug):
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in SubmissionForm.Meta.fields}
             try:
-                submission = services.submission_save(
-                    challenge=challenge,
-                    user=request.user,
-                    fields=fields,
-                    team=form.cleaned_data["team_emails"],
-                    submit="submit" in request.POST,
-                )
-                if form.cleaned_data.get("attachment"):
-                    services.submission_attach(
-                        submission=submission,
+                with transaction.atomic():  # a rejected attachment saves nothing
+                    submission = services.submission_save(
+                        challenge=challenge,
                         user=request.user,
-                        upload=form.cleaned_data["attachment"],
+                        fields=fields,
+                        team=form.cleaned_data["team_emails"],
+                        submit="submit" in request.POST,
                     )
+                    if form.cleaned_data.get("attachment"):
+                        services.submission_attach(
+                            submission=submission,
+                            user=request.user,
+                            upload=form.cleaned_data["attachment"],
+                        )
             except ValidationError as error:
-                form.add_error("attachment" if form.cleaned_data.get("attachment") else None, error)
+                form.add_error("attachment", error.messages)
             else:
                 messages.success(
                     request,
