@@ -357,6 +357,8 @@ def challenge_submit(request, slug):
 @require_POST
 def attachment_delete(request, slug, pk):
     attachment = get_object_or_404(SubmissionAttachment, pk=pk, submission__challenge__slug=slug)
+    if not services.submission_can_edit(submission=attachment.submission, user=request.user):
+        raise Http404
     services.submission_attachment_delete(attachment=attachment, user=request.user)
     messages.success(request, "Attachment removed.")
     return redirect("events:challenge_submit", slug=slug)
