@@ -148,3 +148,100 @@ def series_rankings(*, peer_group: PeerGroup, series: list[Series]):
     for s in series:
         in_series |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
     return Ranking.objects.filter(in_series, peer_group=peer_group).select_related("observation")
+
+
+POPULATION_BANDS = {
+    "5m-plus": ("5 million or more", 5_000_000, None),
+    "2500k-5m": ("2.5 to 5 million", 2_500_000, 5_000_000),
+    "1m-2500k": ("1 to 2.5 million", 1_000_000, 2_500_000),
+    "500k-1m": ("500,000 to 1 million", 500_000, 1_000_000),
+    "under-500k": ("under 500,000", 0, 500_000),
+}
+
+
+@dataclass
+class Column:
+    indicator: Indicator
+    series: Series | None
+    source: object | None
+    weight: float
+
+
+@dataclass
+class TableRow:
+    metro: object
+    position: int | None = None
+    score: float | None = None
+    stability: tuple[int, int] | None = None
+    cells: dict = None  # indicator_id -> Ranking
+
+
+def rankings_table(
+    *,
+    peer_group: PeerGroup,
+    as_of_year: int | None = None,
+    weights: dict[int, float] | None = None,
+    state: str = "",
+    region: str = "",
+    band: str = "",
+    query: str = "",
+    with_stability: bool = True,
+) -> dict:
+    """Everything the rankings page, CSV and JSON show, in a fixed number of queries."""
+    from .models import Metro, Source
+
+    indicators = headline_indicators()
+    rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
+    years = sorted({year for _, year, _, _ in rows}, reverse=True)
+    series = latest_series(rows, as_of_year=as_of_year)
+    weights = {i.pk: (weights or {}).get(i.pk, 1.0) for i in indicators}
+    sources = Source.objects.in_bulk([s.source_id for s in series.values()])
+    columns = [
+        Column(
+            indicator=i,
+            series=series.get(i.pk),
+            source=sources.get(series[i.pk].source_id) if i.pk in series else None,
+            weight=weights[i.pk],
+        )
+        for i in indicators
+    ]
+    positions = overall_positions(peer_group=peer_group, series=series, weights=weights)
+    stability = (
+        position_stability(peer_group=peer_group, series=series, weights=weights)
+        if with_stability
+        else {}
+    )
+    metros = Metro.objects.filter(peer_group.metro_filter())
+    if state:
+        metros = metros.filter(states__regex=rf"(^|-){state}(-|$)")
+    if region:
+        metros = metros.filter(region=region)
+    if band in POPULATION_BANDS:
+        _, low, high = POPULATION_BANDS[band]
+        metros = metros.filter(population__gte=low)
+        if high:
+            metros = metros.filter(population__lt=high)
+    if query:
+        metros = metros.filter(Q(name__icontains=query) | Q(cbsa_code=query))
+    table = {metro.pk: TableRow(metro=metro, cells={}) for metro in metros}
+    for ranking in (
+        series_rankings(peer_group=peer_group, series=list(series.values())).filter(
+            metro_id__in=list(table)
+        )
+        if table
+        else []
+    ):
+        table[ranking.metro_id].cells[ranking.indicator_id] = ranking
+    for metro_id, row in table.items():
+        overall = positions.get(metro_id)
+        if overall:
+            row.position, row.score = overall["position"], overall["score"]
+        row.stability = stability.get(metro_id)
+    return {
+        "columns": columns,
+        "rows": list(table.values()),
+        "years": years,
+        "as_of_year": max((s.year for s in series.values()), default=None),
+        "ranked_count": len(positions),
+        "positions": positions,
+    }

@@ -1,2 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "vitals"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.rankings, name="rankings"),
+    path("rankings.csv", views.rankings_csv, name="rankings_csv"),
+    path("api/rankings.json", views.rankings_json, name="rankings_json"),
+    path("methodology/", views.methodology, name="methodology"),
+    path("compare/", views.compare, name="compare"),
+    path("metros/<slug:slug>/", views.metro, name="metro"),
+    path("metros/<slug:slug>/badge.svg", views.badge, name="badge"),
+    path("metros/<slug:slug>/data.csv", views.metro_csv, name="metro_csv"),
+    path("indicators/<slug:slug>/", views.indicator, name="indicator"),
+]
