@@ -41,6 +41,7 @@ class HomePage(Page):
     search_fields = Page.search_fields + [index.SearchField("hero_intro")]
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["civicnet.StandardPage", "blog.BlogIndexPage", "library.LibraryIndexPage"]
 
     def get_context(self, request, *args, **kwargs):
         from . import selectors  # selectors reach into every app; keep model import light

@@ -261,6 +261,11 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 TAGGIT_CASE_INSENSITIVE = True
+# Scheduled publishing: Wagtail's "go live at" / "expire at" are applied every minute.
+CELERY_BEAT_SCHEDULE["publish-scheduled-pages"] = {
+    "task": "library.tasks.publish_scheduled_pages",
+    "schedule": 60.0,
+}
 
 # --- Static and media files ----------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -217,7 +217,7 @@ def _add(index, spec, body, topics, cities, files=()):
 def _review_workflow(index) -> None:
     """Library pages go through review before they are published (draft → review → publish)."""
     from django.contrib.auth.models import Group
-    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage
+    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
 
     if WorkflowPage.objects.filter(page=index).exists():
         return
@@ -227,8 +227,8 @@ def _review_workflow(index) -> None:
         task = GroupApprovalTask.objects.create(name="Library review")
         task.groups.set([moderators])
     workflow, _ = Workflow.objects.get_or_create(name="Library publishing")
-    if not workflow.workflow_tasks.exists():
-        workflow.workflow_tasks.create(task=task, sort_order=0)
+    if not WorkflowTask.objects.filter(workflow=workflow).exists():
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
     WorkflowPage.objects.create(workflow=workflow, page=index)
 
 
