@@ -200,6 +200,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "civicnet")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Members: renewal reminders before yearly renewals, and expiry of ended memberships; both
+# are safe to run again, so a missed or doubled run does no harm.
+CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
+    "task": "members.send_renewal_reminders",
+    "schedule": 24 * 60 * 60.0,
+}
+CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
+    "task": "members.expire_memberships",
+    "schedule": 24 * 60 * 60.0,
+}
 # Events: 24-hour and 1-hour reminders found in the database (no far-future ETA tasks),
 # and any registration email a crashed worker left unsent.
 CELERY_BEAT_SCHEDULE["events-send-due-reminders"] = {

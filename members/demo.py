@@ -167,6 +167,14 @@ def _demo_user(email: str, password: str | None, **fields):
     return user
 
 
+def _metro(city: str):
+    """The City Vitals metro whose principal city this is, when vitals' data is loaded."""
+    from vitals.models import Metro
+
+    name, _, state = city.partition(", ")
+    return Metro.objects.filter(principal_city=name, states__contains=state).first()
+
+
 def _ensure_member(user) -> None:
     if not hasattr(user, "membership"):
         membership_set(
@@ -195,6 +203,7 @@ def load(stdout) -> None:
         profile_update(
             user=member,
             home_city="Cleveland, OH",
+            home_metro=_metro("Cleveland, OH"),
             title="Director of Neighborhood Services",
             organisation="City of Cleveland",
             sector=Sector.PUBLIC,
@@ -212,6 +221,7 @@ def load(stdout) -> None:
                 organisation=organisation,
                 sector=sector,
                 home_city=city,
+                home_metro=_metro(city),
                 bio=bio,
                 directory_opt_in=True,
             )
@@ -223,6 +233,7 @@ def load(stdout) -> None:
             defaults={
                 "name": spec["name"],
                 "region": spec["region"],
+                "metro": _metro(spec["region"]),
                 "description": spec["description"],
                 "lead": User.objects.filter(email=spec["lead"]).first(),
             },

@@ -16,6 +16,7 @@ class ProfileForm(forms.ModelForm):
             "title",
             "organisation",
             "sector",
+            "home_metro",
             "home_city",
             "bio",
             "photo",
@@ -24,7 +25,8 @@ class ProfileForm(forms.ModelForm):
             "directory_opt_in",
         ]
         labels = {
-            "home_city": "Home city",
+            "home_metro": "Home metro",
+            "home_city": "City or town",
             "website_url": "Website",
             "social_url": "Social profile",
             "directory_opt_in": "List me in the National Network directory",
@@ -33,6 +35,14 @@ class ProfileForm(forms.ModelForm):
             "bio": forms.Textarea(attrs={"rows": 5}),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["home_metro"].queryset = self.fields["home_metro"].queryset.order_by("name")
+        self.fields["home_metro"].empty_label = "Not in a listed metro"
+        self.fields[
+            "home_city"
+        ].help_text = "If your place is not one of the metros, e.g. 'Bend, OR'."
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -44,11 +54,15 @@ class ProfileForm(forms.ModelForm):
 class DirectoryFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Name or organisation", max_length=100)
     sector = forms.ChoiceField(required=False, choices=[("", "All sectors"), *Sector.choices])
-    city = forms.ChoiceField(required=False, label="City", choices=[("", "All cities")])
+    metro = forms.ChoiceField(required=False, label="Metro", choices=[("", "All metros")])
+    city = forms.ChoiceField(required=False, label="Other city", choices=[("", "All cities")])
 
-    def __init__(self, *args, cities: list[str], **kwargs):
+    def __init__(self, *args, metros: list[tuple[str, str]], cities: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["metro"].choices = [("", "All metros"), *metros]
         self.fields["city"].choices = [("", "All cities"), *((c, c) for c in cities)]
+        if not cities:
+            del self.fields["city"]
 
 
 class PersonField(forms.EmailField):

@@ -34,6 +34,14 @@ class Profile(models.Model):
     home_city = models.CharField(
         max_length=120, blank=True, help_text="The city the person works for, e.g. 'Cleveland, OH'."
     )
+    home_metro = models.ForeignKey(
+        "vitals.Metro",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The City Vitals metro the person works in.",
+    )
     title = models.CharField(
         max_length=120, blank=True, help_text="Job title, e.g. 'Chief of staff'."
     )
@@ -68,6 +76,10 @@ class Profile(models.Model):
     @property
     def display_name(self) -> str:
         return self.user.get_full_name() or self.user.username
+
+    @property
+    def place(self) -> str:
+        return self.home_metro.name if self.home_metro_id else self.home_city
 
 
 class Plan(models.Model):
@@ -234,6 +246,14 @@ class Cluster(models.Model):
     slug = models.SlugField(unique=True)
     region = models.CharField(
         max_length=120, help_text="The metro or region it covers, e.g. 'Cleveland, OH'."
+    )
+    metro = models.ForeignKey(
+        "vitals.Metro",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The City Vitals metro it covers, if it is one metro.",
     )
     description = models.TextField(help_text="What the cluster works on and how it meets.")
     lead = models.ForeignKey(

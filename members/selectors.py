@@ -1,8 +1,8 @@
 """Reads other apps ask of `members`. Gating is decided here, in one place."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower, Trim, TruncMonth
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 
 from .models import Cluster, Membership, Plan, Profile, Seat, Sector
 
@@ -43,10 +43,17 @@ def member_count() -> int:
 
 
 def cities_represented_count() -> int:
+    """Distinct places of active members: their City Vitals metro, else their city as typed."""
     return (
         Profile.objects.filter(user__membership__in=active_memberships())
-        .exclude(home_city="")
-        .values(city=Lower(Trim("home_city")))
+        .filter(Q(home_metro__isnull=False) | ~Q(home_city=""))
+        .values(
+            place=Coalesce(
+                Cast("home_metro__name", TextField()),
+                Lower(Trim("home_city")),
+                output_field=TextField(),
+            )
+        )
         .distinct()
         .count()
     )
@@ -67,13 +74,15 @@ def seat_membership_for(user) -> Membership | None:
 
 
 # --- National Network ----------------------------------------------------------------------
-def directory_profiles(*, query: str = "", sector: str = "", city: str = "") -> QuerySet[Profile]:
+def directory_profiles(
+    *, query: str = "", sector: str = "", metro: str = "", city: str = ""
+) -> QuerySet[Profile]:
     """Opted-in profiles of active members, for the directory (members only)."""
     seat_emails = Seat.objects.filter(membership__in=active_memberships()).values("email")
     profiles = (
         Profile.objects.filter(directory_opt_in=True, user__is_active=True)
         .filter(Q(user__membership__in=active_memberships()) | Q(user__email__in=seat_emails))
-        .select_related("user")
+        .select_related("user", "home_metro")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
     if query:
@@ -86,14 +95,29 @@ def directory_profiles(*, query: str = "", sector: str = "", city: str = "") -> 
             )
     if sector:
         profiles = profiles.filter(sector=sector)
+    if metro:
+        profiles = profiles.filter(home_metro__slug=metro)
     if city:
-        profiles = profiles.filter(home_city__iexact=city)
+        profiles = profiles.filter(home_metro__isnull=True, home_city__iexact=city)
     return profiles
 
 
-def directory_cities() -> list[str]:
+def directory_metros() -> list[tuple[str, str]]:
+    """(slug, name) of the metros listed members work in, for the directory's filter."""
     return list(
         directory_profiles()
+        .filter(home_metro__isnull=False)
+        .order_by("home_metro__name")
+        .values_list("home_metro__slug", "home_metro__name")
+        .distinct()
+    )
+
+
+def directory_cities() -> list[str]:
+    """Cities typed by listed members who gave no metro."""
+    return list(
+        directory_profiles()
+        .filter(home_metro__isnull=True)
         .exclude(home_city="")
         .order_by("home_city")
         .values_list("home_city", flat=True)
@@ -129,7 +153,7 @@ def cluster_people(cluster: Cluster) -> QuerySet:
     """The cluster's people with their profiles (a missing profile reads as empty)."""
     return (
         User.objects.filter(cluster_memberships__cluster=cluster)
-        .select_related("profile")
+        .select_related("profile__home_metro")
         .order_by("last_name", "first_name", "username")
     )
 
@@ -137,7 +161,7 @@ def cluster_people(cluster: Cluster) -> QuerySet:
 # --- Staff report --------------------------------------------------------------------------
 def members_report() -> dict:
     """Counts for the staff members report: by state, plan, sector, city, and per month."""
-    joined = Membership.objects.filter(started_at__isnull=False)
+    joined = Membership.objects.filter(Q(started_at__isnull=False) | Q(ended_at__isnull=False))
     active = active_memberships()
     status_labels = dict(Membership.Status.choices)
     sector_labels = dict(Sector.choices)
@@ -160,11 +184,13 @@ def members_report() -> dict:
             .annotate(total=Count("pk"))
             .order_by("-total")
         ],
-        "by_city": [
-            {"label": row["user__profile__home_city"] or "Not given", "total": row["total"]}
-            for row in active.values("user__profile__home_city")
+        "by_place": [
+            {"label": row["place"] or "Not given", "total": row["total"]}
+            for row in active.values(
+                place=Coalesce("user__profile__home_metro__name", "user__profile__home_city")
+            )
             .annotate(total=Count("pk"))
-            .order_by("-total")[:25]
+            .order_by("-total", "place")[:25]
         ],
         "by_month": _joined_and_lapsed_by_month(),
     }
@@ -190,7 +216,7 @@ def _joined_and_lapsed_by_month() -> list[dict]:
 def members_report_rows() -> QuerySet[Membership]:
     """One row per person who ever joined, for the CSV export."""
     return (
-        Membership.objects.filter(started_at__isnull=False)
-        .select_related("user", "user__profile", "plan")
+        Membership.objects.filter(Q(started_at__isnull=False) | Q(ended_at__isnull=False))
+        .select_related("user", "user__profile__home_metro", "plan")
         .order_by("user__last_name", "user__email")
     )

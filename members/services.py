@@ -298,7 +298,7 @@ def membership_send_renewal_reminder(*, membership_id: int, now=None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         membership = (
-            Membership.objects.select_for_update()
+            Membership.objects.select_for_update(of=("self",))
             .select_related("user", "plan")
             .get(pk=membership_id)
         )
@@ -331,7 +331,9 @@ def profile_update(*, user, **fields) -> Profile:
     photo = fields.pop("photo", None)
     for name, value in fields.items():
         setattr(profile, name, value)
-    if photo:
+    if photo == "":
+        profile.photo.delete(save=False)
+    elif photo:
         profile.photo.save(_resized_photo_name(user), _resized_photo(photo), save=False)
     profile.full_clean()
     profile.save()
@@ -347,6 +349,7 @@ def _resized_photo(upload) -> ContentFile:
     if upload.size > PHOTO_MAX_BYTES:
         raise ValidationError({"photo": "The photo is larger than 3 MB."})
     try:
+        upload.seek(0)
         image = Image.open(upload)
         if image.format not in ("JPEG", "PNG", "WEBP"):
             raise ValidationError({"photo": "Upload a JPEG, PNG or WebP image."})
@@ -364,7 +367,11 @@ def _resized_photo(upload) -> ContentFile:
 # --- Organisation seats --------------------------------------------------------------------
 @transaction.atomic
 def seat_add(*, membership: Membership, email: str) -> Seat:
-    membership = Membership.objects.select_for_update().select_related("plan").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("plan", "user")
+        .get(pk=membership.pk)
+    )
     seats = membership.plan.seats if membership.plan else 1
     if membership.seats.count() >= seats - 1:  # the admin holds one seat
         raise ValidationError(f"All {seats} seats of this membership are taken.")

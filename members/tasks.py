@@ -3,7 +3,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(name="members.send_renewal_reminders", soft_time_limit=240, time_limit=300)
 def send_renewal_reminders() -> int:
     """Daily: remind yearly members whose renewal is near. Sends each reminder once."""
     return sum(
@@ -12,7 +12,7 @@ def send_renewal_reminders() -> int:
     )
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(name="members.expire_memberships", soft_time_limit=240, time_limit=300)
 def expire_memberships() -> int:
     """Daily: memberships whose period (or grace period) is over become expired."""
     return services.memberships_expire()

@@ -28,6 +28,7 @@ from .selectors import (
     cluster_sector_mix,
     clusters_with_counts,
     directory_cities,
+    directory_metros,
     directory_profile,
     directory_profiles,
     membership_is_active,
@@ -137,10 +138,10 @@ def profile_edit(request):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         photo = fields.pop("photo")
-        if photo is False:  # "clear" ticked
+        if "photo" in request.FILES:
+            fields["photo"] = request.FILES["photo"]
+        elif photo is False:  # "clear" ticked
             fields["photo"] = ""
-        elif photo and photo != profile.photo:
-            fields["photo"] = photo
         try:
             with transaction.atomic():
                 request.user.first_name = form.cleaned_data["first_name"]
@@ -295,10 +296,15 @@ def stripe_webhook(request):
 @members_only
 def network(request):
     """The members-only directory of members who opted in."""
-    form = DirectoryFilterForm(request.GET or None, cities=directory_cities())
+    form = DirectoryFilterForm(
+        request.GET or None, metros=directory_metros(), cities=directory_cities()
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     profiles = directory_profiles(
-        query=filters.get("q", ""), sector=filters.get("sector", ""), city=filters.get("city", "")
+        query=filters.get("q", ""),
+        sector=filters.get("sector", ""),
+        metro=filters.get("metro", ""),
+        city=filters.get("city", ""),
     )
     page_obj = Paginator(profiles, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     kept = {k: v for k, v in filters.items() if v}

@@ -4,6 +4,11 @@ from tests.members.factories import make_plan
 from tests.members.fake_stripe import WEBHOOK_SECRET, FakeStripe
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def fake_stripe(settings):
     """Stripe configured, talking to a fake API on loopback."""

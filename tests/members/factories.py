@@ -2,6 +2,7 @@ from functools import cache
 
 import factory
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
@@ -12,9 +13,13 @@ PASSWORD = "correct horse battery staple"
 
 
 @cache
+def _hash_with(hasher: str) -> str:
+    return make_password(PASSWORD)
+
+
 def _password_hash() -> str:
     # Hashing is deliberately slow; every persona shares one hash of the same password.
-    return make_password(PASSWORD)
+    return _hash_with(settings.PASSWORD_HASHERS[0])
 
 
 class UserFactory(factory.django.DjangoModelFactory):
