@@ -1,0 +1,252 @@
+"""Demo events and a Prize Challenge for `make run`.
+
+Safe to run again: each thing is looked up by its slug and created only when missing, so a
+second run changes nothing (times are set relative to the first run).
+"""
+
+import zoneinfo
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from . import services
+from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
+
+MEMBER_EMAIL = "member@civicnet.example"
+
+TOPICS = {
+    "housing": "Housing",
+    "mobility": "Mobility",
+    "public-finance": "Public finance",
+    "civic-tech": "Civic tech",
+    "economic-development": "Economic development",
+}
+
+SPEAKERS = [
+    (
+        "Renata Okafor",
+        "Director of Planning, City of Fort Wayne",
+        "Led a zoning rewrite that legalised duplexes citywide.",
+    ),
+    (
+        "Marcus Lindqvist",
+        "Founder, Curbside Data Co-op",
+        "Builds open tools that count how streets are really used.",
+    ),
+    (
+        "Dr. Aiyana Torres",
+        "Urban economist, Great Lakes Policy Lab",
+        "Studies what small public investments return to city budgets.",
+    ),
+    (
+        "Hollis Grant",
+        "Mayor of Bend Harbor",
+        "Ran on fixing sidewalks; now runs a participatory budget.",
+    ),
+]
+
+
+def _at(days: int, hour: int, zone: str) -> datetime:
+    """A whole hour `days` from today, in the event's own zone, as an aware datetime."""
+    day = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date() + timedelta(days=days)
+    return datetime.combine(day, time(hour), tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+def _event(slug: str, **fields) -> tuple[Event, bool]:
+    topics = fields.pop("topics", [])
+    speakers = fields.pop("speakers", [])
+    sessions = fields.pop("sessions", [])
+    event, created = Event.objects.get_or_create(slug=slug, defaults=fields)
+    if created:
+        event.topics.set(Topic.objects.filter(slug__in=topics))
+        event.speakers.set(Speaker.objects.filter(name__in=speakers))
+        event.save()
+        for order, (title, start, hours, room, speaker) in enumerate(sessions):
+            EventSession.objects.create(
+                event=event,
+                sort_order=order,
+                title=title,
+                starts_at=start,
+                ends_at=start + timedelta(hours=hours),
+                room=room,
+                speaker=Speaker.objects.filter(name=speaker).first(),
+            )
+        services.event_calendar_sync(event=event)
+    return event, created
+
+
+def load(stdout) -> None:
+    for slug, name in TOPICS.items():
+        Topic.objects.get_or_create(slug=slug, defaults={"name": name})
+    for name, role, bio in SPEAKERS:
+        Speaker.objects.get_or_create(name=name, defaults={"role": role, "bio": bio})
+
+    ny, chicago, denver = "America/New_York", "America/Chicago", "America/Denver"
+    meeting_start = _at(60, 9, chicago)
+    created = []
+    _, new = _event(
+        "fall-national-meeting",
+        kind=Event.Kind.NATIONAL_MEETING,
+        title="Fall National Meeting: Cities That Build",
+        summary="Two days in Milwaukee with four hundred city builders: what's working on housing, streets and budgets, and who to try it with.",
+        body="<p>Our twice-yearly gathering brings planners, mayors, founders, advocates, coders and academics into one room. Expect short talks, long conversations and site visits along the Menomonee Valley.</p><p>Members register free; it is the network's flagship member benefit.</p>",
+        starts_at=meeting_start,
+        ends_at=meeting_start + timedelta(days=1, hours=8),
+        time_zone=chicago,
+        venue_name="Harbor Hall",
+        venue_address="400 N Water St, Milwaukee, WI",
+        capacity=400,
+        price=Decimal("450.00"),
+        topics=["housing", "mobility", "economic-development"],
+        speakers=["Renata Okafor", "Dr. Aiyana Torres", "Hollis Grant"],
+        sessions=[
+            ("Opening: the state of the cities", meeting_start, 1, "Main hall", "Hollis Grant"),
+            (
+                "Duplexes everywhere: a zoning rewrite, step by step",
+                meeting_start + timedelta(hours=1, minutes=30),
+                1.5,
+                "Room A",
+                "Renata Okafor",
+            ),
+            (
+                "What a sidewalk returns: the City Dividends numbers",
+                meeting_start + timedelta(hours=4),
+                1,
+                "Room B",
+                "Dr. Aiyana Torres",
+            ),
+            (
+                "Site visit: the Menomonee Valley",
+                meeting_start + timedelta(days=1),
+                3,
+                "Meet at the lobby",
+                None,
+            ),
+        ],
+    )
+    created.append(new)
+    for slug, days, title, summary, topics, speaker, capacity in [
+        (
+            "missing-middle-housing-webinar",
+            10,
+            "Missing-middle housing: zoning changes that worked",
+            "Three cities that legalised duplexes and triplexes, what got built, and what they would do differently.",
+            ["housing"],
+            "Renata Okafor",
+            500,
+        ),
+        (
+            "open-data-safer-streets-webinar",
+            24,
+            "Open data for safer streets",
+            "Counting how streets are really used, and turning the counts into a safer corridor within a year.",
+            ["mobility", "civic-tech"],
+            "Marcus Lindqvist",
+            300,
+        ),
+    ]:
+        start = _at(days, 13, ny)
+        _, new = _event(
+            slug,
+            kind=Event.Kind.WEBINAR,
+            title=title,
+            summary=summary,
+            body=f"<p>{summary} An hour, with time for your questions.</p>",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            time_zone=ny,
+            is_online=True,
+            join_url="https://meet.example.org/civicnet-" + slug,
+            capacity=capacity,
+            topics=topics,
+            speakers=[speaker],
+        )
+        created.append(new)
+    workshop_start = _at(35, 9, denver)
+    _, new = _event(
+        "participatory-budgeting-workshop",
+        kind=Event.Kind.WORKSHOP,
+        title="Participatory budgeting, hands-on",
+        summary="A one-day workshop: design a participatory budget for your city, from ballot to built project.",
+        body="<p>Bring a real budget line from your city. You'll leave with a draft process, a timeline and a way to measure it.</p>",
+        starts_at=workshop_start,
+        ends_at=workshop_start + timedelta(hours=7),
+        time_zone=denver,
+        venue_name="Civic Commons Lab",
+        venue_address="1437 Bannock St, Denver, CO",
+        capacity=30,
+        price=Decimal("75.00"),
+        topics=["public-finance"],
+        speakers=["Hollis Grant"],
+    )
+    created.append(new)
+    past_start = _at(-150, 9, ny)
+    past, new = _event(
+        "spring-national-meeting",
+        kind=Event.Kind.NATIONAL_MEETING,
+        title="Spring National Meeting: Streets for People",
+        summary="Our spring meeting in Baltimore on streets, transit and the money that pays for them.",
+        body="<p>Recordings of every main-stage session are in the resource library for members.</p>",
+        starts_at=past_start,
+        ends_at=past_start + timedelta(days=1, hours=8),
+        time_zone=ny,
+        venue_name="Harborview Conference Center",
+        venue_address="Baltimore, MD",
+        capacity=350,
+        price=Decimal("450.00"),
+        recording_url="/library/",
+        topics=["mobility", "public-finance"],
+        speakers=["Marcus Lindqvist", "Dr. Aiyana Torres"],
+    )
+    created.append(new)
+
+    user = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
+    if user:
+        # The demo member came to the spring meeting (so the home counter shows attendance)
+        # and is registered for the first webinar.
+        Registration.objects.get_or_create(
+            event=past,
+            user=user,
+            defaults={"status": Registration.Status.CONFIRMED, "checked_in_at": past.starts_at},
+        )
+        webinar = Event.objects.get(slug="missing-middle-housing-webinar")
+        if not webinar.registrations.filter(user=user).exists():
+            services.registration_create(event=webinar, user=user)
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    challenge, new_challenge = Challenge.objects.get_or_create(
+        slug="main-street-revival-prize",
+        defaults={
+            "title": "Main Street Revival Prize",
+            "summary": "Bring one block of a struggling main street back to life within a year, and show every city how.",
+            "prize": "$25,000 and the keynote slot at the next National Meeting",
+            "body": "<p>Vacant storefronts are a city problem with many owners. Teams of members pick one block, put a strategy to work (pop-up leases, façade grants, a parking change, a night market) and measure what happens to footfall and sales.</p>",
+            "eligibility": "<p>Active members, alone or in teams of up to five members. At least one team member must work in the city where the block is.</p>",
+            "rules": "<p>Submit a plan, a budget and any supporting files before the deadline. Drafts can be edited until then. Finalists present at the National Meeting; winners publish a how-to write-up.</p>",
+            "announced_at": now - timedelta(days=30),
+            "opens_at": now - timedelta(days=14),
+            "closes_at": now + timedelta(days=45),
+            "winners_announced_at": now + timedelta(days=90),
+        },
+    )
+    if new_challenge:
+        for order, (name, description, weight) in enumerate(
+            [
+                ("Impact", "How much the block changes: footfall, occupancy, sales.", 40),
+                ("Replicability", "Could another city do this next year?", 35),
+                ("Budget realism", "Does the money add up?", 25),
+            ]
+        ):
+            Criterion.objects.create(
+                challenge=challenge,
+                sort_order=order,
+                name=name,
+                description=description,
+                weight=weight,
+            )
+    made = sum(created) + new_challenge
+    stdout.write(
+        f"events: {made} demo events and challenges added ({len(created) + 1 - made} already there)."
+    )

@@ -1,0 +1,49 @@
+import io
+
+import pytest
+
+from events import demo
+from events.models import Challenge, Criterion, Event, EventSession, Registration, RegistrationEmail
+from events.selectors import national_meeting_attendee_count
+from tests.members.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return {
+        "events": list(Event.objects.values_list("slug", "starts_at", "sequence").order_by("slug")),
+        "sessions": EventSession.objects.count(),
+        "registrations": Registration.objects.count(),
+        "emails": RegistrationEmail.objects.count(),
+        "challenges": Challenge.objects.count(),
+        "criteria": Criterion.objects.count(),
+    }
+
+
+def test_demo_events_load_twice_without_changing_anything():
+    make_member(email=demo.MEMBER_EMAIL)
+    demo.load(io.StringIO())
+    first = snapshot()
+    demo.load(io.StringIO())
+
+    assert snapshot() == first
+    kinds = Event.objects.values_list("kind", flat=True)
+    assert sorted(set(kinds)) == ["national_meeting", "webinar", "workshop"]
+    assert first["challenges"] == 1 and first["sessions"] == 4
+    assert national_meeting_attendee_count() == 1
+
+
+def test_every_demo_page_renders(client):
+    member = make_member(email=demo.MEMBER_EMAIL)
+    demo.load(io.StringIO())
+    client.force_login(member)
+
+    paths = ["/events/", "/events/past/", "/events/calendar.ics", "/challenges/"]
+    paths += [f"/events/{slug}/" for slug in Event.objects.values_list("slug", flat=True)]
+    paths += [
+        "/challenges/main-street-revival-prize/",
+        "/challenges/main-street-revival-prize/submit/",
+    ]
+    for path in paths:
+        assert client.get(path).status_code == 200, path
