@@ -58,7 +58,7 @@ def test_members_only_urls_answer_each_persona_as_expected(
 
 
 @pytest.mark.parametrize(
-    ("persona", "sees_roster"), zip(PERSONAS, [False, False, True, False, True])
+    ("persona", "sees_roster"), zip(PERSONAS, [False, False, True, False, True], strict=True)
 )
 def test_cluster_roster_is_shown_only_to_members_and_staff(
     request, client, world, persona, sees_roster
