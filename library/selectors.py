@@ -149,7 +149,8 @@ def library_collection() -> Collection:
     existing = Collection.objects.filter(name=LIBRARY_COLLECTION, depth=2).first()
     if existing:
         return existing
-    return Collection.get_first_root_node().add_child(name=LIBRARY_COLLECTION)
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    return root.add_child(name=LIBRARY_COLLECTION)
 
 
 def is_library_document(document) -> bool:
