@@ -1,0 +1,294 @@
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
+from django.test import Client, RequestFactory
+from django.urls import include, path
+from django.views.decorators.cache import cache_control, never_cache
+
+from civicnet.models import PageFeedback
+from civicnet.page_cache import (
+    CSRF_PLACEHOLDER,
+    PageCacheMiddleware,
+    entry_key,
+    page_cache_clear,
+)
+from tests.civicnet.factories import make_standard_page
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
+
+
+# Views that exist only for these tests, served by the site's own URLs plus these.
+@cache_control(private=True)
+def private_view(request):
+    return HttpResponse("yours alone")
+
+
+@never_cache
+def never_cached_view(request):
+    return HttpResponse("fresh every time")
+
+
+def cookie_view(request):
+    response = HttpResponse("sets a cookie")
+    response.set_cookie("tracking", "1")
+    return response
+
+
+def nonce_view(request):
+    return HttpResponse(f'<script nonce="{get_nonce(request)}" src="/static/x.js"></script>')
+
+
+def public_view(request):
+    return HttpResponse("the same for everyone")
+
+
+urlpatterns = [
+    path("test/private/", private_view),
+    path("test/never-cached/", never_cached_view),
+    path("test/cookie/", cookie_view),
+    path("test/nonce/", nonce_view),
+    path("test/public/", public_view),
+    path("account/test/", public_view),
+    path("", include("civicnet.urls")),
+]
+
+
+@pytest.fixture
+def about(home_page):
+    return make_standard_page(home_page)
+
+
+def test_second_anonymous_visit_is_a_cache_hit_without_database_queries(
+    visitor, home_page, django_assert_num_queries
+):
+    first = visitor.get("/")
+    with django_assert_num_queries(0):
+        second = visitor.get("/")
+
+    assert first["X-Page-Cache"] == "miss"
+    assert second["X-Page-Cache"] == "hit"
+    assert second.status_code == 200
+    assert second.content == first.content
+
+
+def test_a_cached_page_keeps_its_security_headers(visitor, home_page):
+    visitor.get("/")
+    hit = visitor.get("/")
+
+    assert hit["X-Page-Cache"] == "hit"
+    assert "default-src 'self'" in hit["Content-Security-Policy"]
+    assert hit["X-Frame-Options"] == "DENY"
+    assert hit["X-Content-Type-Options"] == "nosniff"
+    assert hit["Content-Type"].startswith("text/html")
+    assert int(hit["Content-Length"]) == len(hit.content)
+
+
+def test_head_requests_are_served_from_the_cache(visitor, home_page):
+    visitor.get("/")
+
+    assert visitor.head("/")["X-Page-Cache"] == "hit"
+
+
+def test_signed_in_person_never_gets_a_cached_page(client, home_page, registered):
+    Client().get("/")  # an anonymous visitor fills the cache
+    client.force_login(registered)
+
+    response = client.get("/")
+
+    assert "X-Page-Cache" not in response
+    assert "My account" in response.content.decode()
+
+
+def test_signed_in_person_never_fills_the_cache(client, home_page, registered):
+    client.force_login(registered)
+    client.get("/")
+
+    anonymous = Client().get("/")
+
+    assert anonymous["X-Page-Cache"] == "miss"
+    assert "My account" not in anonymous.content.decode()
+
+
+def test_a_response_for_an_authenticated_user_is_never_stored(home_page, registered):
+    # Even without a session cookie, e.g. a user set by some other authentication.
+    request = RequestFactory().get("/test/public/")
+    request.user = registered
+    middleware = PageCacheMiddleware(lambda request: HttpResponse("hello"))
+
+    assert middleware._entry_for(request, HttpResponse("hello"), generation=1) is None
+    request.user = AnonymousUser()
+    assert middleware._entry_for(request, HttpResponse("hello"), generation=1) is not None
+
+
+def test_feedback_form_on_a_cached_page_posts_with_csrf_enforced(about):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    miss = first.get("/about/")
+    hit = second.get("/about/")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+
+    token = TOKEN_INPUT.search(hit.content.decode()).group(1)
+    response = second.post(
+        f"/feedback/{about.pk}/", {"helpful": "yes", "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 302
+    assert PageFeedback.objects.get(page=about).helpful is True
+
+
+def test_visitors_of_a_cached_page_get_their_own_csrf_tokens(about):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_html = first.get("/about/").content.decode()
+    second_html = second.get("/about/").content.decode()
+
+    first_token = TOKEN_INPUT.search(first_html).group(1)
+    second_token = TOKEN_INPUT.search(second_html).group(1)
+    assert first_token != second_token
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+    stored = cache.get(entry_key(RequestFactory().get("/about/")))
+    assert CSRF_PLACEHOLDER in stored[2]
+    assert first_token.encode() not in stored[2]
+
+
+def test_a_hit_keeps_the_visitors_existing_csrf_cookie(about):
+    Client().get("/about/")
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "a" * 32
+
+    hit = browser.get("/about/")
+    token = TOKEN_INPUT.search(hit.content.decode()).group(1)
+
+    assert hit["X-Page-Cache"] == "hit"
+    assert browser.cookies["csrftoken"].value == "a" * 32
+    response = browser.post(
+        f"/feedback/{about.pk}/", {"helpful": "no", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+def test_a_post_without_the_token_is_still_refused(about):
+    browser = Client(enforce_csrf_checks=True)
+    Client().get("/about/")
+    browser.get("/about/")
+
+    response = browser.post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+
+    assert response.status_code == 403
+
+
+def test_publishing_a_page_drops_cached_pages(visitor, about):
+    visitor.get("/about/")
+    assert visitor.get("/about/")["X-Page-Cache"] == "hit"
+
+    about.title = "About the network"
+    about.save_revision().publish()
+
+    response = visitor.get("/about/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "About the network" in response.content.decode()
+
+
+def test_unpublishing_a_page_drops_cached_pages(visitor, about):
+    visitor.get("/about/")
+
+    about.unpublish()
+
+    assert visitor.get("/about/").status_code == 404
+
+
+def test_deleting_a_page_drops_cached_pages(visitor, about):
+    visitor.get("/about/")
+
+    about.delete()
+
+    assert visitor.get("/about/").status_code == 404
+
+
+def test_moving_a_page_drops_cached_pages(visitor, home_page, about):
+    section = make_standard_page(home_page, title="Who we are", slug="who")
+    visitor.get("/about/")
+
+    about.move(section, pos="last-child")
+
+    moved = visitor.get("/about/")
+    assert moved["X-Page-Cache"] == "miss"
+    assert moved.status_code != 200  # Wagtail redirects the old address to the new one
+    assert visitor.get("/who/about/").status_code == 200
+
+
+def test_page_cache_clear_drops_every_cached_page(visitor, home_page, about):
+    visitor.get("/")
+    visitor.get("/about/")
+
+    page_cache_clear()
+
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/about/")["X-Page-Cache"] == "miss"
+
+
+def test_query_strings_are_cached_separately(visitor, home_page):
+    assert visitor.get("/?page=1")["X-Page-Cache"] == "miss"
+    assert visitor.get("/?page=2")["X-Page-Cache"] == "miss"
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/?page=1")["X-Page-Cache"] == "hit"
+
+
+def test_a_visitor_with_a_messages_cookie_bypasses_the_cache(about):
+    Client().get("/about/")
+    browser = Client()
+
+    # The thank-you message travels in a cookie to the page the form redirects back to.
+    response = browser.post(f"/feedback/{about.pk}/", {"helpful": "yes"}, follow=True)
+
+    assert "X-Page-Cache" not in response
+    assert "Thank you" in response.content.decode()
+    assert "Thank you" not in Client().get("/about/").content.decode()
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    "url", ["/test/private/", "/test/never-cached/", "/test/cookie/", "/test/missing/"]
+)
+def test_private_uncacheable_and_unsuccessful_responses_are_not_stored(visitor, url):
+    visitor.get(url)
+
+    assert visitor.get(url)["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.urls(__name__)
+def test_a_plain_public_response_is_stored(visitor):
+    visitor.get("/test/public/")
+
+    assert visitor.get("/test/public/")["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.urls(__name__)
+def test_account_paths_and_posts_never_touch_the_cache(visitor):
+    assert "X-Page-Cache" not in visitor.get("/account/test/")
+    assert "X-Page-Cache" not in visitor.post("/test/public/")
+
+
+@pytest.mark.urls(__name__)
+def test_a_cached_page_gives_each_visitor_a_fresh_csp_nonce(visitor):
+    miss = Client().get("/test/nonce/")
+    hit = Client().get("/test/nonce/")
+
+    nonces = []
+    for response in (miss, hit):
+        nonce = re.search(r'nonce="([^"]+)"', response.content.decode()).group(1)
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert hit["X-Page-Cache"] == "hit"
+    assert nonces[0] != nonces[1]
+
+
+def test_page_cache_off_when_seconds_is_zero(visitor, home_page, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    visitor.get("/")
+
+    assert "X-Page-Cache" not in visitor.get("/")
