@@ -337,6 +337,7 @@ class Registration(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     amount_paid = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
+    stripe_checkout_url = models.URLField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,15 +76,7 @@ def _taken_places(event: Event) -> int:
     ).count()
 
 
-@transaction.atomic
-def registration_create(*, event: Event, user, now=None) -> Registration:
-    """Register a user, or put them on the waitlist when the event is full.
-
-    The event row is locked first, so two people racing for the last place are served one
-    after the other: exactly one gets it, the other joins the waitlist.
-    """
-    now = now or timezone.now()
-    event = Event.objects.select_for_update().get(pk=event.pk)
+def _check_can_register(*, event: Event, user, now) -> None:
     if not user.is_authenticated:
         raise RegistrationError("Log in to register.")
     if not event.is_published:
@@ -95,6 +88,18 @@ def registration_create(*, event: Event, user, now=None) -> Registration:
         raise RegistrationClosed("Registration for this event has closed.")
     if event.registrations.filter(user=user).exclude(status=Registration.Status.CANCELLED).exists():
         raise AlreadyRegistered("You are already registered for this event.")
+
+
+@transaction.atomic
+def registration_create(*, event: Event, user, now=None) -> Registration:
+    """Register a user, or put them on the waitlist when the event is full.
+
+    The event row is locked first, so two people racing for the last place are served one
+    after the other: exactly one gets it, the other joins the waitlist.
+    """
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    _check_can_register(event=event, user=user, now=now)
     if not event.is_free_for(is_member=membership_is_active(user)):
         raise PaymentRequired(
             f"Tickets cost ${event.price} for non-members; members register free."
@@ -110,8 +115,125 @@ def registration_create(*, event: Event, user, now=None) -> Registration:
     return registration
 
 
+# --- Paid tickets (non-members), through the members app's Stripe client ----------------
+
+PAYMENT_HOLD = timedelta(minutes=35)  # Stripe's shortest Checkout expiry is 30 minutes
+
+
 @transaction.atomic
-def registration_cancel(*, registration: Registration, now=None) -> Registration:
+def _registration_hold_place(*, event: Event, user, now) -> Registration:
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    _check_can_register(event=event, user=user, now=now)
+    if membership_is_active(user) or event.price <= 0:
+        raise RegistrationError("This registration is free: no payment is needed.")
+    if event.capacity is not None and _taken_places(event) >= event.capacity:
+        raise RegistrationClosed("This event is full.")
+    return Registration.objects.create(
+        event=event, user=user, status=Registration.Status.PENDING_PAYMENT
+    )
+
+
+def registration_start_checkout(*, event: Event, user, success_url: str, cancel_url: str, now=None):
+    """Hold a place for a non-member and open a Stripe Checkout session (payment mode) for
+    the ticket; returns the registration with the Checkout URL. The place is held until
+    the session expires; a failed call to Stripe releases it at once."""
+    from members import billing
+
+    now = now or timezone.now()
+    if not billing.payments_configured():
+        raise RegistrationError("Online payment is not configured on this site yet.")
+    registration = _registration_hold_place(event=event, user=user, now=now)
+    try:
+        session = billing.stripe_client().v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "customer_email": user.email,
+                "client_reference_id": f"registration-{registration.pk}",
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": "usd",
+                            "unit_amount": int(event.price * 100),
+                            "product_data": {"name": f"Ticket: {event.title}"},
+                        },
+                    }
+                ],
+                "metadata": {"registration_id": str(registration.pk), "event": event.slug},
+                "expires_at": int((now + timedelta(minutes=30)).timestamp()),
+                "success_url": success_url + "?session_id={CHECKOUT_SESSION_ID}",
+                "cancel_url": cancel_url,
+            }
+        )
+    except Exception:
+        registration_cancel(registration=registration, now=now, notify=False)
+        raise
+    Registration.objects.filter(pk=registration.pk).update(
+        stripe_checkout_session_id=session.id, stripe_checkout_url=session.url or ""
+    )
+    registration.refresh_from_db()
+    return registration
+
+
+@transaction.atomic
+def registration_settle_payment(
+    *, registration: Registration, session: dict, now=None
+) -> Registration:
+    """Apply what Stripe says about a ticket's Checkout session: paid confirms the place,
+    expired releases it. Safe to call again with the same session."""
+    now = now or timezone.now()
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if session.get("id") != registration.stripe_checkout_session_id:
+        raise RegistrationError("That payment belongs to another registration.")
+    if registration.status != Registration.Status.PENDING_PAYMENT:
+        return registration
+    if session.get("payment_status") == "paid":
+        registration.status = Registration.Status.CONFIRMED
+        registration.amount_paid = Decimal(session.get("amount_total") or 0) / 100
+        registration.save(update_fields=["status", "amount_paid"])
+        _queue_email(registration, RegistrationEmail.Kind.CONFIRMED)
+    elif session.get("status") == "expired":
+        registration_cancel(registration=registration, now=now, notify=False)
+        registration.refresh_from_db()
+    return registration
+
+
+def registration_sync_payment(*, registration: Registration, now=None) -> Registration:
+    """Ask Stripe about a pending ticket's session and settle it (for the return page and
+    the periodic reconciliation, so a closed browser tab never loses a paid ticket)."""
+    from members import billing
+
+    now = now or timezone.now()
+    if registration.status != Registration.Status.PENDING_PAYMENT:
+        return registration
+    if not registration.stripe_checkout_session_id:
+        if now - registration.created_at > PAYMENT_HOLD:
+            registration_cancel(registration=registration, now=now, notify=False)
+        return registration
+    session = (
+        billing.stripe_client()
+        .v1.checkout.sessions.retrieve(registration.stripe_checkout_session_id)
+        .to_dict()
+    )
+    if session.get("payment_status") != "paid" and now - registration.created_at > PAYMENT_HOLD:
+        session = {**session, "status": "expired"}
+    return registration_settle_payment(registration=registration, session=session, now=now)
+
+
+def pending_payment_ids(*, now=None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Registration.objects.filter(
+            status=Registration.Status.PENDING_PAYMENT,
+            created_at__lt=now - timedelta(minutes=2),
+        ).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def registration_cancel(
+    *, registration: Registration, now=None, notify: bool = True
+) -> Registration:
     """Cancel a registration; a freed place goes to the first person on the waitlist."""
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=registration.event_id)
@@ -125,7 +247,8 @@ def registration_cancel(*, registration: Registration, now=None) -> Registration
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["status", "cancelled_at"])
-    _queue_email(registration, RegistrationEmail.Kind.CANCELLED)
+    if notify:
+        _queue_email(registration, RegistrationEmail.Kind.CANCELLED)
     if freed_place and not event.is_past(now):
         waitlist_promote(event=event, now=now)
     return registration

@@ -27,3 +27,19 @@ def send_due_reminders() -> int:
     for email_id in services.reminders_queue_due():
         sent += services.registration_email_send(email_id=email_id)
     return sent
+
+
+@shared_task(name="events.reconcile_ticket_payments", soft_time_limit=240, time_limit=280)
+def reconcile_ticket_payments() -> int:
+    """Run by Celery beat: settle tickets whose buyer never came back from Stripe Checkout
+    (paid: confirm; expired or abandoned: release the place)."""
+    from .models import Registration
+
+    settled = 0
+    for registration in Registration.objects.filter(pk__in=services.pending_payment_ids()):
+        if (
+            services.registration_sync_payment(registration=registration).status
+            != "pending_payment"
+        ):
+            settled += 1
+    return settled

@@ -171,13 +171,25 @@ def calendar_ics(request):
 @private
 @login_required
 def event_register(request, slug):
+    from members import billing
+
     event = _published_event(slug)
     registration = selectors.live_registration(event=event, user=request.user)
+    session_id = request.GET.get("session_id")
+    if registration and session_id and session_id == registration.stripe_checkout_session_id:
+        # Back from Stripe Checkout: ask Stripe rather than trusting the address.
+        registration = services.registration_sync_payment(registration=registration)
     if request.method == "POST" and registration is None:
+        is_member = membership_is_active(request.user)
         try:
-            registration = services.registration_create(event=event, user=request.user)
-        except services.PaymentRequired as error:
-            messages.error(request, str(error))
+            if event.is_free_for(is_member=is_member):
+                registration = services.registration_create(event=event, user=request.user)
+            else:
+                here = request.build_absolute_uri(reverse("events:register", args=[event.slug]))
+                registration = services.registration_start_checkout(
+                    event=event, user=request.user, success_url=here, cancel_url=here
+                )
+                return redirect(registration.stripe_checkout_url)
         except services.RegistrationError as error:
             messages.error(request, str(error))
         else:
@@ -191,6 +203,7 @@ def event_register(request, slug):
         "registration_state": event.registration_state(),
         "is_member": is_member,
         "is_free": event.is_free_for(is_member=is_member),
+        "payments_configured": billing.payments_configured(),
     }
     return _render(request, "events/event_register.html", context)
 
