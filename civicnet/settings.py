@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE["events-send-due-reminders"] = {
     "task": "events.send_due_reminders",
     "schedule": 60.0,
 }
+# Events: settle ticket payments whose buyer never came back from Stripe Checkout.
+CELERY_BEAT_SCHEDULE["events-reconcile-ticket-payments"] = {
+    "task": "events.reconcile_ticket_payments",
+    "schedule": 300.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 _email = urlsplit(EMAIL_URL)
