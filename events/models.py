@@ -32,6 +32,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from .admin_forms import EventAdminForm
+
 TIME_ZONE_CHOICES = [
     (name, name.replace("_", " "))
     for name in (
@@ -147,6 +149,7 @@ class Event(index.Indexed, ClusterableModel):
     announced_ends_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    base_form_class = EventAdminForm
     panels = [
         TabbedInterface(
             [

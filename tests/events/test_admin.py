@@ -1,0 +1,107 @@
+"""Staff edit events and challenges in the Wagtail admin (snippets)."""
+
+from datetime import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Challenge, Event
+from tests.events.factories import EventFactory, make_challenge
+
+pytestmark = pytest.mark.django_db
+
+EMPTY_RICH_TEXT = '{"blocks": [], "entityMap": {}}'
+
+
+def formset(prefix, rows):
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, row in enumerate(rows):
+        data.update({f"{prefix}-{n}-{key}": value for key, value in row.items()})
+        data[f"{prefix}-{n}-ORDER"] = str(n + 1)
+    return data
+
+
+def test_every_events_admin_listing_opens(client, staff):
+    EventFactory()
+    make_challenge()
+    client.force_login(staff)
+
+    for model in ("event", "speaker", "topic", "challenge", "submission", "judgeassignment"):
+        response = client.get(reverse(f"wagtailsnippets_events_{model}:list"))
+        assert response.status_code == 200, model
+    listing = client.get(reverse("wagtailsnippets_events_event:list")).content.decode()
+    assert "/attendees/" in listing
+
+
+def test_staff_create_an_event_in_its_own_time_zone_with_an_agenda(
+    client, staff, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    data = {
+        "kind": "national_meeting",
+        "title": "Mountain cities meeting",
+        "slug": "mountain-cities",
+        "summary": "Two days on growth at altitude.",
+        "body": EMPTY_RICH_TEXT,
+        "starts_at": "2031-05-10 09:00",
+        "ends_at": "2031-05-11 17:00",
+        "time_zone": "America/Denver",
+        "venue_name": "Civic Center",
+        "venue_address": "Denver, CO",
+        "capacity": "200",
+        "price": "300",
+        "is_published": "on",
+        **formset(
+            "sessions",
+            [{"title": "Opening", "starts_at": "2031-05-10 09:00", "ends_at": "2031-05-10 10:00"}],
+        ),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("wagtailsnippets_events_event:add"), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = Event.objects.get(slug="mountain-cities")
+    assert event.starts_at == datetime(2031, 5, 10, 15, 0, tzinfo=timezone.UTC)  # 9:00 MDT
+    assert event.sessions.get().starts_at == event.starts_at
+    assert event.calendar_fingerprint  # synced after creation
+    edit = client.get(
+        reverse("wagtailsnippets_events_event:edit", args=[event.pk])
+    ).content.decode()
+    assert 'value="2031-05-10 09:00"' in edit
+
+
+def test_reserved_slugs_are_refused(client, staff):
+    client.force_login(staff)
+    event = EventFactory.build(slug="calendar")
+
+    with pytest.raises(Exception, match="used by the site"):
+        event.full_clean()
+
+
+def test_staff_mark_winners_in_the_admin(client, staff, member):
+    from events import services
+
+    challenge = make_challenge()
+    submission = services.submission_save(
+        challenge=challenge,
+        user=member,
+        fields={"title": "Entry", "city": "Erie, PA", "summary": "S", "plan": "P"},
+        submit=True,
+    )
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("wagtailsnippets_events_submission:edit", args=[submission.pk]),
+        {"award": "winner", "howto": "What we learned."},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    submission.refresh_from_db()
+    assert submission.award == "winner" and submission.title == "Entry"
+    assert Challenge.objects.count() == 1
