@@ -320,3 +320,40 @@ def _refresh_derived(report) -> list[ObservationRevision]:
         ]
         revisions += _upsert_observations(keyed, report, f"derived {code}", None)
     return revisions
+
+
+def vitals_settings_changed(*, rebuild_rankings: bool) -> None:
+    """Staff changed a peer group or chose other headline indicators in the admin."""
+    with transaction.atomic():
+        if rebuild_rankings:
+            rankings_rebuild()
+        transaction.on_commit(_clear_page_cache)
+
+
+def import_stage(*, files: list[tuple[str, bytes]]) -> str:
+    """Keep uploaded files until staff confirm the import; returns the token naming them."""
+    import secrets
+
+    from django.conf import settings
+    from django.utils.text import get_valid_filename
+
+    token = secrets.token_hex(16)
+    folder = settings.MEDIA_ROOT / "vitals-imports" / token
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files:
+        (folder / get_valid_filename(name)).write_bytes(content)
+    return token
+
+
+def staged_files(token: str) -> list[tuple[str, str]]:
+    """The staged files of a token as (name, text); an unknown token gives none."""
+    import re
+
+    from django.conf import settings
+
+    if not re.fullmatch(r"[0-9a-f]{32}", token):
+        return []
+    folder = settings.MEDIA_ROOT / "vitals-imports" / token
+    if not folder.is_dir():
+        return []
+    return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.csv"))]
