@@ -8,8 +8,9 @@ Times are stored in UTC and shown in the event's own time zone.
 
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -271,6 +272,36 @@ class Event(index.Indexed, ClusterableModel):
         if self.is_online:
             return "Online"
         return ", ".join(part for part in (self.venue_name, self.venue_address) if part)
+
+    @property
+    def google_calendar_url(self) -> str:
+        fmt = "%Y%m%dT%H%M%SZ"
+        query = urlencode(
+            {
+                "action": "TEMPLATE",
+                "text": self.title,
+                "dates": f"{self.starts_at.astimezone(UTC):{fmt}}/{self.ends_at.astimezone(UTC):{fmt}}",
+                "details": f"{self.summary}\n\n{settings.SITE_URL}{self.get_absolute_url()}",
+                "location": self.location_label,
+                "ctz": self.time_zone,
+            }
+        )
+        return f"https://calendar.google.com/calendar/render?{query}"
+
+    @property
+    def outlook_calendar_url(self) -> str:
+        query = urlencode(
+            {
+                "path": "/calendar/action/compose",
+                "rru": "addevent",
+                "subject": self.title,
+                "startdt": self.starts_at.astimezone(UTC).isoformat(),
+                "enddt": self.ends_at.astimezone(UTC).isoformat(),
+                "body": f"{self.summary}\n\n{settings.SITE_URL}{self.get_absolute_url()}",
+                "location": self.location_label,
+            }
+        )
+        return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
 
     def is_free_for(self, *, is_member: bool) -> bool:
         return is_member or self.price <= 0

@@ -204,3 +204,15 @@ def test_events_appear_on_the_home_page_selector():
     card = events[0]
     assert card.url == f"/events/{first.slug}/" and card.kind_label == "Webinar"
     assert card.summary and card.when_label
+
+
+def test_detail_offers_add_to_calendar_links(visitor):
+    start = timezone.datetime(2031, 3, 4, 17, 0, tzinfo=timezone.UTC)
+    EventFactory(slug="cal", title="Zoning", starts_at=start, ends_at=start + timedelta(hours=1))
+
+    html = visitor.get("/events/cal/").content.decode()
+
+    assert 'href="/events/cal.ics"' in html
+    assert "calendar.google.com/calendar/render?action=TEMPLATE&amp;text=Zoning" in html
+    assert "dates=20310304T170000Z%2F20310304T180000Z" in html
+    assert "outlook.live.com/calendar" in html
