@@ -52,6 +52,7 @@ def deliver(page, event: dict) -> int:
 def test_sign_up_verify_join_and_see_the_directory(page, live_server, stripe_world, artifacts):
     page.goto("/accounts/signup/")
     assert serious_accessibility_violations(page) == []
+    page.screenshot(path=artifacts / "members-signup.png", full_page=True)
     page.fill("input[name=email]", "newcomer@example.org")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
@@ -71,6 +72,7 @@ def test_sign_up_verify_join_and_see_the_directory(page, live_server, stripe_wor
 
     page.goto("/membership/")
     assert serious_accessibility_violations(page) == []
+    page.screenshot(path=artifacts / "members-membership.png", full_page=True)
     page.get_by_role("link", name=re.compile("Join with the individual")).click()
     page.get_by_role("button", name="Continue to secure payment").click()
     page.wait_for_url(f"{stripe_world.url}/checkout/*")
@@ -109,7 +111,7 @@ def test_sign_up_verify_join_and_see_the_directory(page, live_server, stripe_wor
         "/accounts/2fa/",
     ],
 )
-def test_member_pages_have_no_serious_accessibility_violations(page, stripe_world, path):
+def test_member_pages_have_no_serious_accessibility_violations(page, stripe_world, path, artifacts):
     page.goto("/accounts/login/")
     page.fill("input[name=login]", "ana@example.org")
     page.fill("input[name=password]", PASSWORD)
@@ -119,3 +121,4 @@ def test_member_pages_have_no_serious_accessibility_violations(page, stripe_worl
     page.goto(path)
 
     assert serious_accessibility_violations(page) == []
+    page.screenshot(path=artifacts / f"members{path.replace('/', '-')[:-1]}.png", full_page=True)
