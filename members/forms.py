@@ -40,9 +40,14 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["home_metro"].queryset = self.fields["home_metro"].queryset.order_by("name")
         self.fields["home_metro"].empty_label = "Not in a listed metro"
-        self.fields[
-            "home_city"
-        ].help_text = "If your place is not one of the metros, e.g. 'Bend, OR'."
+        help_texts = {
+            "home_metro": "The City Vitals metro you work in.",
+            "home_city": "If your place is not one of the metros, e.g. 'Bend, OR'.",
+            "directory_opt_in": "Only signed-in members see the directory.",
+        }
+        for name, text in help_texts.items():
+            self.fields[name].help_text = text
+        self.order_fields(["first_name", "last_name"])
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
