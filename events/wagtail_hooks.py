@@ -97,13 +97,28 @@ class EventsGroup(SnippetViewSetGroup):
 register_snippet(EventsGroup)
 
 
-def _sync_calendar(request, instance):
+EVENTS_MODELS = (Event, Speaker, Topic, Challenge, Submission)
+
+
+def _after_change(request, instance):
+    from civicnet.page_cache import page_cache_clear  # lazy, as vitals does
+
     if isinstance(instance, Event):
         from . import services
 
         # After the edit commits: bump SEQUENCE and tell registrants when the time moved.
         transaction.on_commit(lambda: services.event_calendar_sync(event=instance))
+    if isinstance(instance, EVENTS_MODELS):
+        page_cache_clear()  # anonymous copies of listings and detail pages are now stale
 
 
-hooks.register("after_create_snippet", _sync_calendar)
-hooks.register("after_edit_snippet", _sync_calendar)
+def _after_delete(request, instances):
+    from civicnet.page_cache import page_cache_clear
+
+    if any(isinstance(instance, EVENTS_MODELS) for instance in instances):
+        page_cache_clear()
+
+
+hooks.register("after_create_snippet", _after_change)
+hooks.register("after_edit_snippet", _after_change)
+hooks.register("after_delete_snippet", _after_delete)

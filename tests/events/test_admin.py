@@ -105,3 +105,31 @@ def test_staff_mark_winners_in_the_admin(client, staff, member):
     submission.refresh_from_db()
     assert submission.award == "winner" and submission.title == "Entry"
     assert Challenge.objects.count() == 1
+
+
+def test_editing_an_event_in_the_admin_refreshes_the_anonymous_page(client, staff):
+    event = EventFactory(slug="refresh", title="Old title")
+    assert "Old title" in client.get("/events/refresh/").content.decode()  # now cached
+    client.force_login(staff)
+    url = reverse("wagtailsnippets_events_event:edit", args=[event.pk])
+    local = event.local_starts_at
+    client.post(
+        url,
+        {
+            "kind": "webinar",
+            "title": "New title",
+            "slug": "refresh",
+            "summary": event.summary,
+            "body": EMPTY_RICH_TEXT,
+            "starts_at": local.strftime("%Y-%m-%d %H:%M"),
+            "ends_at": event.local_ends_at.strftime("%Y-%m-%d %H:%M"),
+            "time_zone": "America/New_York",
+            "is_online": "on",
+            "price": "0",
+            "is_published": "on",
+            **formset("sessions", []),
+        },
+    )
+    client.logout()
+
+    assert "New title" in client.get("/events/refresh/").content.decode()
