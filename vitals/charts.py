@@ -51,16 +51,19 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def bar_chart(*, id, title, description, x_label, caption, items, fmt, y_label="Metro") -> Chart:
-    """Horizontal bars, one per item: dicts with label, value, highlight (and rank)."""
-    chart = Chart(id, title, description, x_label, y_label, caption)
+def bar_chart(
+    *, id, title, description, x_label, caption, items, fmt, y_label="Metro", width=WIDTH, left=LEFT
+) -> Chart:
+    """Horizontal bars, one per item: dicts with label, value, highlight and colour index."""
+    chart = Chart(id, title, description, x_label, y_label, caption, width=width)
+    chart.left, chart.label_x, chart.axis_x = left, left - 6, width - RIGHT
     values = [item["value"] for item in items] or [0]
     ticks = nice_ticks(min(0, min(values)), max(values))
     low, high = ticks[0], ticks[-1]
-    plot = WIDTH - LEFT - RIGHT
+    plot = width - left - RIGHT
 
     def x(value):
-        return LEFT + (value - low) / (high - low) * plot
+        return left + (value - low) / (high - low) * plot
 
     for index, item in enumerate(items):
         y = TOP + index * (BAR + GAP)
@@ -69,8 +72,8 @@ def bar_chart(*, id, title, description, x_label, caption, items, fmt, y_label="
                 "label": item["label"],
                 "y": y,
                 "text_y": y + BAR - 4,
-                "x": x(0) if low <= 0 else LEFT,
-                "width": max(1.0, x(item["value"]) - (x(0) if low <= 0 else LEFT)),
+                "x": x(0) if low <= 0 else left,
+                "width": max(1.0, x(item["value"]) - (x(0) if low <= 0 else left)),
                 "end": x(item["value"]) + 4,
                 "value_label": fmt(item["value"]),
                 "highlight": item.get("highlight", False),

@@ -11,7 +11,7 @@ from .models import Observation, Source
 DERIVED_SOURCE = {
     "code": "civicnet-derived",
     "title": "civicnet calculation from the public figures named in the indicator's formula",
-    "publisher": "civicnet",
+    "publisher": "civicnet, from U.S. Patent and Trademark Office and Census Bureau figures",
     "url": "https://civicnet.example/vitals/methodology/",
     "licence": "Computed from U.S. Government works in the public domain; free to reuse",
     "obtained_via": "computed by civicnet at import time",
@@ -70,5 +70,9 @@ DERIVED_INDICATORS = {"patents_per_10k": patents_per_10k}
 
 
 def derived_source() -> Source:
-    source, _ = Source.objects.get_or_create(code=DERIVED_SOURCE["code"], defaults=DERIVED_SOURCE)
+    source, created = Source.objects.get_or_create(
+        code=DERIVED_SOURCE["code"], defaults=DERIVED_SOURCE
+    )
+    if not created and any(getattr(source, k) != v for k, v in DERIVED_SOURCE.items()):
+        Source.objects.filter(pk=source.pk).update(**DERIVED_SOURCE)
     return source

@@ -484,18 +484,25 @@ def compare(request):
     indicators = headline_indicators()
     series = headline_series(peer_group=peer_group, indicators=indicators)
     positions = overall_positions(peer_group=peer_group, series=series) if chosen else {}
-    rank_rows = {}
+    series_filter = Q(pk__in=[])
+    for s in series.values():
+        series_filter |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
+    figures, ranks = {}, {}
     if chosen:
-        ranks_filter = Q(pk__in=[])
-        for s in series.values():
-            ranks_filter |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
-        for r in Ranking.objects.filter(ranks_filter, peer_group=peer_group, metro__in=chosen):
-            rank_rows[(r.metro_id, r.indicator_id)] = r
+        # Figures come from the observations, so a metro outside the peer group still shows
+        # its values; only the ranks come from the peer group.
+        for o in Observation.objects.filter(series_filter, metro__in=chosen):
+            figures[(o.metro_id, o.indicator_id)] = o
+        for r in Ranking.objects.filter(series_filter, peer_group=peer_group, metro__in=chosen):
+            ranks[(r.metro_id, r.indicator_id)] = r
     sources = Source.objects.in_bulk([s.source_id for s in series.values()])
     rows, multiples = [], []
     for indicator in indicators:
         s = series.get(indicator.pk)
-        cells = [rank_rows.get((m.pk, indicator.pk)) for m in chosen]
+        cells = [
+            {"figure": figures.get((m.pk, indicator.pk)), "rank": ranks.get((m.pk, indicator.pk))}
+            for m in chosen
+        ]
         rows.append(
             {
                 "indicator": indicator,
@@ -504,7 +511,11 @@ def compare(request):
                 "source": sources.get(s.source_id) if s else None,
             }
         )
-        present = [(m, c) for m, c in zip(chosen, cells, strict=True) if c]
+        present = [
+            (i, m, c["figure"])
+            for i, (m, c) in enumerate(zip(chosen, cells, strict=True))
+            if c["figure"]
+        ]
         if len(chosen) >= 2 and present:
             multiples.append(
                 charts.bar_chart(
@@ -512,20 +523,24 @@ def compare(request):
                     title=indicator.name,
                     description=f"{indicator.name} in {s.year}: "
                     + "; ".join(
-                        f"{m.principal_city} {indicator.format_value(c.value)} (rank {c.rank} of {c.ranked_count})"
-                        for m, c in present
+                        f"{m.principal_city} {indicator.format_value(f.value)}"
+                        for _, m, f in present
                     ),
                     x_label=indicator.get_unit_display(),
-                    caption=f"{s.year} · Source: {sources[s.source_id].publisher}",
+                    caption=Truncator(f"{s.year} · Source: {sources[s.source_id].publisher}").chars(
+                        64
+                    ),
                     items=[
                         {
-                            "label": f"{m.principal_city}, {m.state_list[0]}",
-                            "value": c.value,
-                            "colour": charts.PALETTE[i % len(charts.PALETTE)],
+                            "label": Truncator(f"{m.principal_city}, {m.state_list[0]}").chars(18),
+                            "value": f.value,
+                            "colour": i,
                         }
-                        for i, (m, c) in enumerate(present)
+                        for i, m, f in present
                     ],
                     fmt=indicator.format_value,
+                    width=400,
+                    left=120,
                 )
             )
     all_metros = Metro.objects.only("slug", "name").order_by("name")
