@@ -60,7 +60,7 @@ def test_member_registers_for_a_webinar_and_downloads_the_calendar_file(
 
 
 def test_event_and_challenge_pages_have_no_serious_accessibility_violations(
-    page, live_server, member, webinar
+    page, live_server, member, webinar, artifacts
 ):
     make_challenge()
     sign_in(page, live_server, member)
@@ -76,5 +76,7 @@ def test_event_and_challenge_pages_have_no_serious_accessibility_violations(
     ]:
         page.goto(path)
         found[path] = serious_accessibility_violations(page)
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=artifacts / f"events-page-{name}.png", full_page=True)
 
     assert found == {path: [] for path in found}

@@ -1,0 +1,45 @@
+"""Events and Prize Challenges: one module each, re-exported here."""
+
+from .challenges import (
+    ATTACHMENT_EXTENSIONS,
+    ATTACHMENT_MAX_BYTES,
+    Challenge,
+    Criterion,
+    JudgeAssignment,
+    Score,
+    Submission,
+    SubmissionAttachment,
+    submission_upload_to,
+)
+from .events import (
+    JOIN_LINK_LEAD,
+    RESERVED_EVENT_SLUGS,
+    TIME_ZONE_CHOICES,
+    Event,
+    EventSession,
+    Registration,
+    RegistrationEmail,
+    Speaker,
+    Topic,
+)
+
+__all__ = [
+    "ATTACHMENT_EXTENSIONS",
+    "ATTACHMENT_MAX_BYTES",
+    "JOIN_LINK_LEAD",
+    "RESERVED_EVENT_SLUGS",
+    "TIME_ZONE_CHOICES",
+    "Challenge",
+    "Criterion",
+    "Event",
+    "EventSession",
+    "JudgeAssignment",
+    "Registration",
+    "RegistrationEmail",
+    "Score",
+    "Speaker",
+    "Submission",
+    "SubmissionAttachment",
+    "Topic",
+    "submission_upload_to",
+]
