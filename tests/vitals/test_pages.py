@@ -241,3 +241,28 @@ def test_home_counter_counts_ranked_metros(db):
     assert ranked_metro_count() == 0
     call_command("import_vitals", "vitals/data", stdout=io.StringIO(), verbosity=0)
     assert ranked_metro_count() == 54
+
+
+def test_indicator_and_compare_query_counts_do_not_grow_with_the_data(visitor, small_data):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert visitor.get(url).status_code == 200
+        return len(queries)
+
+    visitor.get("/vitals/methodology/")  # warm Wagtail's site lookup
+    urls = [
+        "/vitals/indicators/college-attainment/?metro=alpha-ny",
+        "/vitals/compare/?metro=alpha-ny&metro=gamma-oh",
+    ]
+    before = [count(url) for url in urls]
+    metros = "".join(f'{20000 + n},"City{n}, OH",{1_000_000 + n}\n' for n in range(45))
+    rows = [f"{20000 + n},college_attainment,2019,2019,{(n % 97) / 100},,acs1" for n in range(45)]
+    import_files(
+        observations_csv=observations(*rows),
+        **{"more_metros.csv": "cbsa_code,name,pop_2023\n" + metros},
+    )
+
+    assert [count(url + "&again=1") for url in urls] == before
