@@ -119,3 +119,80 @@ def test_real_worker_sends_each_reminder_exactly_once_when_the_task_runs_twice(c
     ]
     assert {m.subject for m in mail.outbox} == {"Tomorrow: Heat resilience"}
     assert RegistrationEmail.objects.filter(kind="24h", sent_at__isnull=False).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_time_share_the_work_without_repeats():
+    """Beat firing while a slow run is still sending: rows being sent are locked and skipped."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    event = event_starting_in(timedelta(hours=22))
+    for n in range(4):
+        Registration.objects.create(
+            event=event, user=UserFactory(email=f"c{n}@example.org"), status="confirmed"
+        )
+    real_send = services.EmailMessage.send
+
+    def slow_send(self, *args, **kwargs):
+        time.sleep(0.2)  # a slow SMTP server keeps each row locked for a while
+        return real_send(self, *args, **kwargs)
+
+    def run():
+        try:
+            send_due_reminders()
+        finally:
+            connection.close()
+
+    with mock.patch.object(services.EmailMessage, "send", slow_send):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+
+    assert sorted(m.to[0] for m in mail.outbox) == [f"c{n}@example.org" for n in range(4)]
+
+
+@pytest.mark.worker
+def test_real_worker_finishes_a_run_that_died_mid_way_without_repeats(celery_worker):
+    from celery.signals import task_postrun
+
+    event = event_starting_in(timedelta(minutes=30), title="Flood maps")
+    for n in range(3):
+        Registration.objects.create(
+            event=event, user=UserFactory(email=f"d{n}@example.org"), status="confirmed"
+        )
+    real_send = services.EmailMessage.send
+    calls = {"n": 0}
+
+    def dies_on_the_second(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("the worker lost its SMTP connection")
+        return real_send(self, *args, **kwargs)
+
+    finished = []
+
+    def record(sender=None, **kwargs):
+        finished.append(sender.name)
+
+    task_postrun.connect(record, weak=False)
+    try:
+        with mock.patch.object(services.EmailMessage, "send", dies_on_the_second):
+            send_due_reminders.delay()
+            wait_for(lambda: finished.count("events.send_due_reminders") == 1, timeout=30)
+        assert len(mail.outbox) == 1
+        send_due_reminders.delay()
+        wait_for(lambda: finished.count("events.send_due_reminders") == 2, timeout=30)
+    finally:
+        task_postrun.disconnect(record)
+
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "d0@example.org",
+        "d1@example.org",
+        "d2@example.org",
+    ]
+    assert {m.subject for m in mail.outbox} == {"Starting in an hour: Flood maps"}
