@@ -125,3 +125,17 @@ def test_search_query_count_is_bounded(visitor, content, django_assert_max_num_q
     visitor.get("/search/?q=bus")
     with django_assert_max_num_queries(30):
         visitor.get("/search/?q=bus")
+
+
+def test_published_events_are_found_and_labelled_drafts_are_not(visitor, content):
+    from tests.events.factories import EventFactory
+
+    EventFactory(title="Bus rapid transit workshop", slug="brt-workshop")
+    EventFactory(title="Bus depot secret planning", slug="brt-draft", is_published=False)
+
+    response = results_for(visitor, "bus")
+    events = [r for r in response.context["results"] if r.kind == "event"]
+
+    assert [r.title for r in events] == ["Bus rapid transit workshop"]
+    assert events[0].url == "/events/brt-workshop/"
+    assert "Event" in {r.kind_label for r in response.context["results"]}

@@ -352,3 +352,17 @@ def test_library_collection_is_created_once():
 
 def test_documents_are_served_by_django_not_by_redirect(settings):
     assert settings.WAGTAILDOCS_SERVE_METHOD == "serve_view"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_feeds_and_sitemap_never_carry_members_only_material_for_anyone(
+    persona, request, client, toolkit
+):
+    browser = browser_for(persona, request, client)
+
+    for url in ("/library/feed/", "/library/feed/atom/", "/blog/feed/", "/sitemap.xml"):
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        ElementTree.fromstring(response.content)
+        assert SECRET not in response.content.decode()
+        assert "/documents/" not in response.content.decode()
