@@ -307,6 +307,10 @@ def challenge_detail(request, slug):
         "total_weight": sum(c.weight for c in challenge.criteria.all()),
         "showcase": selectors.showcase(challenge),
         "submission": submission,
+        "is_judge": request.user.is_authenticated
+        and JudgeAssignment.objects.filter(
+            judge=request.user, submission__challenge=challenge
+        ).exists(),
         "is_member": membership_is_active(request.user),
     }
     return _personal(request, _render(request, "events/challenge_detail.html", context))

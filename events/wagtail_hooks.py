@@ -106,8 +106,10 @@ def _after_change(request, instance):
     if isinstance(instance, Event):
         from . import services
 
-        # After the edit commits: bump SEQUENCE and tell registrants when the time moved.
+        # After the edit commits: bump SEQUENCE and tell registrants when the time moved;
+        # when staff raised the capacity, the waitlist moves up at once.
         transaction.on_commit(lambda: services.event_calendar_sync(event=instance))
+        transaction.on_commit(lambda: services.waitlist_promote(event=instance))
     if isinstance(instance, EVENTS_MODELS):
         page_cache_clear()  # anonymous copies of listings and detail pages are now stale
 

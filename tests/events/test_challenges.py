@@ -256,3 +256,17 @@ def test_staff_see_ranked_results_and_publish_winners_to_the_showcase(client, st
     cache.clear()  # as the page cache expires
     html = client.get("/challenges/safer-streets/").content.decode()
     assert "Winners and finalists" in html and "parents became our best advocates" in html
+
+
+def test_judges_and_staff_find_their_way_from_the_challenge_page(client, judged, staff):
+    challenge, strong, *_ = judged
+    judge = UserFactory(email="assigned@example.org")
+    services.judge_assign(submission=strong, judge=judge)
+
+    client.force_login(judge)
+    as_judge = client.get("/challenges/safer-streets/").content.decode()
+    client.force_login(staff)
+    as_staff = client.get("/challenges/safer-streets/").content.decode()
+
+    assert "Your judging assignments" in as_judge and "Ranked results" not in as_judge
+    assert "/challenges/safer-streets/results/" in as_staff

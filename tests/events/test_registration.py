@@ -204,3 +204,17 @@ def test_the_lock_makes_the_second_racer_wait_for_the_first():
         thread.join(timeout=10)
 
     assert outcome == {"first": "confirmed", "second": "waitlisted"}
+
+
+def test_raising_the_capacity_moves_the_waitlist_up(member, registered):
+    event = EventFactory(capacity=1)
+    services.registration_create(event=event, user=member)
+    waiting = services.registration_create(event=event, user=registered)
+    event.capacity = 2
+    event.save()
+
+    (promoted,) = services.waitlist_promote(event=event)
+
+    assert promoted == waiting
+    assert event.registrations.get(pk=waiting.pk).status == Registration.Status.CONFIRMED
+    assert services.waitlist_promote(event=event) == []
