@@ -365,7 +365,13 @@ def challenge_submit(request, slug):
                     else "Draft saved. Submit it before the deadline.",
                 )
                 return redirect("events:challenge_submit", slug=challenge.slug)
-    context = {"challenge": challenge, "form": form, "submission": submission, "locked": locked}
+    context = {
+        "challenge": challenge,
+        "form": form,
+        "submission": submission,
+        "locked": locked,
+        "phase": challenge.phase(),
+    }
     return _render(request, "events/challenge_submit.html", context)
 
 

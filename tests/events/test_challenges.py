@@ -270,3 +270,49 @@ def test_judges_and_staff_find_their_way_from_the_challenge_page(client, judged,
 
     assert "Your judging assignments" in as_judge and "Ranked results" not in as_judge
     assert "/challenges/safer-streets/results/" in as_staff
+
+
+def test_before_opening_the_entry_form_says_when_entries_open(client, member):
+    now = timezone.now()
+    make_challenge(
+        announced_at=now - timedelta(days=1),
+        opens_at=now + timedelta(days=5),
+        closes_at=now + timedelta(days=30),
+    )
+    client.force_login(member)
+
+    html = client.get("/challenges/safer-streets/submit/").content.decode()
+
+    assert "Entries open on" in html and "deadline has passed" not in html
+
+
+def test_results_and_judging_lists_use_a_fixed_number_of_queries(
+    client, staff, django_assert_max_num_queries
+):
+    challenge = make_challenge()
+    judge = UserFactory(email="busy@example.org")
+
+    def add_entries(first, last):
+        for n in range(first, last):
+            submission = entry(
+                challenge, make_member(email=f"e{n}@example.org"), submit=True, title=f"E{n}"
+            )
+            assignment = services.judge_assign(submission=submission, judge=judge)
+            services.scores_record(
+                assignment=assignment, values={c.pk: 5 for c in challenge.criteria.all()}
+            )
+
+    add_entries(0, 2)
+    client.force_login(staff)
+    with django_assert_max_num_queries(12) as results_few:
+        client.get("/challenges/safer-streets/results/")
+    client.force_login(judge)
+    with django_assert_max_num_queries(12) as judging_few:
+        client.get("/challenges/judging/")
+    add_entries(2, 10)
+    client.force_login(staff)
+    with django_assert_max_num_queries(len(results_few.captured_queries)):
+        assert client.get("/challenges/safer-streets/results/").content.decode().count("<tr>") == 11
+    client.force_login(judge)
+    with django_assert_max_num_queries(len(judging_few.captured_queries)):
+        client.get("/challenges/judging/")
