@@ -9,7 +9,7 @@ the static file, and p99 under 50 ms. Exits 1 when a target is missed.
 Add pages to PAGES as the site grows. Environment knobs (all optional):
   BENCH_SECONDS (10), BENCH_GUNICORN (see GUNICORN below),
   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/civicnet_bench),
-  BENCH_REDIS_URL (redis://127.0.0.1:6379/15), BENCH_KEEP_DB=1 to keep the database.
+  BENCH_REDIS_URL (unset: a private redis-server), BENCH_KEEP_DB=1 to keep the database.
 The server logs at WARNING (LOG_LEVEL=WARNING): one JSON line per request would otherwise
 be a large part of what is measured.
 """
@@ -52,7 +52,9 @@ GUNICORN = os.environ.get("BENCH_GUNICORN", "gthread:2:4")
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civicnet_bench"
 )
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Unset: a private redis-server on a free loopback port, started and stopped with the bench,
+# so neither the bench nor a test run elsewhere can flush the other's cache.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 KEEP_DB = os.environ.get("BENCH_KEEP_DB", "") == "1"
 # wrk talks plain HTTP to gunicorn; this says "a TLS proxy in front", as in production.
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
@@ -65,6 +67,13 @@ def main() -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="civicnet-bench-"))
     port = _free_port()
+    redis_server = None
+    redis_url = REDIS_URL
+    if not redis_url:
+        if not shutil.which("redis-server"):
+            print("redis-server is not installed: set BENCH_REDIS_URL to a Redis database to use.")
+            return 2
+        redis_server, redis_url = _start_redis(workdir)
     cache_prefix = f"civicnet-bench-{os.getpid()}"
     env = {
         **os.environ,
@@ -74,7 +83,7 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "SITE_URL": f"http://127.0.0.1:{port}",
         "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": cache_prefix,
         "CELERY_BROKER_URL": "memory://",  # no worker: any task runs in-process
         "EMAIL_URL": "console://",
@@ -87,7 +96,7 @@ def main() -> int:
     server = None
     results: dict[str, dict] = {}
     try:
-        _check_services()
+        _check_services(redis_url)
         _recreate_database()
         print("Preparing: migrate, demo content, collectstatic ...", flush=True)
         for command in (
@@ -118,7 +127,10 @@ def main() -> int:
     finally:
         if server is not None:
             _stop(server)
-        _forget_cache(cache_prefix)
+        if redis_server is not None:
+            _stop(redis_server)
+        else:
+            _forget_cache(redis_url, cache_prefix)
         if not KEEP_DB:
             _drop_database()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -193,7 +205,8 @@ def _start_gunicorn(
 
 
 def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
+    # The first request of each worker loads every URLconf: slow on a busy machine.
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
@@ -203,7 +216,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer {url} within 60 s:\n{log.read_text()[-3000:]}")
+    raise SystemExit(f"gunicorn did not answer {url} within 180 s:\n{log.read_text()[-3000:]}")
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -228,7 +241,7 @@ def _warm_up(url: str, *, is_page: bool) -> None:
 def _get(url: str):
     request = urllib.request.Request(url, headers=dict([PROXY_HEADER]))  # noqa: S310 (loopback)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
             response.read()
             return response.status, response.headers
     except urllib.error.HTTPError as error:
@@ -279,7 +292,7 @@ def _parse_wrk(output: str) -> dict:
 
 
 # --- services ------------------------------------------------------------------------------
-def _check_services() -> None:
+def _check_services(redis_url: str) -> None:
     import psycopg
     import redis
 
@@ -288,9 +301,9 @@ def _check_services() -> None:
     except psycopg.Error as error:
         raise SystemExit(f"PostgreSQL is not reachable at {_maintenance_url()}: {error}") from error
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
-        raise SystemExit(f"Redis is not reachable at {REDIS_URL}: {error}") from error
+        raise SystemExit(f"Redis is not reachable at {redis_url}: {error}") from error
 
 
 def _database_name() -> str:
@@ -323,10 +336,44 @@ def _drop_database() -> None:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
-def _forget_cache(prefix: str) -> None:
+def _start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 (redis-server found on PATH, fixed arguments)
+        [
+            shutil.which("redis-server"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            return server, url
+        except redis.RedisError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                _stop(server)
+                raise SystemExit("The bench's own redis-server did not start.") from None
+            time.sleep(0.1)
+
+
+def _forget_cache(redis_url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
