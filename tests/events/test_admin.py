@@ -133,3 +133,10 @@ def test_editing_an_event_in_the_admin_refreshes_the_anonymous_page(client, staf
     client.logout()
 
     assert "New title" in client.get("/events/refresh/").content.decode()
+
+
+def test_add_forms_open_for_events_and_challenges(client, staff):
+    client.force_login(staff)
+
+    for model in ("event", "challenge", "judgeassignment", "speaker", "topic"):
+        assert client.get(reverse(f"wagtailsnippets_events_{model}:add")).status_code == 200, model
