@@ -176,6 +176,8 @@ class PageCacheMiddleware:
                 content,
             )
             has_csrf = CSRF_PLACEHOLDER in content
+            if has_csrf and settings.CSRF_USE_SESSIONS:
+                return None  # the secret lives in the session, which a hit never opens
         nonce = get_nonce(request)
         has_nonce = bool(nonce)  # LazyNonce is truthy only once the page has used it
         if has_nonce:
