@@ -67,6 +67,16 @@ STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
 # How many proxies in front of the site append to X-Forwarded-For (rate limits key on the
 # client address they report; 0 trusts no header and uses the socket address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Newsletter (blog.newsletter): sender, confirmation link lifetime, delivery batch size,
+# retries of transient SMTP errors (base * 2^attempt seconds), when a stalled send is resumed,
+# and the shared secret the bounce/complaint webhook checks (unset: the webhook is off).
+NEWSLETTER_FROM_EMAIL = env_str("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+NEWSLETTER_CONFIRM_DAYS = env_int("NEWSLETTER_CONFIRM_DAYS", 3)
+NEWSLETTER_BATCH_SIZE = env_int("NEWSLETTER_BATCH_SIZE", 500)
+NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
+NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
+NEWSLETTER_STALL_SECONDS = env_int("NEWSLETTER_STALL_SECONDS", 300)
+NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -89,6 +99,7 @@ INSTALLED_APPS = [
     "vitals",
     "events",
     "blog",
+    "blog.newsletter",
     "library",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -212,6 +223,15 @@ CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
 CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
     "task": "members.expire_memberships",
     "schedule": 24 * 60 * 60.0,
+}
+# Newsletter: start scheduled editions, and resume a send whose worker died mid-batch.
+CELERY_BEAT_SCHEDULE["newsletter-send-due-editions"] = {
+    "task": "newsletter.send_due_editions",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["newsletter-resume-stalled-sends"] = {
+    "task": "newsletter.resume_stalled_sends",
+    "schedule": 120.0,
 }
 # Events: 24-hour and 1-hour reminders found in the database (no far-future ETA tasks),
 # and any registration email a crashed worker left unsent.

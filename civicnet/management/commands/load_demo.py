@@ -12,6 +12,7 @@ DEMO_MODULES = [
     "civicnet.demo",
     "events.demo",
     "blog.demo",
+    "blog.newsletter.demo",
     "library.demo",
 ]
 

@@ -1,0 +1,521 @@
+"""Newsletter writes: subscriptions, suppressions, and sending editions exactly once per address.
+
+Delivery is built for workers that die. Each (edition, address) has one Delivery row. A batch
+task claims one queued row at a time with SELECT ... FOR UPDATE SKIP LOCKED, hands the message
+to the mail server, marks the row sent and commits, all in one short transaction: a repeated or
+concurrent task skips rows that are locked or already sent, and a worker killed before the
+commit leaves its row queued for whoever runs the batch next.
+"""
+
+import contextlib
+import logging
+import secrets
+import smtplib
+import time
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import mailers, send_mail
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Exists, F, Min, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import selectors
+from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
+from .rendering import (
+    PreparedEdition,
+    absolute,
+    build_message,
+    build_test_message,
+    render_edition,
+)
+from .tokens import confirmation_token, read_confirmation_token
+
+logger = logging.getLogger(__name__)
+
+
+class EditionStateError(Exception):
+    """The edition is not in a state that allows this (e.g. sending twice)."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _topic_fields(topics: Iterable[str]) -> dict[str, bool]:
+    chosen = set(topics)
+    return {field: topic in chosen for topic, field in TOPIC_FIELDS.items()}
+
+
+# --- Subscribers ---------------------------------------------------------------------------
+@transaction.atomic
+def subscriber_request(*, email: str, topics: Iterable[str]) -> Subscriber | None:
+    """Someone asked to subscribe: send a confirmation link (double opt-in).
+
+    Returns None, sending nothing, when the address is suppressed or already confirmed; the
+    sign-up page says the same thing either way, so it reveals nobody's subscription.
+    """
+    from .tasks import send_confirmation_email
+
+    email = normalise_email(email)
+    if selectors.is_suppressed(email):
+        return None
+    subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=email)
+    if subscriber.status == Subscriber.Status.SUBSCRIBED:
+        return None
+    for field, wanted in _topic_fields(topics).items():
+        setattr(subscriber, field, wanted)
+    subscriber.status = Subscriber.Status.PENDING
+    subscriber.confirmation_nonce = secrets.token_hex(16)
+    subscriber.save()
+    transaction.on_commit(lambda: send_confirmation_email.delay(subscriber.pk))
+    return subscriber
+
+
+def subscriber_send_confirmation(*, subscriber_id: int) -> bool:
+    subscriber = Subscriber.objects.filter(
+        pk=subscriber_id, status=Subscriber.Status.PENDING
+    ).first()
+    if subscriber is None or not subscriber.confirmation_nonce:
+        return False
+    token = confirmation_token(subscriber.pk, subscriber.confirmation_nonce)
+    send_mail(
+        subject="Confirm your civicnet newsletter subscription",
+        message=render_to_string(
+            "newsletter/email/confirm.txt",
+            {
+                "confirm_url": absolute(reverse("newsletter:confirm", kwargs={"token": token})),
+                "days": settings.NEWSLETTER_CONFIRM_DAYS,
+            },
+        ),
+        from_email=settings.NEWSLETTER_FROM_EMAIL,
+        recipient_list=[subscriber.email],
+    )
+    return True
+
+
+@transaction.atomic
+def subscriber_confirm(*, token: str) -> Subscriber | None:
+    """Use a confirmation link: valid, unexpired and unused, it subscribes the address."""
+    data = read_confirmation_token(token)
+    if data is None:
+        return None
+    subscriber_id, nonce = data
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if (
+        subscriber is None
+        or not subscriber.confirmation_nonce
+        or not secrets.compare_digest(subscriber.confirmation_nonce, nonce)
+    ):
+        return None
+    subscriber.status = Subscriber.Status.SUBSCRIBED
+    subscriber.confirmation_nonce = ""
+    subscriber.confirmed_at = timezone.now()
+    subscriber.unsubscribed_at = None
+    subscriber.save()
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:
+    """Unsubscribe for good; copies of a send still in progress are not sent."""
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return None
+    if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+        subscriber.status = Subscriber.Status.UNSUBSCRIBED
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.confirmation_nonce = ""
+        subscriber.save()
+    return subscriber
+
+
+@transaction.atomic
+def subscription_set_for_user(*, user, topics: Iterable[str]) -> Subscriber | None:
+    """Account email preferences: subscribe the account's (verified) address to these topics.
+
+    No topics means unsubscribe. Called by the /account/ preferences form.
+    """
+    email = normalise_email(user.email)
+    if not email:
+        return None
+    topics = list(topics)
+    subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+    if not topics:
+        if subscriber is not None:
+            return subscriber_unsubscribe(subscriber_id=subscriber.pk)
+        return None
+    if subscriber is None:
+        subscriber = Subscriber(email=email, source=Subscriber.Source.ACCOUNT)
+    for field, wanted in _topic_fields(topics).items():
+        setattr(subscriber, field, wanted)
+    subscriber.user = user
+    if subscriber.status != Subscriber.Status.SUBSCRIBED:
+        subscriber.status = Subscriber.Status.SUBSCRIBED
+        subscriber.confirmed_at = timezone.now()
+        subscriber.unsubscribed_at = None
+        subscriber.confirmation_nonce = ""
+    subscriber.save()
+    return subscriber
+
+
+@transaction.atomic
+def suppression_record(*, email: str, reason: str, note: str = "") -> Suppression:
+    """Never mail this address again (hard bounce, complaint, or staff's decision)."""
+    suppression, _ = Suppression.objects.get_or_create(
+        email=normalise_email(email), defaults={"reason": reason, "note": note[:300]}
+    )
+    return suppression
+
+
+# --- Editions ------------------------------------------------------------------------------
+def edition_send_test(*, edition: Edition, email: str) -> None:
+    """Send the editor a copy now, marked as a test; no Delivery row, no unsubscribe link."""
+    build_test_message(edition=edition, email=email).send()
+
+
+@transaction.atomic
+def edition_schedule(*, edition: Edition, when) -> Edition:
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if not edition.is_editable:
+        raise EditionStateError("Only a draft or scheduled edition can be scheduled.")
+    edition.status = Edition.Status.SCHEDULED
+    edition.scheduled_at = when
+    edition.save(update_fields=["status", "scheduled_at", "updated_at"])
+    return edition
+
+
+@transaction.atomic
+def edition_unschedule(*, edition: Edition) -> Edition:
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if edition.status == Edition.Status.SCHEDULED:
+        edition.status = Edition.Status.DRAFT
+        edition.scheduled_at = None
+        edition.save(update_fields=["status", "scheduled_at", "updated_at"])
+    return edition
+
+
+@transaction.atomic
+def edition_send(*, edition: Edition) -> Edition:
+    """Start sending: freeze the rendered email, then build deliveries in the background."""
+    from .tasks import prepare_edition
+
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if not edition.is_editable:
+        raise EditionStateError("This edition is already sending or sent.")
+    edition.rendered_html, edition.rendered_text = render_edition(edition)
+    edition.status = Edition.Status.SENDING
+    edition.started_at = timezone.now()
+    edition.save()
+    transaction.on_commit(lambda: prepare_edition.delay(edition.pk))
+    return edition
+
+
+@transaction.atomic
+def edition_pause(*, edition: Edition) -> Edition:
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if edition.status != Edition.Status.SENDING:
+        raise EditionStateError("Only a sending edition can be paused.")
+    edition.status = Edition.Status.PAUSED
+    edition.save(update_fields=["status", "updated_at"])
+    return edition
+
+
+@transaction.atomic
+def edition_resume(*, edition: Edition) -> Edition:
+    from .tasks import prepare_edition
+
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if edition.status != Edition.Status.PAUSED:
+        raise EditionStateError("Only a paused edition can be resumed.")
+    edition.status = Edition.Status.SENDING
+    edition.save(update_fields=["status", "updated_at"])
+    if edition.prepared_at is None:
+        transaction.on_commit(lambda: prepare_edition.delay(edition.pk))
+    else:
+        transaction.on_commit(lambda: edition_enqueue_pending(edition_id=edition.pk))
+    return edition
+
+
+def editions_send_due(*, now=None) -> list[int]:
+    """Start every scheduled edition whose time has come (run by Celery beat every minute)."""
+    now = now or timezone.now()
+    started = []
+    due = Edition.objects.filter(status=Edition.Status.SCHEDULED, scheduled_at__lte=now)
+    for edition in due.only("pk"):
+        try:
+            edition_send(edition=edition)
+        except EditionStateError:
+            continue
+        started.append(edition.pk)
+    return started
+
+
+# --- Delivery ------------------------------------------------------------------------------
+def _enqueue_batch(edition_id: int, low: int, high: int) -> None:
+    from .tasks import send_batch
+
+    send_batch.delay(edition_id, low, high)
+
+
+def deliveries_prepare(*, edition_id: int) -> int:
+    """Create the edition's Delivery rows chunk by chunk, enqueueing each chunk once committed.
+
+    The audience is streamed, never loaded whole. Safe to run again: existing rows are kept
+    (unique key) and re-enqueued batches only pick up rows still queued.
+    """
+    edition = Edition.objects.filter(pk=edition_id).first()
+    if edition is None or edition.status not in {Edition.Status.SENDING, Edition.Status.PAUSED}:
+        return 0
+    batch_size = settings.NEWSLETTER_BATCH_SIZE
+    created = 0
+    chunk: list[tuple[int, str, bool]] = []
+
+    def flush():
+        nonlocal created
+        with transaction.atomic():
+            Delivery.objects.bulk_create(
+                [
+                    Delivery(
+                        edition_id=edition_id,
+                        subscriber_id=pk,
+                        email=email,
+                        status=Delivery.Status.SUPPRESSED if suppressed else Delivery.Status.QUEUED,
+                        error="Address suppressed" if suppressed else "",
+                    )
+                    for pk, email, suppressed in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            low, high = chunk[0][0], chunk[-1][0]
+            transaction.on_commit(lambda: _enqueue_batch(edition_id, low, high))
+        created += len(chunk)
+        chunk.clear()
+
+    rows = selectors.audience_subscribers(edition).values_list("pk", "email", "suppressed")
+    for row in rows.iterator(chunk_size=batch_size):
+        chunk.append(row)
+        if len(chunk) >= batch_size:
+            flush()
+    if chunk:
+        flush()
+    Edition.objects.filter(pk=edition_id, prepared_at__isnull=True).update(
+        prepared_at=timezone.now()
+    )
+    _finish_if_done(edition_id)
+    return created
+
+
+def edition_enqueue_pending(*, edition_id: int) -> int:
+    """Enqueue batches covering every still-queued delivery (resume, or recovery after a crash)."""
+    batch_size = settings.NEWSLETTER_BATCH_SIZE
+    ids = (
+        Delivery.objects.filter(edition_id=edition_id, status=Delivery.Status.QUEUED)
+        .order_by("subscriber_id")
+        .values_list("subscriber_id", flat=True)
+    )
+    batches = 0
+    low = previous = None
+    count = 0
+    for subscriber_id in ids.iterator(chunk_size=5000):
+        if low is None:
+            low = subscriber_id
+        previous = subscriber_id
+        count += 1
+        if count >= batch_size:
+            _enqueue_batch(edition_id, low, previous)
+            batches += 1
+            low, count = None, 0
+    if low is not None:
+        _enqueue_batch(edition_id, low, previous)
+        batches += 1
+    return batches
+
+
+def editions_resume_stalled(*, now=None) -> list[int]:
+    """Re-enqueue sends that made no progress for NEWSLETTER_STALL_SECONDS.
+
+    A worker killed mid-batch takes its task with it until the broker's visibility timeout;
+    this gets the batch's remaining rows going again within minutes. Re-enqueueing a batch
+    that is in fact still running is harmless (rows are claimed under a lock).
+    """
+    from .tasks import prepare_edition
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.NEWSLETTER_STALL_SECONDS)
+    resumed = []
+    for edition in Edition.objects.filter(status=Edition.Status.SENDING, started_at__lte=cutoff):
+        if edition.prepared_at is None:
+            prepare_edition.delay(edition.pk)
+            resumed.append(edition.pk)
+            continue
+        recent = Delivery.objects.filter(edition=edition, sent_at__gte=cutoff).exists()
+        if recent:
+            continue
+        if edition_enqueue_pending(edition_id=edition.pk):
+            resumed.append(edition.pk)
+        else:
+            _finish_if_done(edition.pk)
+    return resumed
+
+
+def _finish_if_done(edition_id: int) -> bool:
+    if Delivery.objects.filter(edition_id=edition_id, status=Delivery.Status.QUEUED).exists():
+        return False
+    return bool(
+        Edition.objects.filter(
+            pk=edition_id, status=Edition.Status.SENDING, prepared_at__isnull=False
+        ).update(status=Edition.Status.SENT, finished_at=timezone.now())
+    )
+
+
+def _set_synchronous_commit(*, on: bool) -> None:
+    """Commit per message without waiting for the WAL flush to disk (PostgreSQL only).
+
+    A commit per message is what makes delivery exactly-once when a worker dies; not waiting
+    for the flush makes it cheap. Only a crash of PostgreSQL itself can then lose the last
+    fraction of a second of "sent" marks, and those few copies would be sent again.
+    """
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO %s" % ("DEFAULT" if on else "OFF"))
+
+
+def _mail_connection():
+    """One connection to the mail server for a whole batch (opened at the first message)."""
+    return mailers.default
+
+
+TRANSIENT_NETWORK_ERRORS = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, OSError)
+
+
+def _classify(error: Exception, email: str) -> tuple[bool, str]:
+    """(is_transient, description) for an error raised while handing over one message."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = error.recipients.get(email, next(iter(error.recipients.values()), (550, b"")))
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        return 400 <= code < 500, f"{code} {text}"[:300]
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return 400 <= error.smtp_code < 500, f"{error.smtp_code} {text}"[:300]
+    if isinstance(error, TRANSIENT_NETWORK_ERRORS):
+        return True, f"{type(error).__name__}: {error}"[:300]
+    return False, f"{type(error).__name__}: {error}"[:300]
+
+
+def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
+    """Send every queued delivery of this edition whose subscriber id is in [low, high].
+
+    Returns counts and, when some rows wait for a retry, `retry_in` seconds.
+    """
+    result = {"sent": 0, "failed": 0, "suppressed": 0, "deferred": 0, "retry_in": None}
+    edition = Edition.objects.filter(pk=edition_id).first()
+    if edition is None or edition.status != Edition.Status.SENDING:
+        return result
+    prepared = PreparedEdition(
+        edition, html_body=edition.rendered_html, text_body=edition.rendered_text
+    )
+    max_attempts = settings.NEWSLETTER_MAX_ATTEMPTS
+    retry_base = settings.NEWSLETTER_RETRY_BASE_SECONDS
+    suppressed_address = Suppression.objects.filter(email=OuterRef("email"))
+    claimable = (
+        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            edition_id=edition_id,
+            status=Delivery.Status.QUEUED,
+            subscriber_id__gte=low,
+            subscriber_id__lte=high,
+        )
+        .annotate(
+            subscriber_status=F("subscriber__status"),
+            is_suppressed=Exists(suppressed_address),
+        )
+        .only("pk", "email", "subscriber_id", "attempts")
+        .order_by("subscriber_id")
+    )
+    connection = _mail_connection()
+    _set_synchronous_commit(on=False)
+    next_status_check = time.monotonic() + 0.5
+    try:
+        while True:
+            if time.monotonic() >= next_status_check:
+                # Pause takes effect within half a second, without a query per message.
+                status = Edition.objects.filter(pk=edition_id).values_list("status", flat=True)
+                if status.first() != Edition.Status.SENDING:
+                    return result
+                next_status_check = time.monotonic() + 0.5
+            connection_broke = False
+            with transaction.atomic():
+                now = timezone.now()
+                delivery = claimable.exclude(next_attempt_at__gt=now).first()
+                if delivery is None:
+                    break
+                if (
+                    delivery.is_suppressed
+                    or delivery.subscriber_status != Subscriber.Status.SUBSCRIBED
+                ):
+                    delivery.status = Delivery.Status.SUPPRESSED
+                    delivery.error = (
+                        "Address suppressed" if delivery.is_suppressed else "Unsubscribed"
+                    )
+                    delivery.save(update_fields=["status", "error"])
+                    result["suppressed"] += 1
+                    continue
+                message = build_message(
+                    prepared=prepared,
+                    email=delivery.email,
+                    subscriber_id=delivery.subscriber_id,
+                    delivery_id=delivery.pk,
+                )
+                delivery.attempts += 1
+                try:
+                    connection.open()  # once per batch; a no-op while the connection is up
+                    connection.send_messages([message])
+                except Exception as error:
+                    transient, description = _classify(error, delivery.email)
+                    delivery.error = description
+                    if transient and delivery.attempts < max_attempts:
+                        delay = retry_base * 2 ** (delivery.attempts - 1)
+                        delivery.next_attempt_at = now + timedelta(seconds=delay)
+                        result["deferred"] += 1
+                        connection_broke = not isinstance(error, smtplib.SMTPRecipientsRefused)
+                    else:
+                        delivery.status = Delivery.Status.FAILED
+                        result["failed"] += 1
+                        if not transient and description[:3] in {"550", "551", "553"}:
+                            suppression_record(
+                                email=delivery.email,
+                                reason=Suppression.Reason.BOUNCE,
+                                note=description,
+                            )
+                    delivery.save(update_fields=["status", "error", "attempts", "next_attempt_at"])
+                else:
+                    delivery.status = Delivery.Status.SENT
+                    delivery.sent_at = timezone.now()
+                    delivery.error = ""
+                    delivery.save(update_fields=["status", "sent_at", "attempts", "error"])
+                    result["sent"] += 1
+            if connection_broke:
+                # The server or the network is struggling: stop and come back after the backoff.
+                break
+    finally:
+        with contextlib.suppress(Exception):  # the server may already have gone
+            connection.close()
+        _set_synchronous_commit(on=True)
+    waiting = Delivery.objects.filter(
+        edition_id=edition_id,
+        status=Delivery.Status.QUEUED,
+        subscriber_id__gte=low,
+        subscriber_id__lte=high,
+        next_attempt_at__isnull=False,
+    ).aggregate(first=Min("next_attempt_at"))["first"]
+    if waiting is not None:
+        result["retry_in"] = max((waiting - timezone.now()).total_seconds(), 1.0)
+    else:
+        _finish_if_done(edition_id)
+    return result

@@ -1,0 +1,306 @@
+import smtplib
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+
+from blog.newsletter import services
+from blog.newsletter.models import Delivery, Edition, Subscriber, Suppression
+from blog.newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
+
+from .factories import make_edition, make_subscriber
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(edition, capture):
+    """Send now and build the deliveries, without running the enqueued tasks."""
+    with capture(execute=False):
+        services.edition_send(edition=edition)
+    with capture(execute=False):
+        services.deliveries_prepare(edition_id=edition.pk)
+
+
+def _send_all(edition):
+    return services.deliveries_send_batch(edition_id=edition.pk, low=0, high=10**12)
+
+
+def test_email_has_html_with_inline_styles_a_text_part_and_one_click_unsubscribe_headers(
+    django_capture_on_commit_callbacks,
+):
+    subscriber = make_subscriber("reader@example.org")
+    edition = make_edition(subject="Transit week")
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+
+    (message,) = mail.outbox
+    assert message.subject == "Transit week"
+    assert message.to == ["reader@example.org"]
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert '<table role="presentation"' in html
+    assert "<style" not in html and 'style="' in html
+    assert "Denver climbed three places" in html and "Denver climbed three places" in message.body
+    assert "City Vitals (http://127.0.0.1:8000/vitals/)" in message.body
+    assert "<p" not in message.body
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f"/newsletter/unsubscribe/{subscriber.pk}:" in link
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert link in html and link in message.body
+    assert UNSUBSCRIBE_PLACEHOLDER not in html + message.body
+    assert f"/newsletter/editions/{edition.pk}/" in html
+
+
+def test_web_version_is_public_once_sent_and_staff_only_before(
+    client, visitor, staff, django_capture_on_commit_callbacks
+):
+    edition = make_edition()
+    url = f"/newsletter/editions/{edition.pk}/"
+    assert visitor.get(url).status_code == 404
+    client.force_login(staff)
+    draft = client.get(url)
+    assert draft.status_code == 200 and "private" in draft.headers["Cache-Control"]
+    client.logout()
+    make_subscriber()
+    _start(edition, django_capture_on_commit_callbacks)
+    _send_all(edition)
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENT
+    page = visitor.get(url)
+    assert page.status_code == 200
+    assert edition.subject.encode() in page.content
+    assert UNSUBSCRIBE_PLACEHOLDER.encode() not in page.content
+
+
+def test_running_the_same_batch_twice_sends_once(django_capture_on_commit_callbacks):
+    for n in range(5):
+        make_subscriber(f"p{n}@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    first = _send_all(edition)
+    second = _send_all(edition)
+    assert first["sent"] == 5 and second["sent"] == 0
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.org" for n in range(5)]
+
+
+def test_preparing_twice_creates_each_delivery_once(django_capture_on_commit_callbacks):
+    for n in range(3):
+        make_subscriber(f"p{n}@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.deliveries_prepare(edition_id=edition.pk)
+    assert Delivery.objects.filter(edition=edition).count() == 3
+
+
+def test_sending_an_edition_twice_is_refused(django_capture_on_commit_callbacks):
+    edition = make_edition()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.edition_send(edition=edition)
+    with pytest.raises(services.EditionStateError):
+        services.edition_send(edition=edition)
+
+
+def test_unsubscribed_and_suppressed_addresses_receive_nothing(
+    django_capture_on_commit_callbacks,
+):
+    keep = make_subscriber("keep@example.org")
+    gone = make_subscriber("gone@example.org")
+    bounced = make_subscriber("bounced@example.org")
+    late = make_subscriber("late@example.org")
+    services.subscriber_unsubscribe(subscriber_id=gone.pk)
+    services.suppression_record(email="BOUNCED@example.org", reason=Suppression.Reason.BOUNCE)
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    # Unsubscribing after the deliveries were built still stops the copy.
+    services.subscriber_unsubscribe(subscriber_id=late.pk)
+    mail.outbox.clear()
+    _send_all(edition)
+    assert [m.to for m in mail.outbox] == [[keep.email]]
+    statuses = dict(Delivery.objects.filter(edition=edition).values_list("email", "status"))
+    assert statuses == {
+        "keep@example.org": Delivery.Status.SENT,
+        "bounced@example.org": Delivery.Status.SUPPRESSED,
+        "late@example.org": Delivery.Status.SUPPRESSED,
+    }
+    assert bounced.pk  # made, then suppressed
+
+
+def test_topic_audience_only_reaches_subscribers_of_that_topic(
+    django_capture_on_commit_callbacks,
+):
+    make_subscriber("research@example.org", topics=["research"])
+    make_subscriber("events@example.org", topics=["events"])
+    edition = make_edition(topic="events")
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+    assert [m.to for m in mail.outbox] == [["events@example.org"]]
+
+
+def test_members_only_audience_reaches_active_members_only(
+    member, lapsed, django_capture_on_commit_callbacks
+):
+    for person in (member, lapsed):
+        services.subscription_set_for_user(user=person, topics=["research"])
+    make_subscriber("public@example.org")
+    edition = make_edition(audience=Edition.Audience.MEMBERS)
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+    assert [m.to for m in mail.outbox] == [[member.email]]
+
+
+class FlakyConnection:
+    """A mail connection that fails the first `failures` sends with the given error."""
+
+    def __init__(self, error, failures=1):
+        self.error, self.failures, self.sent = error, failures, []
+
+    def open(self):
+        return False
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.sent.extend(messages)
+        return len(messages)
+
+
+@override_settings(NEWSLETTER_RETRY_BASE_SECONDS=30)
+def test_transient_smtp_error_retries_later_with_exponential_backoff(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    make_subscriber("slow@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    connection = FlakyConnection(smtplib.SMTPResponseException(451, b"try later"), failures=2)
+    monkeypatch.setattr(services, "_mail_connection", lambda: connection)
+
+    result = _send_all(edition)
+    delivery = Delivery.objects.get(edition=edition)
+    assert delivery.status == Delivery.Status.QUEUED and delivery.attempts == 1
+    assert 29 <= result["retry_in"] <= 30
+    first_wait = delivery.next_attempt_at - timezone.now()
+
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    result = _send_all(edition)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+    second_wait = delivery.next_attempt_at - timezone.now()
+    assert second_wait > first_wait + timedelta(seconds=25)  # 30 s, then 60 s
+
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    _send_all(edition)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT and len(connection.sent) == 1
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENT
+
+
+def test_permanent_smtp_error_marks_the_delivery_failed_and_suppresses_the_address(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    make_subscriber("nobody@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    refused = smtplib.SMTPRecipientsRefused({"nobody@example.org": (550, b"no such user")})
+    monkeypatch.setattr(services, "_mail_connection", lambda: FlakyConnection(refused))
+    result = _send_all(edition)
+    assert result["failed"] == 1 and result["retry_in"] is None
+    delivery = Delivery.objects.get(edition=edition)
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.error.startswith("550")
+    assert Suppression.objects.filter(email="nobody@example.org").exists()
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENT
+
+
+def test_paused_edition_sends_nothing_until_resumed(django_capture_on_commit_callbacks):
+    for n in range(3):
+        make_subscriber(f"p{n}@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    services.edition_pause(edition=edition)
+    mail.outbox.clear()
+    assert _send_all(edition)["sent"] == 0
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.edition_resume(edition=edition)
+    assert len(callbacks) == 1
+    assert _send_all(edition)["sent"] == 3
+
+
+def test_scheduled_edition_starts_when_due(django_capture_on_commit_callbacks):
+    edition = make_edition()
+    services.edition_schedule(edition=edition, when=timezone.now() + timedelta(hours=1))
+    assert services.editions_send_due() == []
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        started = services.editions_send_due(now=timezone.now() + timedelta(hours=2))
+    assert started == [edition.pk] and len(callbacks) == 1
+    edition.refresh_from_db()
+    assert edition.status == Edition.Status.SENDING and edition.rendered_html
+
+
+@override_settings(NEWSLETTER_STALL_SECONDS=0, NEWSLETTER_BATCH_SIZE=2)
+def test_stalled_send_is_re_enqueued_for_the_rows_still_queued(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    for n in range(5):
+        make_subscriber(f"p{n}@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    services.deliveries_send_batch(
+        edition_id=edition.pk,
+        low=0,
+        high=Subscriber.objects.order_by("pk").values_list("pk", flat=True)[1],
+    )
+    enqueued = []
+    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+    assert services.editions_resume_stalled(now=timezone.now() + timedelta(seconds=1)) == [
+        edition.pk
+    ]
+    assert len(enqueued) == 2  # three queued rows in batches of two
+
+
+def test_test_send_goes_to_the_editor_only(staff):
+    make_subscriber()
+    edition = make_edition(subject="Draft issue")
+    services.edition_send_test(edition=edition, email=staff.email)
+    (message,) = mail.outbox
+    assert message.to == [staff.email] and message.subject == "[Test] Draft issue"
+    assert not Delivery.objects.exists()
+
+
+def test_the_bytes_sent_over_smtp_are_a_valid_two_part_message_with_unfolded_headers(
+    django_capture_on_commit_callbacks,
+):
+    import email
+    import email.policy
+
+    subscriber = make_subscriber("reader@example.org")
+    edition = make_edition(subject="Café culture: what cities learn from each other")
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+    (message,) = mail.outbox
+    raw = message.message().as_bytes()
+    assert b"\r\nList-Unsubscribe: <http" in raw  # one line, never encoded-words
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == edition.subject
+    assert parsed["To"] == "reader@example.org"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = parsed["List-Unsubscribe"].strip("<>")
+    assert f"/newsletter/unsubscribe/{subscriber.pk}:" in link
+    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    assert link in text and link in html
+    assert "Denver climbed three places" in html
+    assert parsed["Message-ID"] == message.extra_headers["Message-ID"]
