@@ -232,6 +232,34 @@ def _review_workflow(index) -> None:
     WorkflowPage.objects.create(workflow=workflow, page=index)
 
 
+def _library_editors(index) -> None:
+    """A group that edits the library and its files, and nothing else: pages they write go
+    to review; files they upload land in the members-only collection."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import GroupCollectionPermission, GroupPagePermission
+
+    group, _ = Group.objects.get_or_create(name="Library editors")
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    )
+    for codename in ("add_page", "change_page"):
+        GroupPagePermission.objects.get_or_create(
+            group=group,
+            page=index,
+            permission=Permission.objects.get(
+                content_type__app_label="wagtailcore", codename=codename
+            ),
+        )
+    for codename in ("add_document", "change_document", "choose_document"):
+        GroupCollectionPermission.objects.get_or_create(
+            group=group,
+            collection=library_collection(),
+            permission=Permission.objects.get(
+                content_type__app_label="wagtaildocs", codename=codename
+            ),
+        )
+
+
 def load(stdout) -> None:
     home = HomePage.objects.first()
     if home is None:
@@ -362,4 +390,5 @@ def load(stdout) -> None:
         ]
         index.save_revision().publish()
     _review_workflow(index)
+    _library_editors(index)
     stdout.write(f"Library: {ResourcePage.objects.count()} resources in place ({created} new).")

@@ -66,3 +66,30 @@ def test_demo_library_is_idempotent(home_page):
 
     assert ResourcePage.objects.count() == 7
     assert "(0 new)" in out.getvalue().splitlines()[-1]
+
+
+def test_library_editors_edit_only_the_library_and_its_files(home_page):
+    from django.contrib.auth.models import Group
+    from wagtail.documents import get_document_model
+    from wagtail.permissions import policy_registry
+
+    from library.demo import _library_editors
+    from library.selectors import library_collection
+    from tests.library.factories import make_document
+    from tests.members.factories import UserFactory
+
+    library = make_library(home_page)
+    resource = make_resource(library)
+    _library_editors(library)
+    _library_editors(library)  # idempotent
+    editor = UserFactory(email="editor@example.org", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Library editors"))
+    documents = policy_registry.get_by_type(get_document_model())
+
+    assert resource.permissions_for_user(editor).can_edit()
+    assert not resource.permissions_for_user(editor).can_publish()
+    assert not home_page.permissions_for_user(editor).can_edit()
+    assert documents.user_has_permission_for_instance(editor, "change", make_document())
+    assert list(documents.collections_user_has_permission_for(editor, "add")) == [
+        library_collection()
+    ]
