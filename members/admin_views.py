@@ -14,7 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import services
 from .forms import ComplimentaryGrantForm, ComplimentaryRevokeForm
 from .models import Membership
-from .selectors import members_report, members_report_rows
+from .selectors import members_report, members_report_rows, recent_membership_changes
 
 
 class StaffOnlyMixin:
@@ -84,6 +84,7 @@ class ReportView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["report"] = members_report()
+        context["recent_changes"] = recent_membership_changes()
         context["csv_url"] = reverse("members_admin:report_csv")
         return context
 

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 
-from .models import Cluster, Membership, Plan, Profile, Seat, Sector
+from .models import Cluster, Membership, MembershipEvent, Plan, Profile, Seat, Sector
 
 User = get_user_model()
 
@@ -211,6 +211,11 @@ def _joined_and_lapsed_by_month() -> list[dict]:
     )
     months = sorted(set(new) | set(lapsed), reverse=True)[:24]
     return [{"month": m, "new": new.get(m, 0), "lapsed": lapsed.get(m, 0)} for m in months]
+
+
+def recent_membership_changes(*, limit: int = 50) -> QuerySet[MembershipEvent]:
+    """The audit history, newest first: who or what changed which membership, and why."""
+    return MembershipEvent.objects.select_related("membership__user", "actor")[:limit]
 
 
 def members_report_rows() -> QuerySet[Membership]:

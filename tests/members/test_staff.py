@@ -111,6 +111,19 @@ def test_members_report_counts_by_state_plan_sector_and_month(client, staff):
     assert (this_month["new"], this_month["lapsed"]) == (3, 1)
 
 
+def test_the_report_lists_recent_changes_with_who_and_why(client, staff, registered):
+    from members.services import membership_grant_complimentary
+
+    membership_grant_complimentary(user=registered, actor=staff, reason="Panel chair")
+    client.force_login(staff)
+
+    html = client.get("/admin/members/report/").content.decode()
+
+    assert "registered@example.org" in html
+    assert "Panel chair" in html
+    assert "staff@example.org" in html
+
+
 def test_members_report_csv_has_a_row_per_member(client, staff, django_assert_max_num_queries):
     for n in range(3):
         make_member(email=f"m{n}@example.org", organisation=f"Org {n}")
