@@ -9,7 +9,16 @@ from django.utils.text import slugify
 
 from .derived import DERIVED_INDICATORS, derived_source
 from .importing import Problem, read_import_files
-from .models import ImportRun, Indicator, Metro, Observation, ObservationRevision, Ranking, Source
+from .models import (
+    ImportRun,
+    Indicator,
+    Metro,
+    Observation,
+    ObservationRevision,
+    PeerGroup,
+    Ranking,
+    Source,
+)
 from .ranking import rankings_rebuild
 
 logger = logging.getLogger(__name__)
@@ -22,6 +31,12 @@ DEFAULT_HEADLINES = [
     "transit_use",
     "per_capita_income",
     "poverty_rate",
+]
+# The same groups migration 0002 creates; an import restores them if none exist.
+DEFAULT_PEER_GROUPS = [
+    ("1m-plus", "Metros of 1 million or more", 1_000_000, None, True, 1),
+    ("500k-1m", "Metros of 500,000 to 1 million", 500_000, 1_000_000, False, 2),
+    ("all", "All metropolitan areas", 0, None, False, 3),
 ]
 OBSERVATION_FIELDS = [
     "period",
@@ -109,6 +124,7 @@ def vitals_import(
         ]
         pending = _upsert_observations(keyed, report, "observations", progress)
         pending += _refresh_derived(report)
+        _ensure_peer_groups(report)
         if report.changed or (not Ranking.objects.exists() and Observation.objects.exists()):
             report.rankings = rankings_rebuild()
         if report.changed:
@@ -129,6 +145,21 @@ def vitals_import(
         elif report.changed:
             transaction.on_commit(_clear_page_cache)
     return report
+
+
+def _ensure_peer_groups(report) -> None:
+    if PeerGroup.objects.exists():
+        return
+    for slug, name, low, high, default, order in DEFAULT_PEER_GROUPS:
+        PeerGroup.objects.create(
+            slug=slug,
+            name=name,
+            min_population=low,
+            max_population=high,
+            is_default=default,
+            order=order,
+        )
+    report.counts.setdefault("peer groups", Counts()).created += len(DEFAULT_PEER_GROUPS)
 
 
 def _clear_page_cache() -> None:

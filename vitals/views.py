@@ -53,8 +53,8 @@ def _pick_peer_group(groups, slug):
     return next((g for g in groups if g.is_default), groups[0] if groups else None)
 
 
-def _rankings_context(request, *, with_stability=True):
-    groups = _peer_groups()
+def _rankings_context(request, *, with_stability=True, groups=None):
+    groups = _peer_groups() if groups is None else groups
     indicators = headline_indicators()
     peer_slug = request.GET.get("peer", "")
     peer_group = _pick_peer_group(groups, peer_slug)
@@ -115,7 +115,10 @@ def _sort_rows(rows, key: str, descending: bool, columns):
 
 @require_GET
 def rankings(request):
-    context = _rankings_context(request)
+    groups = _peer_groups()
+    if not groups:
+        return render(request, "vitals/empty.html", {"crumbs": _crumbs(with_vitals=False)})
+    context = _rankings_context(request, groups=groups)
     form = context["form"]
     sort = form.cleaned("sort", "overall")
     direction = form.cleaned("dir", "asc")

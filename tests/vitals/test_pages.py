@@ -266,3 +266,23 @@ def test_indicator_and_compare_query_counts_do_not_grow_with_the_data(visitor, s
     )
 
     assert [count(url + "&again=1") for url in urls] == before
+
+
+def test_rankings_page_without_any_peer_group_says_figures_are_coming(visitor):
+    from vitals.models import PeerGroup
+
+    PeerGroup.objects.all().delete()
+
+    response = visitor.get("/vitals/")
+
+    assert response.status_code == 200
+    assert b"once City Vitals figures are imported" in response.content
+
+
+def test_an_import_restores_the_default_peer_groups_when_there_are_none():
+    from vitals.models import PeerGroup
+
+    PeerGroup.objects.all().delete()
+    import_files(observations_csv=observations("10001,college_attainment,2019,2019,0.4,,acs1"))
+
+    assert PeerGroup.objects.get(is_default=True).slug == "1m-plus"
