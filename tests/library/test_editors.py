@@ -93,3 +93,26 @@ def test_library_editors_edit_only_the_library_and_its_files(home_page):
     assert list(documents.collections_user_has_permission_for(editor, "add")) == [
         library_collection()
     ]
+
+
+def test_staff_can_open_the_editing_forms_of_every_editorial_page_type(client, staff, home_page):
+    from tests.blog.factories import make_blog_index, make_post
+
+    blog = make_blog_index(home_page)
+    post = make_post(blog)
+    library = make_library(home_page)
+    resource = make_resource(library)
+    client.force_login(staff)
+
+    for url in (
+        f"/admin/pages/{post.pk}/edit/",
+        f"/admin/pages/{blog.pk}/edit/",
+        f"/admin/pages/add/blog/blogpage/{blog.pk}/",
+        f"/admin/pages/{resource.pk}/edit/",
+        f"/admin/pages/{library.pk}/edit/",
+        f"/admin/pages/add/library/resourcepage/{library.pk}/",
+        "/admin/snippets/blog/author/",
+        "/admin/snippets/blog/blogcategory/",
+        "/admin/snippets/library/resourcetopic/",
+    ):
+        assert client.get(url).status_code == 200, url
