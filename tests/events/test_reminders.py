@@ -196,3 +196,16 @@ def test_real_worker_finishes_a_run_that_died_mid_way_without_repeats(celery_wor
         "d2@example.org",
     ]
     assert {m.subject for m in mail.outbox} == {"Starting in an hour: Flood maps"}
+
+
+@pytest.mark.worker
+def test_real_worker_sends_the_confirmation_with_its_calendar_file(celery_worker, member):
+    event = EventFactory(title="Tree canopy clinic")
+
+    services.registration_create(event=event, user=member)  # enqueued when it commits
+
+    wait_for(lambda: len(mail.outbox) == 1, timeout=20)
+    (message,) = mail.outbox
+    assert message.subject == "You're registered: Tree canopy clinic"
+    assert message.attachments[0][0] == f"{event.slug}.ics"
+    assert RegistrationEmail.objects.get().sent_at is not None
