@@ -182,3 +182,22 @@ def test_allauth_pages_use_the_site_layout(client, path):
     assert 'class="account-page"' in html
     assert "css/members.css" in html
     assert 'class="button' in html
+
+
+def test_staff_with_totp_reach_the_django_admin_too(client, staff, settings):
+    settings.STAFF_REQUIRE_2FA = True
+    TOTP.activate(staff, generate_totp_secret())
+    client.force_login(staff)
+
+    assert client.get("/django-admin/").status_code == 200
+
+
+def test_members_who_are_not_staff_are_not_asked_for_totp_by_the_admin_guard(
+    client, member, settings
+):
+    settings.STAFF_REQUIRE_2FA = True
+    client.force_login(member)
+
+    response = client.get("/admin/")
+
+    assert "/accounts/2fa/" not in response.get("Location", "")

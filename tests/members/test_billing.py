@@ -268,3 +268,12 @@ def test_an_active_member_is_not_sent_to_checkout_again(client, fake_stripe, reg
     assert response.status_code == 302
     assert response["Location"] == "/account/"
     assert len(fake_stripe.sessions) == before
+
+
+def test_the_webhook_refuses_everything_while_no_secret_is_configured(client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+    response = post_event(client, {"id": "evt_1", "type": "invoice.paid"}, secret="whsec_any")
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
