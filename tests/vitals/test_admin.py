@@ -2,7 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.vitals.factories import INDICATORS, METROS, SOURCES, import_files, observations
-from vitals.models import ImportRun, Indicator, Observation, PeerGroup, Ranking
+from vitals.models import ImportRun, Indicator, Metro, Observation, PeerGroup, Ranking, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,26 @@ def test_editing_a_peer_group_rebuilds_its_ranks(staff_client):
 
     assert response.status_code == 302, response.content[:2000]
     assert Ranking.objects.filter(peer_group=group).count() == 1
+
+
+def test_staff_can_open_every_city_vitals_admin_listing_and_form(staff_client):
+    import_files(observations_csv=observations("10001,college_attainment,2019,2019,0.4,,acs1"))
+    objects = {
+        "indicator": Indicator.objects.first(),
+        "metro": Metro.objects.first(),
+        "peergroup": PeerGroup.objects.first(),
+        "source": Source.objects.first(),
+        "importrun": ImportRun.objects.first(),
+    }
+    for name, obj in objects.items():
+        assert staff_client.get(f"/admin/snippets/vitals/{name}/").status_code == 200, name
+        assert (
+            staff_client.get(f"/admin/snippets/vitals/{name}/edit/{obj.pk}/").status_code == 200
+        ), name
+    assert (
+        staff_client.get(
+            f"/admin/snippets/vitals/importrun/inspect/{objects['importrun'].pk}/"
+        ).status_code
+        == 200
+    )
+    assert staff_client.get("/admin/vitals-import/").status_code == 200
