@@ -45,9 +45,13 @@ TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 
 # gunicorn as worker-class:workers:threads; BENCH_GUNICORN may list several, comma-separated,
-# to compare them in one run (e.g. "sync:3:1,gthread:2:4,gthread:3:2"). The default was
-# picked by measuring those on this 2-core machine (see README, "make bench").
-GUNICORN = os.environ.get("BENCH_GUNICORN", "gthread:2:4")
+# to compare them in one run. Measured on this 2-core machine while other test runs kept its
+# load average at 8-16, so only the ranking means much (home-page hits / static file, req/s):
+#   gthread 3x2: 1438 / 2126     gthread 3x4: 1049 / 1300     gthread 2x4: 847-915 / 1079-1782
+#   gthread 2x8:  845 /  848     sync 3x1:     601 / 1602     sync 4x1:    316-964 / 766-950
+# gthread keeps connections alive (a sync worker pays a TCP handshake per request) and while
+# one thread waits on Redis another runs; 3 workers x 2 threads served the most pages.
+GUNICORN = os.environ.get("BENCH_GUNICORN", "gthread:3:2")
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/civicnet_bench"
@@ -121,7 +125,10 @@ def main() -> int:
                 _wrk(wrk, base + path, WARMUP_SECONDS)
             label = f"gunicorn {worker_class}, {workers} workers × {threads} threads"
             print(f"Measuring {label}: wrk -c{CONNECTIONS} -d{SECONDS}s each", flush=True)
-            results[label] = {path: _wrk(wrk, base + path, SECONDS) for path in targets}
+            load_before = os.getloadavg()[0]
+            measured = {path: _wrk(wrk, base + path, SECONDS) for path in targets}
+            load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
+            results[f"{label} ({load} on {os.cpu_count()} cores)"] = measured
             _stop(server)
             server = None
     finally:
@@ -139,6 +146,8 @@ def main() -> int:
     for label, measured in results.items():
         print(f"\n{label}")
         failed |= _report(measured, static_label=static_path)
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("\nThe machine was busy with other work: latencies above say more about it than us.")
     return 1 if failed else 0
 
 
