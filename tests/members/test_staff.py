@@ -160,3 +160,39 @@ def test_every_membership_change_is_in_the_history():
     statuses = [(e.from_status, e.to_status) for e in MembershipEvent.objects.order_by("pk")]
 
     assert statuses == [("", "active"), ("active", "expired")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/snippets/members/plan/",
+        "/admin/snippets/members/plan/add/",
+        "/admin/snippets/members/cluster/",
+        "/admin/snippets/members/cluster/add/",
+    ],
+)
+def test_staff_edit_plans_and_clusters_as_snippets(client, staff, path):
+    make_plan()
+    client.force_login(staff)
+
+    assert client.get(path).status_code == 200
+
+
+def test_staff_create_a_cluster_with_a_lead_in_the_admin(client, staff, member):
+    from members.models import Cluster
+
+    client.force_login(staff)
+
+    response = client.post(
+        "/admin/snippets/members/cluster/add/",
+        {
+            "name": "Twin Cities",
+            "slug": "twin-cities",
+            "region": "Minneapolis-St. Paul, MN",
+            "description": "Members across the Twin Cities.",
+            "lead": member.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    assert Cluster.objects.get(slug="twin-cities").lead == member
