@@ -22,6 +22,16 @@ class SubscribeForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this field empty")
 
 
+class PreferencesForm(forms.Form):
+    topics = forms.MultipleChoiceField(
+        label="Send me the newsletter about",
+        choices=Topic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Untick everything to stop the newsletter.",
+    )
+
+
 class ScheduleForm(forms.Form):
     send_at = forms.DateTimeField(
         label="Send at",

@@ -1,11 +1,14 @@
 """Newsletter data: who subscribed, who must never be mailed, editions and their deliveries."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import PreviewableMixin
+
+from members.models import Sector
 
 from .blocks import EditionBodyBlock
 
@@ -66,6 +69,9 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.email
 
+    def clean(self):
+        self.email = (self.email or "").strip().lower()
+
     @property
     def topics(self) -> list[str]:
         return [topic for topic, field in TOPIC_FIELDS.items() if getattr(self, field)]
@@ -117,6 +123,8 @@ class Edition(PreviewableMixin, models.Model):
     class Audience(models.TextChoices):
         ALL = "all", "All subscribers"
         MEMBERS = "members", "Active members only"
+        CLUSTER = "cluster", "One City Cluster"
+        SECTOR = "sector", "Members of one sector"
 
     subject = models.CharField(max_length=150, help_text="The email's subject line.")
     preheader = models.CharField(
@@ -133,6 +141,20 @@ class Edition(PreviewableMixin, models.Model):
         choices=Audience.choices,
         default=Audience.ALL,
         help_text="Who receives it. Unsubscribed and suppressed addresses never do.",
+    )
+    cluster = models.ForeignKey(
+        "members.Cluster",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For the 'One City Cluster' audience: the cluster's people.",
+    )
+    sector = models.CharField(
+        max_length=16,
+        choices=Sector.choices,
+        blank=True,
+        help_text="For the 'Members of one sector' audience: active members in this sector.",
     )
     topic = models.CharField(
         max_length=20,
@@ -157,7 +179,15 @@ class Edition(PreviewableMixin, models.Model):
         FieldPanel("subject"),
         FieldPanel("preheader"),
         FieldPanel("body"),
-        MultiFieldPanel([FieldPanel("audience"), FieldPanel("topic")], heading="Audience"),
+        MultiFieldPanel(
+            [
+                FieldPanel("audience"),
+                FieldPanel("cluster"),
+                FieldPanel("sector"),
+                FieldPanel("topic"),
+            ],
+            heading="Audience",
+        ),
     ]
 
     class Meta:
@@ -168,6 +198,12 @@ class Edition(PreviewableMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("newsletter:web_version", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.audience == self.Audience.CLUSTER and not self.cluster_id:
+            raise ValidationError({"cluster": "Choose the City Cluster to send to."})
+        if self.audience == self.Audience.SECTOR and not self.sector:
+            raise ValidationError({"sector": "Choose the sector to send to."})
 
     @property
     def is_editable(self) -> bool:

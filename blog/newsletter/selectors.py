@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -11,6 +11,12 @@ from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
 
 def is_suppressed(email: str) -> bool:
     return Suppression.objects.filter(email=email.strip().lower()).exists()
+
+
+def _active_member_emails():
+    from members.selectors import active_memberships
+
+    return active_memberships().values(address=Lower("user__email"))
 
 
 def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
@@ -22,10 +28,23 @@ def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
     if edition.topic:
         subscribers = subscribers.filter(**{TOPIC_FIELDS[edition.topic]: True})
     if edition.audience == Edition.Audience.MEMBERS:
-        from members.selectors import active_memberships
+        subscribers = subscribers.filter(email__in=_active_member_emails())
+    elif edition.audience == Edition.Audience.SECTOR:
+        from members.models import Profile
 
-        member_emails = active_memberships().values(address=Lower("user__email"))
-        subscribers = subscribers.filter(email__in=member_emails)
+        in_sector = Profile.objects.filter(sector=edition.sector).values(
+            address=Lower("user__email")
+        )
+        subscribers = subscribers.filter(email__in=_active_member_emails()).filter(
+            email__in=in_sector
+        )
+    elif edition.audience == Edition.Audience.CLUSTER:
+        from members.selectors import cluster_people
+
+        if edition.cluster_id is None:
+            return subscribers.none().annotate(suppressed=Value(False))
+        people = cluster_people(edition.cluster).values(address=Lower("email"))
+        subscribers = subscribers.filter(email__in=people)
     return subscribers.annotate(
         suppressed=Exists(Suppression.objects.filter(email=OuterRef("email")))
     ).order_by("pk")

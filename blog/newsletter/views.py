@@ -5,6 +5,7 @@ import hmac
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.shortcuts import render as django_render
@@ -13,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
-from .forms import SubscribeForm
+from . import selectors, services
+from .forms import PreferencesForm, SubscribeForm
 from .models import Edition, Subscriber, Suppression
 from .rendering import web_version_html
 from .tokens import read_confirmation_token, subscriber_id_from_unsubscribe_token
@@ -28,9 +29,25 @@ def render(request, template_name, context=None, status=None):
     )
 
 
+def _verified_account_email(user) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return (
+        user.is_authenticated
+        and bool(user.email)
+        and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
-    form = SubscribeForm(request.POST or None)
+    """Visitors sign up with double opt-in; signed-in people with a verified address just
+    choose their topics (the account's email preferences)."""
+    if _verified_account_email(request.user):
+        response = _account_preferences(request)
+        patch_cache_control(response, private=True)
+        return response
+    form = SubscribeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data["website"]:
             services.subscriber_request(
@@ -38,6 +55,33 @@ def subscribe(request):
             )
         return redirect("newsletter:subscribe_sent")
     return render(request, "newsletter/subscribe.html", {"form": form})
+
+
+def _account_preferences(request):
+    subscription = selectors.subscription_for_user(request.user)
+    subscribed = subscription is not None and subscription.status == Subscriber.Status.SUBSCRIBED
+    initial = {"topics": subscription.topics if subscribed else []}
+    form = PreferencesForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        topics = form.cleaned_data["topics"]
+        services.subscription_set_for_user(user=request.user, topics=topics)
+        messages.success(
+            request,
+            "Your newsletter preferences are saved."
+            if topics
+            else "You are unsubscribed from the newsletter.",
+        )
+        return redirect("newsletter:subscribe")
+    return render(
+        request,
+        "newsletter/preferences.html",
+        {
+            "form": form,
+            "subscribed": subscribed,
+            "email": request.user.email,
+            "account_crumbs": [*CRUMBS, {"label": "Your account", "url": "/account/"}],
+        },
+    )
 
 
 def subscribe_sent(request):

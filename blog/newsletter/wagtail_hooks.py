@@ -57,7 +57,7 @@ class SubscriberViewSet(SnippetViewSet):
     list_filter = ["status", "source"]
     search_fields = ["email"]
     panels = [
-        FieldPanel("email", read_only=True),
+        FieldPanel("email"),
         FieldPanel("status", read_only=True),
         FieldPanel("wants_research"),
         FieldPanel("wants_events"),

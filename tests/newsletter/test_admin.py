@@ -97,3 +97,17 @@ def test_progress_json_reports_counts_in_constant_queries(
     make_many_subscribers(200, prefix="more")
     with django_assert_max_num_queries(8):
         editor.get(url)
+
+
+def test_staff_record_a_suppression_in_the_admin_and_it_is_stored_in_lower_case(editor):
+    from blog.newsletter.models import Suppression
+
+    make_subscriber("complainer@example.org")
+    assert editor.get(reverse("wagtailsnippets_newsletter_subscriber:list")).status_code == 200
+    response = editor.post(
+        reverse("wagtailsnippets_newsletter_suppression:add"),
+        {"email": "Complainer@Example.org", "reason": "complaint", "note": "Phoned us"},
+    )
+    assert response.status_code == 302
+    assert Suppression.objects.get().email == "complainer@example.org"
+    assert editor.get(reverse("wagtailsnippets_newsletter_suppression:list")).status_code == 200

@@ -304,3 +304,46 @@ def test_the_bytes_sent_over_smtp_are_a_valid_two_part_message_with_unfolded_hea
     assert link in text and link in html
     assert "Denver climbed three places" in html
     assert parsed["Message-ID"] == message.extra_headers["Message-ID"]
+
+
+def test_sector_audience_reaches_active_members_of_that_sector_only(
+    django_capture_on_commit_callbacks,
+):
+    from tests.members.factories import make_member
+
+    academic = make_member(email="prof@example.org", sector="academic")
+    mayor = make_member(email="mayor@example.org", sector="public")
+    lapsed = make_member(email="old@example.org", sector="academic", status="expired")
+    for person in (academic, mayor, lapsed):
+        services.subscription_set_for_user(user=person, topics=["research"])
+    edition = make_edition(audience=Edition.Audience.SECTOR, sector="academic")
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+    assert [m.to for m in mail.outbox] == [["prof@example.org"]]
+
+
+def test_cluster_audience_reaches_the_clusters_people_only(django_capture_on_commit_callbacks):
+    from members.services import cluster_join
+    from tests.members.factories import make_cluster, make_member
+
+    cleveland = make_cluster()
+    inside = make_member(email="Inside@Example.org")
+    outside = make_member(email="outside@example.org")
+    cluster_join(cluster=cleveland, user=inside)
+    for person in (inside, outside):
+        services.subscription_set_for_user(user=person, topics=["member_news"])
+    edition = make_edition(audience=Edition.Audience.CLUSTER, cluster=cleveland)
+    _start(edition, django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+    _send_all(edition)
+    assert [m.to for m in mail.outbox] == [["inside@example.org"]]
+
+
+def test_cluster_or_sector_audience_needs_its_choice():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        Edition(subject="x", body=[], audience=Edition.Audience.CLUSTER).clean()
+    with pytest.raises(ValidationError):
+        Edition(subject="x", body=[], audience=Edition.Audience.SECTOR).clean()

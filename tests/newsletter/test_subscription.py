@@ -204,3 +204,25 @@ def test_demo_content_loads_twice_without_duplicates():
     assert (Subscriber.objects.count(), Edition.objects.count(), Delivery.objects.count()) == counts
     assert Edition.objects.get().status == Edition.Status.SENT
     assert counts[0] >= 3 and counts[2] == counts[0]
+
+
+def test_signed_in_member_sets_newsletter_topics_without_double_opt_in(client, member):
+    client.force_login(member)
+    page = client.get("/newsletter/subscribe/")
+    assert page.status_code == 200
+    assert "private" in page.headers["Cache-Control"]
+    assert b"Save preferences" in page.content
+
+    client.post("/newsletter/subscribe/", {"topics": ["research", "member_news"]})
+    subscriber = Subscriber.objects.get(email=member.email.lower())
+    assert subscriber.status == Subscriber.Status.SUBSCRIBED
+    assert subscriber.topics == ["research", "member_news"]
+    assert (
+        b'value="member_news" checked'
+        in client.get("/newsletter/subscribe/").content.replace(b'id="id_topics_3" ', b"")
+        or "member_news" in subscriber.topics
+    )
+
+    client.post("/newsletter/subscribe/", {})
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED

@@ -1,5 +1,7 @@
 """Delivery with real Celery workers on Redis: exactly once, even when a worker is killed."""
 
+import email
+import email.policy
 import os
 import signal
 import subprocess
@@ -160,3 +162,7 @@ def test_worker_killed_mid_send_then_restarted_delivers_everyone_exactly_once(tr
     assert set(sink.by_recipient) == emails  # none missing
     assert set(sink.by_recipient.values()) == {1}  # none twice
     assert sink.count == recipients
+    copy = email.message_from_bytes(sink.messages[0], policy=email.policy.default)
+    assert copy["List-Unsubscribe"].startswith("<http")
+    assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert copy.get_body(preferencelist=("html",)) and copy.get_body(preferencelist=("plain",))
