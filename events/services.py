@@ -365,9 +365,11 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
             return False
         registration, event = email.registration, email.registration.event
         family = email.kind.split("-")[0]
-        if family in REMINDER_LEADS and (
-            registration.status != Registration.Status.CONFIRMED or event.starts_at <= now
-        ):
+        no_longer_relevant = (
+            family in REMINDER_LEADS
+            and (registration.status != Registration.Status.CONFIRMED or event.starts_at <= now)
+        ) or (family != "cancelled" and registration.status == Registration.Status.CANCELLED)
+        if no_longer_relevant:
             email.sent_at = now  # no longer relevant: mark it settled, send nothing
             email.skipped = True
             email.save(update_fields=["sent_at", "skipped"])

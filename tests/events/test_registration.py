@@ -218,3 +218,14 @@ def test_raising_the_capacity_moves_the_waitlist_up(member, registered):
     assert promoted == waiting
     assert event.registrations.get(pk=waiting.pk).status == Registration.Status.CONFIRMED
     assert services.waitlist_promote(event=event) == []
+
+
+def test_nothing_but_the_cancellation_reaches_someone_who_cancelled(member):
+    registration = services.registration_create(event=EventFactory(), user=member)
+    services.registration_cancel(registration=registration)
+
+    for email in registration.emails.order_by("pk"):
+        services.registration_email_send(email_id=email.pk)
+
+    assert [m.subject.split(":")[0] for m in mail.outbox] == ["Registration cancelled"]
+    assert registration.emails.get(kind="confirmed").skipped
