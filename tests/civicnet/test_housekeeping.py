@@ -78,3 +78,14 @@ def test_json_formatter_writes_extra_fields_as_json():
     record = logging.makeLogRecord({"msg": "hello", "levelname": "INFO", "path": "/x"})
 
     assert json.loads(JsonFormatter().format(record))["path"] == "/x"
+
+
+def test_too_many_sign_up_attempts_get_the_styled_429_page(visitor):
+    for _ in range(25):
+        response = visitor.post("/accounts/signup/", {"email": "not an address"})
+        if response.status_code == 429:
+            break
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert 'class="site-header"' in response.content.decode()
