@@ -562,3 +562,14 @@ def scores_record(*, assignment: JudgeAssignment, values: dict[int, int]) -> Jud
     assignment.completed_at = timezone.now()
     assignment.save(update_fields=["completed_at"])
     return assignment
+
+
+def ticket_checkout_completed(*, session: dict, **kwargs) -> None:
+    """Stripe's webhook says a ticket's Checkout session completed: settle the place now,
+    rather than waiting for the buyer's return or the periodic reconciliation."""
+    registration_id = (session.get("metadata") or {}).get("registration_id", "")
+    if not registration_id.isdigit():
+        return
+    registration = Registration.objects.filter(pk=int(registration_id)).first()
+    if registration is not None:
+        registration_settle_payment(registration=registration, session=session)

@@ -8,12 +8,17 @@ import logging
 
 import stripe
 from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
 from django.urls import reverse
 
 from . import services
 from .models import Membership, Plan
 
 logger = logging.getLogger(__name__)
+
+# Sent with session=<the Checkout session dict> when a payment-mode Checkout completes.
+payment_checkout_completed = Signal()
 
 
 def payments_configured() -> bool:
@@ -101,6 +106,13 @@ def _sync(event: dict, subscription_id: str, **extra) -> None:
 
 def handle_checkout_completed(event: dict) -> None:
     session = event["data"]["object"]
+    if session.get("mode") == "payment":
+        # One-off payments belong to other apps (event tickets); members may not import
+        # them, so it announces the session, recorded in the same transaction.
+        with transaction.atomic():
+            services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+            payment_checkout_completed.send(sender=handle_checkout_completed, session=session)
+        return
     if session.get("mode") != "subscription" or not session.get("subscription"):
         services.stripe_event_record(event_id=event["id"], event_type=event["type"])
         return

@@ -138,3 +138,54 @@ def test_members_never_go_through_checkout(client, member, paid_event, fake_stri
 
     assert Registration.objects.get().status == Registration.Status.CONFIRMED
     assert fake_stripe.sessions == {}
+
+
+def test_the_signed_stripe_webhook_confirms_a_paid_ticket_once(client, registered, fake_stripe):
+    from django.test import Client
+
+    from tests.members.fake_stripe import post_event
+
+    event = EventFactory(price=Decimal("80"))
+    kwargs = {"success_url": "http://testserver/ok", "cancel_url": "http://testserver/no"}
+    registration = services.registration_start_checkout(event=event, user=registered, **kwargs)
+    session = {
+        "id": registration.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_total": 8000,
+        "metadata": {"registration_id": str(registration.pk)},
+    }
+    completed = fake_stripe.event("checkout.session.completed", session)
+    webhook = Client()  # Stripe has no session cookie
+
+    assert post_event(webhook, completed).status_code == 200
+    assert post_event(webhook, completed).content == b"Already processed."
+
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CONFIRMED
+    assert registration.amount_paid == Decimal("80")
+    assert registration.emails.filter(kind="confirmed").count() == 1
+
+
+def test_a_badly_signed_ticket_webhook_changes_nothing(client, registered, fake_stripe):
+    from tests.members.fake_stripe import post_event
+
+    event = EventFactory(price=Decimal("80"))
+    kwargs = {"success_url": "http://testserver/ok", "cancel_url": "http://testserver/no"}
+    registration = services.registration_start_checkout(event=event, user=registered, **kwargs)
+    session = {
+        "id": registration.stripe_checkout_session_id,
+        "mode": "payment",
+        "payment_status": "paid",
+        "metadata": {"registration_id": str(registration.pk)},
+    }
+
+    response = post_event(
+        client, fake_stripe.event("checkout.session.completed", session), secret="whsec_wrong"
+    )
+
+    registration.refresh_from_db()
+    assert response.status_code == 400
+    assert registration.status == Registration.Status.PENDING_PAYMENT
