@@ -35,6 +35,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Anonymous pages to measure, each against the static file. Later issues add theirs here.
 PAGES = [
     "/",
+    "/vitals/",
+    "/vitals/metros/pittsburgh-pa/",
+    "/vitals/rankings.csv",
+    "/events/",
+    "/blog/",
+    "/library/",
 ]
 STATIC_FILE = "css/base.css"  # requested by its hashed name from the static manifest
 

@@ -16,6 +16,8 @@ class RequestLogMiddleware:
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        if not logger.isEnabledFor(logging.INFO):
+            return response
         user = getattr(request, "user", None)
         logger.info(
             "%s %s %s",
