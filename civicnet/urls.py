@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve as serve_media
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
@@ -30,14 +31,15 @@ urlpatterns = [
     path("library/", include("library.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    # Images only: documents are never served straight from the media folder.
-    for folder in ("images", "original_images"):
-        urlpatterns += static(
-            f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder
-        )
+# Wagtail's images are public and served from the media folder; documents never are (they
+# go through the gated serve view above). A CDN or the proxy can take this over in front.
+urlpatterns += [
+    re_path(
+        r"^media/(?P<path>(?:images|original_images)/.+)$",
+        serve_media,
+        {"document_root": settings.MEDIA_ROOT},
+    )
+]
 
 # Wagtail serves every other path from the page tree, so it comes last.
 urlpatterns.append(path("", include(wagtail_urls)))

@@ -1,4 +1,5 @@
 from django import template
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from wagtail.models import Page, Site
 
@@ -41,3 +42,38 @@ def page_breadcrumbs(context, page: Page):
     request = context.get("request")
     crumbs = [{"label": a.title, "url": a.get_url(request)} for a in ancestors]
     return {"crumbs": crumbs, "current": page.title}
+
+
+@register.inclusion_tag("civicnet/includes/metro_related_items.html", takes_context=True)
+def metro_related(context, metro, limit: int = 3):
+    """Blog posts and library resources about a metro's principal city, for its vitals page.
+
+    It lives in the project so that vitals never imports blog or library. Only public
+    fields are shown: a resource's teaser, never its members-only body.
+    """
+    from blog.models import BlogPage
+    from library.models import ResourcePage
+
+    city = metro.principal_city
+    posts = (
+        BlogPage.objects.live()
+        .public()
+        .filter(Q(tags__name__iexact=city) | Q(title__icontains=city))
+        .distinct()
+        .order_by("-date", "-pk")
+        .only("title", "url_path", "standfirst", "date")[:limit]
+    )
+    resources = (
+        ResourcePage.objects.live()
+        .public()
+        .filter(Q(cities__name__istartswith=city) | Q(title__icontains=city))
+        .distinct()
+        .order_by("-first_published_at", "-pk")
+        .only("title", "url_path", "summary")[:limit]
+    )
+    return {
+        "metro": metro,
+        "posts": posts,
+        "resources": resources,
+        "request": context.get("request"),
+    }
