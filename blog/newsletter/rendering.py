@@ -171,6 +171,10 @@ def web_version_html(edition) -> str:
 MSGID_DOMAIN = "civicnet.newsletter"
 
 
+def delivery_message_id(edition_id: int, delivery_id: int) -> str:
+    return f"<edition-{edition_id}-delivery-{delivery_id}@{MSGID_DOMAIN}>"
+
+
 class _RawMessage:
     """What a mail backend needs from EmailMessage.message() when the bytes are ready."""
 
@@ -224,6 +228,13 @@ class PreparedEdition:
         encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"))
         return encoded.replace(b"\n", b"\r\n")
 
+    def recipient_bytes(self, *, email: str, subscriber_id: int, delivery_id: int) -> bytes:
+        return self.mime_bytes(
+            email=email,
+            link=unsubscribe_url(subscriber_id),
+            message_id=delivery_message_id(self.edition.pk, delivery_id),
+        )
+
     def mime_bytes(self, *, email: str, link: str, message_id: str) -> bytes:
         return b"".join(
             (
@@ -260,7 +271,7 @@ def build_message(
     """One recipient's copy, with RFC 8058 one-click unsubscribe headers."""
     link = unsubscribe_url(subscriber_id)
     edition = prepared.edition
-    message_id = f"<edition-{edition.pk}-delivery-{delivery_id}@{MSGID_DOMAIN}>"
+    message_id = delivery_message_id(edition.pk, delivery_id)
     message = NewsletterEmail(
         subject=edition.subject,
         body=prepared.text_body.replace(UNSUBSCRIBE_PLACEHOLDER, link),
