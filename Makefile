@@ -44,8 +44,8 @@ format: install ## Fix what ruff can fix
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-bench: install ## Serve as in production and measure it with wrk (not part of make test)
-	$(RUN) python bench/run.py
+bench: install ## Measure pages (wrk) and newsletter delivery as in production; not in make test
+	$(RUN) python bench/run.py; pages=$$?; $(RUN) python bench/newsletter.py; exit $$(( pages || $$? ))
 
 worker: install ## A Celery worker (needs REDIS_URL)
 	$(RUN) celery -A civicnet worker --loglevel=INFO
