@@ -241,6 +241,3 @@ def load(stdout) -> None:
         for email in spec["people"]:
             user = User.objects.get(email=email)
             cluster_join(cluster=cluster, user=user)
-
-    stdout.write(f"Demo staff login:  {STAFF_EMAIL} / {STAFF_PASSWORD}  (admin at /admin/)")
-    stdout.write(f"Demo member login: {MEMBER_EMAIL} / {MEMBER_PASSWORD}")
