@@ -258,6 +258,8 @@ if _email.scheme not in _EMAIL_BACKENDS:
         f"EMAIL_URL must start with one of {', '.join(_EMAIL_BACKENDS)}://, not {EMAIL_URL!r}."
     )
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", _EMAIL_BACKENDS[_email.scheme])
+# A hung mail server must not hold a worker (and the delivery row it locked) for minutes.
+EMAIL_TIMEOUT = 30
 if _email.scheme in {"smtp", "smtps"}:
     EMAIL_HOST = _email.hostname or "localhost"
     EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 25)
