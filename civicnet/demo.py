@@ -141,7 +141,7 @@ def load(stdout) -> None:
         if not StandardPage.objects.filter(slug=slug).exists():
             page = home.add_child(
                 instance=StandardPage(
-                    title=title, slug=slug, intro=intro, body=body, show_in_menus=True
+                    title=title, slug=slug, intro=intro, body=body, show_in_menus=slug == "about"
                 )
             )
             page.save_revision().publish()
