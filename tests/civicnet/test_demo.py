@@ -41,3 +41,11 @@ def test_demo_home_page_is_served_at_the_root(client):
 
     assert response.status_code == 200
     assert "Prize Challenges" in response.content.decode()
+
+
+def test_demo_loader_leaves_the_email_backend_as_it_found_it(settings):
+    before = settings.EMAIL_BACKEND
+
+    call_command("load_demo", force=True, stdout=io.StringIO())
+
+    assert before == settings.EMAIL_BACKEND

@@ -34,10 +34,14 @@ class Command(BaseCommand):
             raise CommandError("Refusing to load demo logins with DEBUG=0; pass --force.")
         # The demo registers people for events and subscribes them to the newsletter; their
         # confirmation emails would otherwise bury the logins in console output.
+        email_backend = settings.EMAIL_BACKEND
         settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
-        for name in DEMO_MODULES:
-            with transaction.atomic():
-                import_module(name).load(self.stdout)
+        try:
+            for name in DEMO_MODULES:
+                with transaction.atomic():
+                    import_module(name).load(self.stdout)
+        finally:
+            settings.EMAIL_BACKEND = email_backend
         self.stdout.write(self.style.SUCCESS("Demo content is loaded."))
         self.stdout.write(f"Staff login:  {STAFF_EMAIL} / {STAFF_PASSWORD}  (admin at /admin/)")
         self.stdout.write(f"Member login: {MEMBER_EMAIL} / {MEMBER_PASSWORD}")
