@@ -44,12 +44,16 @@ class HomePage(Page):
     subpage_types = ["civicnet.StandardPage", "blog.BlogIndexPage", "library.LibraryIndexPage"]
 
     def get_context(self, request, *args, **kwargs):
-        from . import selectors  # selectors reach into every app; keep model import light
+        # The home page reads every app; importing them here keeps model loading light.
+        from blog.selectors import latest_posts
+        from events.selectors import upcoming_public_events
+
+        from .selectors import home_counters
 
         context = super().get_context(request, *args, **kwargs)
-        context["counters"] = selectors.home_counters()
-        context["upcoming_events"] = selectors.upcoming_events(limit=3)
-        context["latest_posts"] = selectors.latest_posts(limit=3)
+        context["counters"] = home_counters()
+        context["upcoming_events"] = upcoming_public_events(limit=3)
+        context["latest_posts"] = latest_posts(limit=3)
         return context
 
 

@@ -1,9 +1,8 @@
-"""Reads that compose every app: the home page's counters and listings."""
+"""Reads that compose every app: the home page's counters."""
 
 from django.core.cache import cache
 
-from blog.selectors import latest_posts as blog_latest_posts
-from events.selectors import national_meeting_attendee_count, upcoming_public_events
+from events.selectors import national_meeting_attendee_count
 from members.selectors import cities_represented_count, member_count
 from vitals.selectors import ranked_metro_count
 
@@ -23,11 +22,3 @@ def compute_home_counters() -> dict[str, int]:
 def home_counters() -> dict[str, int]:
     """The four figures on the home page, from the database, cached for ten minutes."""
     return cache.get_or_set(HOME_COUNTERS_CACHE_KEY, compute_home_counters, HOME_COUNTERS_SECONDS)
-
-
-def upcoming_events(*, limit: int) -> list:
-    return upcoming_public_events(limit=limit)
-
-
-def latest_posts(*, limit: int) -> list:
-    return blog_latest_posts(limit=limit)

@@ -21,23 +21,23 @@ def published_events() -> QuerySet[Event]:
     return Event.objects.filter(is_published=True)
 
 
-def upcoming_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
-    now = now or timezone.now()
-    events = published_events().filter(ends_at__gte=now)
+def _of_kind_and_topic(events: QuerySet[Event], kind: str, topic: str) -> QuerySet[Event]:
     if kind:
         events = events.filter(kind=kind)
     if topic:
         events = events.filter(topics__slug=topic)
+    return events
+
+
+def upcoming_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
+    now = now or timezone.now()
+    events = _of_kind_and_topic(published_events().filter(ends_at__gte=now), kind, topic)
     return with_place_counts(events).prefetch_related("topics").order_by("starts_at", "pk")
 
 
 def past_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
     now = now or timezone.now()
-    events = published_events().filter(ends_at__lt=now)
-    if kind:
-        events = events.filter(kind=kind)
-    if topic:
-        events = events.filter(topics__slug=topic)
+    events = _of_kind_and_topic(published_events().filter(ends_at__lt=now), kind, topic)
     return events.prefetch_related("topics").order_by("-starts_at", "-pk")
 
 
