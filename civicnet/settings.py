@@ -94,6 +94,7 @@ else:
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
+    "core",
     "civicnet",
     "members",
     "vitals",
