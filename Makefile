@@ -2,12 +2,17 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.12, found on PATH or in pyenv; uv is installed with pip when it is missing.
-PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
-	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12); print(sys.executable)' \
-	2>/dev/null && break; done)
-UV ?= $(shell command -v uv 2>/dev/null || echo $(dir $(PYTHON))uv)
-RUN := $(UV) run --frozen
+# Python 3.12 and uv, found by running them (scripts/tools.sh): a pyenv shim or a broken
+# binary early on PATH is passed over (only `make PYTHON=... UV=...` overrides them, not the
+# environment). uv is installed with that Python's pip only when none runs.
+ifneq ($(origin PYTHON),command line)
+PYTHON := $(shell scripts/tools.sh python)
+endif
+ifneq ($(origin UV),command line)
+UV := $(if $(PYTHON),$(shell scripts/tools.sh uv $(PYTHON)))
+endif
+RUN = $(UV) run --frozen
+PORT ?= 8000
 
 # Tests use PostgreSQL and Redis on loopback unless told otherwise. The broker gets its own
 # Redis database so that clearing the cache between tests never drops a queued task.
@@ -22,14 +27,16 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: ## Create .venv from uv.lock (installs uv if it is missing)
-	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (python3.12 on PATH or in pyenv)."; exit 1; }
-	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed and none runs here (python3.12 on PATH or pyenv's versions/3.12*): install it, e.g. pyenv install 3.12"; exit 1; }
+	$(if $(PYTHON),$(if $(UV),,$(eval UV := $(shell scripts/tools.sh install-uv $(PYTHON)))))
+	@test -n "$(UV)" || { echo "uv could not be installed with $(PYTHON) -m pip: install uv 0.5 or newer and run again"; exit 1; }
 	@$(UV) sync --frozen --python $(PYTHON) --quiet
 
-run: install ## Migrate, load demo content and serve http://127.0.0.1:8000
-	$(RUN) python manage.py migrate --noinput
+run: install ## Migrate, load demo content and serve http://127.0.0.1:8000 (PORT=8001 for another)
+	@scripts/tools.sh port-free $(PORT) || { echo "Port $(PORT) is taken (is the site already running?): choose another with PORT=8001 make run"; exit 1; }
+	@$(RUN) python manage.py migrate_explained
 	$(RUN) python manage.py load_demo
-	$(RUN) python manage.py runserver 127.0.0.1:8000
+	$(RUN) python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install lint ## Run the whole suite on PostgreSQL and Redis
 	@$(TEST_ENV) $(RUN) python scripts/check_services.py
