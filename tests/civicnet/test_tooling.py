@@ -11,8 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_install(tmp_path, *, path: str, home: Path) -> subprocess.CompletedProcess:
-    # Only what a login shell would have: none of the variables `uv run` set for this test.
-    env = {"PATH": path, "HOME": str(home), "PYENV_ROOT": str(home / ".pyenv")}
+    # The machine's environment (certificates, package index) without what `uv run` set for
+    # this test, and with the PATH and HOME under test.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("UV", "VIRTUAL_ENV", "PYTHON", "MAKE"))
+    }
+    env.update(PATH=path, HOME=str(home), PYENV_ROOT=str(home / ".pyenv"))
     return subprocess.run(
         ["make", "--no-print-directory", "install"],
         cwd=ROOT,
