@@ -91,15 +91,38 @@ def construct_event(payload: bytes, signature: str | None) -> dict:
 
 
 # --- Webhook handlers: each gets the event (a dict) and returns nothing -------------------
-def _current_subscription(subscription_id: str) -> dict:
-    return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()
+def _current_subscription(subscription_id: str) -> dict | None:
+    """The subscription as Stripe knows it now; None when Stripe does not know it (any other
+    Stripe error propagates, and the webhook asks Stripe to retry)."""
+    try:
+        return stripe_client().v1.subscriptions.retrieve(subscription_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
 
 
 def _sync(event: dict, subscription_id: str, **extra) -> None:
+    subscription = _current_subscription(subscription_id)
+    if subscription is None:
+        # Retrying would never help: acknowledge it, so Stripe stops sending it for days.
+        logger.warning(
+            "Stripe event %s (%s) is about subscription %s, which Stripe does not know: ignored.",
+            event["id"],
+            event["type"],
+            subscription_id,
+        )
+        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+        return
+    _apply(event, subscription, **extra)
+
+
+def _apply(event: dict, subscription: dict, **extra) -> None:
     services.membership_sync_from_stripe(
         event_id=event["id"],
         event_type=event["type"],
-        subscription=_current_subscription(subscription_id),
+        subscription=subscription,
+        fetch_subscription=_current_subscription,
         **extra,
     )
 
@@ -129,9 +152,7 @@ def handle_subscription_changed(event: dict) -> None:
     subscription = event["data"]["object"]
     if event["type"] == "customer.subscription.deleted":
         # A deleted subscription cannot change again: the event's copy is its final state.
-        services.membership_sync_from_stripe(
-            event_id=event["id"], event_type=event["type"], subscription=subscription
-        )
+        _apply(event, subscription)
         return
     _sync(event, subscription["id"])
 

@@ -2,6 +2,8 @@
 which keeps the audit history."""
 
 import io
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from .models import (
 )
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 PHOTO_SIZE = 400
 RENEWAL_REMINDER_DAYS = 14
 
@@ -172,6 +175,26 @@ def status_for_subscription(subscription: dict) -> str:
     return Membership.Status.EXPIRED  # canceled, unpaid, incomplete, incomplete_expired, paused
 
 
+# Stripe statuses in which a subscription still pays for (or is collecting for) a membership.
+LIVE_SUBSCRIPTION_STATUSES = {"active", "trialing", "past_due"}
+
+
+def subscription_supersedes(incoming: dict, recorded: dict | None) -> bool:
+    """Whether news of the `incoming` subscription may change a membership that records another.
+
+    A member who cancels and joins again has two subscriptions; Stripe's events about the old
+    one can arrive late and must not end the new one. A live subscription beats an ended one;
+    between two live (or two ended) ones the newer wins.
+    """
+    if recorded is None or recorded.get("id") == incoming.get("id"):
+        return True
+    incoming_live = incoming.get("status") in LIVE_SUBSCRIPTION_STATUSES
+    recorded_live = recorded.get("status") in LIVE_SUBSCRIPTION_STATUSES
+    if incoming_live != recorded_live:
+        return incoming_live
+    return (incoming.get("created") or 0) >= (recorded.get("created") or 0)
+
+
 def stripe_event_seen(event_id: str) -> bool:
     return StripeEvent.objects.filter(event_id=event_id).exists()
 
@@ -198,12 +221,15 @@ def membership_sync_from_stripe(
     subscription: dict,
     user_id: int | None = None,
     customer_id: str = "",
+    fetch_subscription: Callable[[str], dict | None] = lambda subscription_id: None,
 ) -> Membership | None:
     """Make the membership match the subscription's current state at Stripe.
 
     The subscription is read from Stripe when the event arrives, never taken from the event,
-    so events handled out of order still leave the latest state. The event id is written in
-    this same transaction: a replay raises AlreadyProcessed and changes nothing.
+    so events handled out of order still leave the latest state. When the membership records
+    another subscription, `fetch_subscription` reads that one's current state (None when
+    Stripe no longer knows it) and the newer live one wins. The event id is written in this
+    same transaction: a replay raises AlreadyProcessed and changes nothing.
     """
     _record_stripe_event(event_id=event_id, event_type=event_type)
     customer_id = customer_id or subscription.get("customer") or ""
@@ -219,6 +245,20 @@ def membership_sync_from_stripe(
         if user is None:
             return None
         membership, previous = _locked_membership(user)
+    recorded_id = membership.stripe_subscription_id
+    if (
+        recorded_id
+        and recorded_id != subscription.get("id")
+        and not subscription_supersedes(subscription, fetch_subscription(recorded_id))
+    ):
+        logger.info(
+            "Stripe event %s is about subscription %s; membership %s follows %s: unchanged.",
+            event_id,
+            subscription.get("id"),
+            membership.pk,
+            recorded_id,
+        )
+        return membership
     plan = Plan.objects.filter(stripe_price_id=_subscription_price_id(subscription)).first()
     new_status = status_for_subscription(subscription)
     if (

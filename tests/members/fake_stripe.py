@@ -61,9 +61,13 @@ class FakeStripe:
         user_id: int | None = None,
     ) -> dict:
         period_end = period_end or int(time.time()) + 365 * DAY
+        # An update keeps the creation time; each new subscription is newer than the last.
+        previous = self.subscriptions.get(sub_id) or {}
+        created = previous.get("created") or int(time.time()) + next(self._ids)
         subscription = {
             "id": sub_id,
             "object": "subscription",
+            "created": created,
             "customer": customer,
             "status": status,
             "cancel_at_period_end": cancel_at_period_end,

@@ -1,5 +1,6 @@
 """Joining and paying through Stripe: Checkout, the signed webhook and the membership state."""
 
+import socket
 import time
 from datetime import timedelta
 
@@ -221,14 +222,121 @@ def test_a_payload_signed_with_another_secret_is_refused(client, fake_stripe, re
 
 
 def test_an_unreachable_stripe_api_asks_stripe_to_retry_and_records_nothing(
+    client, fake_stripe, registered, plan, settings
+):
+    event = fake_stripe.event(
+        "customer.subscription.updated", {"id": "sub_test1", "object": "subscription"}
+    )
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+        assert post_event(client, event).status_code == 503
+
+    assert not StripeEvent.objects.exists()
+
+
+def test_an_event_about_a_subscription_stripe_does_not_know_is_acknowledged_once(
     client, fake_stripe, registered, plan
 ):
     event = fake_stripe.event(
         "customer.subscription.updated", {"id": "sub_missing", "object": "subscription"}
     )
 
-    assert post_event(client, event).status_code == 503
-    assert not StripeEvent.objects.exists()
+    assert post_event(client, event).status_code == 200
+    assert post_event(client, event).content == b"Already processed."
+    assert StripeEvent.objects.filter(event_id=event["id"]).count() == 1
+    assert not MembershipEvent.objects.exists()
+
+
+def rejoin_after_cancelling(client, fake_stripe, user, plan) -> tuple[str, str]:
+    """Join, cancel (the old subscription ends), join again: (old id, new id)."""
+    old_id, _ = join(client, fake_stripe, user, plan)
+    customer = fake_stripe.subscriptions[old_id]["customer"]
+    ended = fake_stripe.set_subscription(old_id, customer=customer, status="canceled")
+    post_event(client, fake_stripe.event("customer.subscription.deleted", ended))
+    assert not membership_is_active(fresh(user))
+    new_id, _ = join(client, fake_stripe, user, plan)
+    assert new_id != old_id
+    return old_id, new_id
+
+
+LATE_EVENTS_ABOUT_THE_OLD_SUBSCRIPTION = [
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "checkout.session.completed",
+]
+
+
+@pytest.mark.parametrize("event_type", LATE_EVENTS_ABOUT_THE_OLD_SUBSCRIPTION)
+def test_a_late_event_about_an_old_subscription_never_touches_the_new_one(
+    client, fake_stripe, registered, plan, event_type
+):
+    old_id, new_id = rejoin_after_cancelling(client, fake_stripe, registered, plan)
+    old = fake_stripe.subscriptions[old_id]
+    payloads = {
+        "invoice.paid": fake_stripe.invoice(old_id),
+        "invoice.payment_failed": fake_stripe.invoice(old_id),
+        "checkout.session.completed": {
+            "id": "cs_old",
+            "object": "checkout.session",
+            "mode": "subscription",
+            "subscription": old_id,
+            "customer": old["customer"],
+            "client_reference_id": str(registered.pk),
+        },
+    }
+    # A stale copy of the old subscription, from when it was still active.
+    stale = dict(old, status="active")
+
+    response = post_event(client, fake_stripe.event(event_type, payloads.get(event_type, stale)))
+
+    assert response.status_code == 200
+    membership = Membership.objects.get(user=registered)
+    assert membership.stripe_subscription_id == new_id
+    assert membership.status == Membership.Status.ACTIVE
+    assert membership_is_active(fresh(registered))
+
+
+def test_overlapping_subscriptions_the_newer_live_one_wins_in_any_order(
+    client, fake_stripe, registered, plan
+):
+    old_id, _ = join(client, fake_stripe, registered, plan)
+    customer = fake_stripe.subscriptions[old_id]["customer"]
+    # The member cancels at period end, then joins again before the old one runs out.
+    fake_stripe.set_subscription(
+        old_id, customer=customer, cancel_at_period_end=True, user_id=registered.pk
+    )
+    new = fake_stripe.set_subscription("sub_new", customer=customer, user_id=registered.pk)
+    old_updated = fake_stripe.event(
+        "customer.subscription.updated", fake_stripe.subscriptions[old_id]
+    )
+
+    post_event(client, fake_stripe.event("customer.subscription.created", new))
+    post_event(client, old_updated)  # arrives after the new one: the old one is older
+    ended = fake_stripe.set_subscription(old_id, customer=customer, status="canceled")
+    post_event(client, fake_stripe.event("customer.subscription.deleted", ended))
+
+    membership = Membership.objects.get(user=registered)
+    assert membership.stripe_subscription_id == "sub_new"
+    assert membership.status == Membership.Status.ACTIVE
+
+
+def test_which_subscription_a_membership_follows():
+    from members.services import subscription_supersedes
+
+    old_live = {"id": "sub_a", "status": "active", "created": 100}
+    new_live = {"id": "sub_b", "status": "active", "created": 200}
+    new_ended = {"id": "sub_b", "status": "canceled", "created": 200}
+    assert subscription_supersedes(new_live, old_live)
+    assert not subscription_supersedes(old_live, new_live)
+    assert not subscription_supersedes(new_ended, old_live)
+    assert subscription_supersedes(old_live, dict(new_ended, id="sub_c"))
+    assert subscription_supersedes(old_live, None)  # Stripe no longer knows the recorded one
+    assert subscription_supersedes(old_live, old_live)
 
 
 def test_unhandled_event_types_are_acknowledged(client, fake_stripe):
