@@ -1,6 +1,7 @@
 """Writes for events and challenges. Each runs in a transaction; email goes out on commit."""
 
 import hashlib
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.mail import SendFailure, retry_delay, send_failure
 from members.selectors import membership_is_active
 
 from .models import (
@@ -25,6 +27,10 @@ from .models import (
     Submission,
     SubmissionAttachment,
 )
+
+logger = logging.getLogger(__name__)
+# Tries of one registration email (1, 2, 4, 8 ... minutes apart) before it is marked failed.
+EMAIL_MAX_ATTEMPTS = 8
 
 REMINDER_LEADS = {
     RegistrationEmail.Kind.DAY_BEFORE: timedelta(hours=24),
@@ -358,7 +364,7 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
         email = (
             RegistrationEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("registration__event", "registration__user")
-            .filter(pk=email_id, sent_at=None)
+            .filter(pk=email_id, sent_at=None, failed_at=None)
             .first()
         )
         if email is None:
@@ -388,15 +394,45 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
         )
         if family in CARRIES_CALENDAR:
             message.attach(f"{event.slug}.ics", event_calendar([event]), "text/calendar")
-        message.send()
+        try:
+            message.send()
+        except Exception as error:
+            _record_send_failure(email, send_failure(error, registration.user.email), now)
+            return False
         email.sent_at = now
         email.save(update_fields=["sent_at"])
         return True
 
 
+def _record_send_failure(email: RegistrationEmail, failure: SendFailure, now) -> None:
+    """Keep the failure on the row (committed with it): a refused address is settled at once,
+    anything else is tried again later with backoff until EMAIL_MAX_ATTEMPTS."""
+    email.attempts += 1
+    email.last_error = failure.description
+    if failure.address_refused or email.attempts >= EMAIL_MAX_ATTEMPTS:
+        email.failed_at = now
+        logger.error(
+            "Event email %s (%s) to registration %s failed for good: %s",
+            email.pk,
+            email.kind,
+            email.registration_id,
+            failure.description,
+        )
+    else:
+        email.next_attempt_at = now + retry_delay(email.attempts)
+        logger.warning(
+            "Event email %s failed (attempt %s), will retry: %s",
+            email.pk,
+            email.attempts,
+            failure.description,
+        )
+    email.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
+
+
 def reminders_queue_due(*, now=None) -> list[int]:
     """Record the 24-hour and 1-hour reminders now due (each at most once per registration)
-    and return the ids of every email still unsent."""
+    and return the ids of every email to try now: unsent, not failed for good, and past the
+    backoff of an earlier failure."""
     now = now or timezone.now()
     for kind, lead in REMINDER_LEADS.items():
         window_end = now + lead
@@ -417,7 +453,10 @@ def reminders_queue_due(*, now=None) -> list[int]:
             ignore_conflicts=True,
         )
     return list(
-        RegistrationEmail.objects.filter(sent_at=None).order_by("pk").values_list("pk", flat=True)
+        RegistrationEmail.objects.filter(sent_at=None, failed_at=None)
+        .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 

@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.mail import send_failure
+
 from .models import (
     PHOTO_MAX_BYTES,
     Cluster,
@@ -354,13 +356,23 @@ def membership_send_renewal_reminder(*, membership_id: int, now=None) -> bool:
         membership.renewal_reminder_sent_for = membership.current_period_end
         membership.save(update_fields=["renewal_reminder_sent_for", "updated_at"])
         context = {"membership": membership, "site_url": settings.SITE_URL}
-        # Sent inside the transaction: if sending fails, the reminder stays due.
-        send_mail(
-            subject="civicnet: your membership renews soon",
-            message=render_to_string("members/email/renewal_reminder.txt", context),
-            from_email=None,
-            recipient_list=[membership.user.email],
-        )
+        # Sent inside the transaction: if sending fails, the reminder stays due, unless the
+        # server refused the address for good (then it is settled and reported, not retried).
+        try:
+            send_mail(
+                subject="civicnet: your membership renews soon",
+                message=render_to_string("members/email/renewal_reminder.txt", context),
+                from_email=None,
+                recipient_list=[membership.user.email],
+            )
+        except Exception as error:
+            failure = send_failure(error, membership.user.email)
+            if not failure.address_refused:
+                raise
+            logger.error(
+                "Renewal reminder for membership %s refused: %s", membership.pk, failure.description
+            )
+            return False
     return True
 
 

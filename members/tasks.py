@@ -1,15 +1,23 @@
+import logging
+
 from celery import shared_task
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="members.send_renewal_reminders", soft_time_limit=240, time_limit=300)
 def send_renewal_reminders() -> int:
-    """Daily: remind yearly members whose renewal is near. Sends each reminder once."""
-    return sum(
-        services.membership_send_renewal_reminder(membership_id=membership_id)
-        for membership_id in services.renewal_reminder_due_ids()
-    )
+    """Daily: remind yearly members whose renewal is near. Sends each reminder once; one that
+    fails stays due for the next run and never holds up the others."""
+    sent = 0
+    for membership_id in services.renewal_reminder_due_ids():
+        try:
+            sent += services.membership_send_renewal_reminder(membership_id=membership_id)
+        except Exception:
+            logger.exception("Renewal reminder for membership %s not sent", membership_id)
+    return sent
 
 
 @shared_task(name="members.expire_memberships", soft_time_limit=240, time_limit=300)

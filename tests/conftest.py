@@ -91,3 +91,17 @@ def celery_worker(transactional_db):
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback as the site's mail server; set `.on_rcpt` to refuse."""
+    from tests.newsletter.smtp_sink import SMTPSink
+
+    sink = SMTPSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield sink
+    sink.stop()

@@ -26,6 +26,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.mail import retry_delay, send_failure
+
 from . import selectors
 from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
 from .rendering import (
@@ -392,24 +394,6 @@ def _mail_connection():
     return mailers.default
 
 
-TRANSIENT_NETWORK_ERRORS = (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError, OSError)
-
-
-def _classify(error: Exception, email: str) -> tuple[bool, str]:
-    """(is_transient, description) for an error raised while handing over one message."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, reply = error.recipients.get(email, next(iter(error.recipients.values()), (550, b"")))
-        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-        return 400 <= code < 500, f"{code} {text}"[:300]
-    if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error
-        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-        return 400 <= error.smtp_code < 500, f"{error.smtp_code} {text}"[:300]
-    if isinstance(error, TRANSIENT_NETWORK_ERRORS):
-        return True, f"{type(error).__name__}: {error}"[:300]
-    return False, f"{type(error).__name__}: {error}"[:300]
-
-
 @dataclass
 class _Claim:
     pk: int
@@ -543,21 +527,23 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
                         )
                         connection.send_messages([message])
                 except Exception as error:
-                    transient, description = _classify(error, delivery.email)
-                    delivery.error = description
-                    if transient and delivery.attempts < max_attempts:
-                        delay = retry_base * 2 ** (delivery.attempts - 1)
-                        delivery.next_attempt_at = now + timedelta(seconds=delay)
+                    failure = send_failure(error, delivery.email)
+                    delivery.error = failure.description
+                    if failure.transient and delivery.attempts < max_attempts:
+                        delay = retry_delay(
+                            delivery.attempts, base_seconds=retry_base, cap_seconds=10**9
+                        )
+                        delivery.next_attempt_at = now + delay
                         result["deferred"] += 1
                         connection_broke = not isinstance(error, smtplib.SMTPRecipientsRefused)
                     else:
                         delivery.status = Delivery.Status.FAILED
                         result["failed"] += 1
-                        if not transient and description[:3] in {"550", "551", "553"}:
+                        if failure.address_refused:
                             suppression_record(
                                 email=delivery.email,
                                 reason=Suppression.Reason.BOUNCE,
-                                note=description,
+                                note=failure.description,
                             )
                     _save(delivery)
                 else:

@@ -417,6 +417,12 @@ class RegistrationEmail(models.Model):
     skipped = models.BooleanField(
         default=False, help_text="Settled without sending (no longer relevant)."
     )
+    # A failed send waits for next_attempt_at; failed_at settles it for good (the address was
+    # refused, or every attempt failed), so one bad address never holds up the others.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [

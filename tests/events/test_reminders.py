@@ -67,27 +67,68 @@ def test_no_reminders_for_far_events_started_events_or_cancelled_registrations()
 
 
 @pytest.mark.django_db
-def test_a_run_that_dies_mid_way_is_finished_by_the_next_without_repeats():
+def test_a_refused_address_first_in_line_is_marked_failed_and_every_other_reminder_goes(
+    smtp_server, caplog
+):
+    event = event_starting_in(timedelta(hours=20))
+    refused, *others = registrants(event, 4)
+    smtp_server.on_rcpt = lambda address: (
+        "550 5.1.1 no such mailbox" if address == refused.user.email else None
+    )
+
+    assert send_due_reminders() == 3
+    assert send_due_reminders() == 0  # the refused one is settled, never retried
+
+    assert sorted(smtp_server.by_recipient) == sorted(r.user.email for r in others)
+    failed = RegistrationEmail.objects.get(registration=refused, kind="24h")
+    assert failed.failed_at is not None and failed.sent_at is None
+    assert failed.last_error.startswith("550")
+    assert any(
+        record.levelname == "ERROR" and "failed for good" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+@pytest.mark.django_db
+def test_a_transient_failure_is_retried_after_a_backoff_without_holding_up_the_rest(
+    smtp_server,
+):
+    event = event_starting_in(timedelta(hours=20))
+    first, busy, last = registrants(event, 3)
+    smtp_server.on_rcpt = lambda address: (
+        "451 4.3.0 try again later" if address == busy.user.email else None
+    )
+
+    assert send_due_reminders() == 2
+    email = RegistrationEmail.objects.get(registration=busy, kind="24h")
+    assert email.attempts == 1 and email.next_attempt_at > timezone.now()
+    assert send_due_reminders() == 0  # still inside its backoff
+
+    smtp_server.on_rcpt = None
+    later = email.next_attempt_at + timedelta(seconds=1)
+    for email_id in services.reminders_queue_due(now=later):
+        services.registration_email_send(email_id=email_id, now=later)
+    assert smtp_server.by_recipient == {u.user.email: 1 for u in (first, busy, last)}
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_on_one_email_does_not_stop_the_run():
     event = event_starting_in(timedelta(hours=20))
     registrants(event, 3)
     real_send = services.EmailMessage.send
     calls = {"n": 0}
 
-    def dies_on_the_second(self, *args, **kwargs):
+    def breaks_on_the_second(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise ConnectionError("SMTP went away")
+            raise RuntimeError("template or backend bug")
         return real_send(self, *args, **kwargs)
 
-    with (
-        mock.patch.object(services.EmailMessage, "send", dies_on_the_second),
-        pytest.raises(ConnectionError),
-    ):
-        send_due_reminders()
-    assert len(mail.outbox) == 1
+    with mock.patch.object(services.EmailMessage, "send", breaks_on_the_second):
+        assert send_due_reminders() == 2
 
-    assert send_due_reminders() == 2
-    assert sorted(m.to[0] for m in mail.outbox) == [f"guest{n}@example.org" for n in range(3)]
+    assert len(mail.outbox) == 2
+    assert RegistrationEmail.objects.filter(kind="24h", attempts=1, sent_at=None).count() == 1
 
 
 @pytest.mark.worker

@@ -47,6 +47,32 @@ def test_renewal_reminders_go_once_to_yearly_members_near_renewal():
 
 
 @pytest.mark.django_db
+def test_a_refused_address_does_not_hold_up_the_other_renewal_reminders(smtp_server):
+    refused = yearly_member("gone@example.org", days_left=10)
+    other = yearly_member("here@example.org", days_left=9)
+    smtp_server.on_rcpt = lambda address: (
+        "550 5.1.1 no such mailbox" if address == refused.email else None
+    )
+
+    assert tasks.send_renewal_reminders() == 1
+    assert tasks.send_renewal_reminders() == 0  # settled: not retried every day
+
+    assert list(smtp_server.by_recipient) == [other.email]
+
+
+@pytest.mark.django_db
+def test_a_transient_failure_leaves_the_renewal_reminder_due(smtp_server):
+    user = yearly_member("busy@example.org", days_left=10)
+    smtp_server.on_rcpt = lambda address: "451 4.3.0 try again later"
+
+    assert tasks.send_renewal_reminders() == 0
+
+    smtp_server.on_rcpt = None
+    assert tasks.send_renewal_reminders() == 1
+    assert list(smtp_server.by_recipient) == [user.email]
+
+
+@pytest.mark.django_db
 def test_a_new_period_gets_its_own_reminder():
     user = yearly_member("due@example.org", days_left=10)
     tasks.send_renewal_reminders()
