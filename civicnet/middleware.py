@@ -1,6 +1,7 @@
 import logging
 import time
-import uuid
+
+from core import request_id as request_id_context
 
 logger = logging.getLogger("civicnet.request")
 
@@ -13,8 +14,12 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        response = self.get_response(request)
+        token = request_id_context.activate(request.headers.get("X-Request-ID"))
+        request_id = request_id_context.current()
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_context.deactivate(token)
         response["X-Request-ID"] = request_id
         if not logger.isEnabledFor(logging.INFO):
             return response
