@@ -61,15 +61,19 @@ def second_factor_response(request):
     user = request.user
     if not settings.STAFF_REQUIRE_2FA or not needs_second_factor(user):
         return None
+    # One notice per page a person opens, not one per background request.
+    tell = request.method == "GET" and not request.path.endswith(".json")
     if not has_authenticator(user):
-        messages.warning(
-            request,
-            "Staff accounts need two-factor authentication: set up an authenticator app "
-            "before you go on.",
-        )
+        if tell:
+            messages.warning(
+                request,
+                "Staff accounts need two-factor authentication: set up an authenticator app "
+                "before you go on.",
+            )
         return redirect(reverse("mfa_activate_totp"))
     if not session_used_second_factor(request):
-        messages.info(request, "Enter a code from your authenticator app to go on.")
+        if tell:
+            messages.info(request, "Enter a code from your authenticator app to go on.")
         target = reverse("mfa_reauthenticate")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
     return None
