@@ -232,3 +232,37 @@ def test_staff_checks_in_app_code_go_through_core_staff():
                 offenders.append(relative)
 
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("who", "opens", "denied"),
+    [
+        (
+            "vitals editor",
+            ["wagtailsnippets_vitals_indicator:list", "wagtailsnippets_vitals_importrun:list"],
+            ["wagtailsnippets_newsletter_edition:list", "wagtailsnippets_events_event:list"],
+        ),
+        (
+            "newsletter sender",
+            ["wagtailsnippets_newsletter_edition:list", "wagtailsnippets_newsletter_edition:add"],
+            ["wagtailsnippets_newsletter_subscriber:list", "wagtailsnippets_vitals_metro:list"],
+        ),
+        (
+            "event staff",
+            ["wagtailsnippets_events_event:list", "wagtailsnippets_events_judgeassignment:list"],
+            ["wagtailsnippets_members_plan:list", "wagtailsnippets_newsletter_edition:list"],
+        ),
+    ],
+)
+def test_each_group_edits_its_own_records_in_the_admin_and_no_others(
+    client, home_page, who, opens, denied
+):
+    from django.urls import reverse
+
+    client.force_login(personas(home_page)[who])
+
+    for name in opens:
+        assert client.get(reverse(name)).status_code == 200, name
+    for name in denied:
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response["Location"] == "/admin/", name
