@@ -88,6 +88,7 @@ class PageFeedback(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["page", "visitor_key"], name="one_vote_per_visitor")
         ]
+        permissions = [("view_feedback_report", "Can see the page feedback report")]
 
     def __str__(self):
         return f"{'yes' if self.helpful else 'no'} on page {self.page_id}"

@@ -151,6 +151,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.AdminLoginMiddleware",
+    # After authentication: staff-capable sessions need their second factor on every URL.
+    "core.staff.StaffSecondFactorMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -301,6 +303,12 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "civicnet"
+# --- Staff two-factor (see core/staff.py and README "Staff: two-factor and permissions") ---
+# Adding, changing or removing an authenticator, or new recovery codes, needs a password or
+# code entered in the last five minutes, and mails the owner a notice (allauth's
+# notifications, ACCOUNT_EMAIL_NOTIFICATIONS above).
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "civicnet"

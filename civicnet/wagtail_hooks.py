@@ -1,13 +1,13 @@
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.models import Page
 
+from core.staff import PermissionMenuItem, staff_tool
 
-@permission_required("wagtailadmin.access_admin")
+
+@staff_tool("civicnet.view_feedback_report")
 def feedback_report(request):
     """Staff see how helpful readers found each page."""
     pages = (
@@ -28,4 +28,10 @@ def register_feedback_report_url():
 
 @hooks.register("register_reports_menu_item")
 def register_feedback_report_menu_item():
-    return MenuItem("Page feedback", reverse("page_feedback_report"), icon_name="help", order=700)
+    return PermissionMenuItem(
+        "Page feedback",
+        reverse("page_feedback_report"),
+        icon_name="help",
+        order=700,
+        permission="civicnet.view_feedback_report",
+    )

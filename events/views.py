@@ -1,5 +1,4 @@
 import csv
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.staff import staff_can, staff_tool
 from members.selectors import membership_is_active
 
 from . import selectors, services
@@ -22,19 +22,6 @@ from .ical import event_calendar
 from .models import Challenge, Event, JudgeAssignment, Registration, SubmissionAttachment
 
 private = cache_control(private=True)
-
-
-def staff_member_required(view):
-    """Staff only: visitors are sent to log in, signed-in non-staff get a 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _render(request, template, context, status=200):
@@ -222,10 +209,12 @@ def event_cancel(request, slug):
 
 
 @private
-@staff_member_required
+@staff_tool("events.view_attendees")
 def event_attendees(request, slug):
     event = get_object_or_404(Event, slug=slug)
     if request.method == "POST":
+        if not request.user.has_perm("events.check_in_attendees"):
+            raise PermissionDenied
         registration = get_object_or_404(
             Registration, pk=request.POST.get("registration"), event=event
         )
@@ -252,7 +241,7 @@ def event_attendees(request, slug):
 
 
 @private
-@staff_member_required
+@staff_tool("events.export_attendees")
 def event_attendees_csv(request, slug):
     event = get_object_or_404(Event, slug=slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -393,7 +382,7 @@ def attachment_download(request, pk):
     attachment = get_object_or_404(SubmissionAttachment.objects.select_related("submission"), pk=pk)
     submission = attachment.submission
     allowed = (
-        request.user.is_staff
+        staff_can(request, "events.view_submission_files")
         or services.submission_can_edit(submission=submission, user=request.user)
         or submission.assignments.filter(judge=request.user, conflict_of_interest=False).exists()
     )
@@ -456,7 +445,7 @@ def judging_score(request, pk):
 
 
 @private
-@staff_member_required
+@staff_tool("events.view_challenge_results")
 def challenge_results(request, slug):
     challenge = get_object_or_404(Challenge, slug=slug)
     rows = selectors.ranked_submissions(challenge)

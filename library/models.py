@@ -243,6 +243,7 @@ class ResourceDownload(models.Model):
             models.UniqueConstraint(fields=["resource", "month"], name="one_count_per_month")
         ]
         ordering = ["-month"]
+        permissions = [("view_download_report", "Can see the library downloads report")]
 
     def __str__(self):
         return f"{self.resource_id} {self.month:%Y-%m}: {self.count}"

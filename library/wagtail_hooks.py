@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Sum
 from django.shortcuts import render
@@ -6,7 +5,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+
+from core.staff import PermissionMenuItem, staff_tool
 
 from . import selectors
 from .models import ResourceDownload
@@ -34,7 +34,7 @@ def gate_library_documents(document, request):
     return response
 
 
-@permission_required("wagtailadmin.access_admin")
+@staff_tool("library.view_download_report")
 def downloads_report(request):
     """Staff see how often members downloaded each resource's files, month by month."""
     rows = ResourceDownload.objects.select_related("resource").order_by("-month", "-count")[:500]
@@ -53,6 +53,10 @@ def register_downloads_report_url():
 
 @hooks.register("register_reports_menu_item")
 def register_downloads_report_menu_item():
-    return MenuItem(
-        "Library downloads", reverse("library_downloads_report"), icon_name="download", order=710
+    return PermissionMenuItem(
+        "Library downloads",
+        reverse("library_downloads_report"),
+        icon_name="download",
+        order=710,
+        permission="library.view_download_report",
     )

@@ -3,7 +3,7 @@
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -11,20 +11,15 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.staff import staff_tool
+
 from . import services
 from .forms import ComplimentaryGrantForm, ComplimentaryRevokeForm
 from .models import Membership
 from .selectors import members_report, members_report_rows, recent_membership_changes
 
 
-class StaffOnlyMixin:
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
-class ComplimentaryView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+class ComplimentaryView(WagtailAdminTemplateMixin, TemplateView):
     """Grant or revoke a complimentary membership, with the reason kept in the history."""
 
     page_title = "Complimentary memberships"
@@ -76,7 +71,7 @@ class ComplimentaryView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView)
         return self.render_to_response(self.get_context_data(revoke_form=form))
 
 
-class ReportView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+class ReportView(WagtailAdminTemplateMixin, TemplateView):
     page_title = "Members report"
     header_icon = "table"
     template_name = "members/admin/report.html"
@@ -89,9 +84,8 @@ class ReportView(StaffOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
+@staff_tool("members.view_members_report")
 def report_csv(request):
-    if not request.user.is_staff:
-        raise PermissionDenied
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="civicnet-members.csv"'
     response["Cache-Control"] = "private, no-store"

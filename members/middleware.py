@@ -1,27 +1,20 @@
 from urllib.parse import urlencode
 
-from allauth.mfa.models import Authenticator
-from django.conf import settings
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 
 
 class AdminLoginMiddleware:
-    """Every sign-in goes through allauth, and staff need an authenticator app for the admin.
+    """Every sign-in goes through allauth.
 
     The Wagtail and Django admin login and password-reset forms would bypass allauth's rate
     limits, enumeration protection and second factor, so they redirect to allauth's pages.
-    With STAFF_REQUIRE_2FA on, staff without TOTP are sent to set it up before any admin page.
+    The second factor itself is core.staff.StaffSecondFactorMiddleware's job.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-
-    @cached_property
-    def admin_prefixes(self) -> tuple[str, ...]:
-        return (reverse("wagtailadmin_home"), reverse("admin:index"))
 
     @cached_property
     def redirects(self) -> dict[str, str]:
@@ -39,19 +32,4 @@ class AdminLoginMiddleware:
             if target.endswith("login/"):
                 target = f"{target}?{urlencode({'next': next_url})}"
             return redirect(target)
-        if (
-            settings.STAFF_REQUIRE_2FA
-            and request.path.startswith(self.admin_prefixes)
-            and request.user.is_authenticated
-            and request.user.is_staff
-            and not Authenticator.objects.filter(
-                user=request.user, type=Authenticator.Type.TOTP
-            ).exists()
-        ):
-            messages.warning(
-                request,
-                "Staff accounts need two-factor authentication: set up an authenticator app "
-                "to open the admin.",
-            )
-            return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

@@ -163,6 +163,10 @@ class Membership(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "current_period_end"])]
+        permissions = [
+            ("view_members_report", "Can see the members report and download its CSV"),
+            ("grant_complimentary", "Can grant and revoke complimentary memberships"),
+        ]
 
     def __str__(self):
         return f"{self.user} ({self.get_status_display()})"

@@ -1,8 +1,9 @@
 from django.urls import include, path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
+
+from core.staff import PermissionMenuItem, staff_tool
 
 from . import admin_views
 from .models import Cluster, Plan
@@ -40,8 +41,16 @@ register_snippet(ClusterViewSet)
 
 admin_urls = (
     [
-        path("complimentary/", admin_views.ComplimentaryView.as_view(), name="complimentary"),
-        path("report/", admin_views.ReportView.as_view(), name="report"),
+        path(
+            "complimentary/",
+            staff_tool("members.grant_complimentary")(admin_views.ComplimentaryView.as_view()),
+            name="complimentary",
+        ),
+        path(
+            "report/",
+            staff_tool("members.view_members_report")(admin_views.ReportView.as_view()),
+            name="report",
+        ),
         path("report.csv", admin_views.report_csv, name="report_csv"),
     ],
     "members_admin",
@@ -53,20 +62,23 @@ def register_members_admin_urls():
     return [path("members/", include(admin_urls))]
 
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_staff
-
-
 @hooks.register("register_admin_menu_item")
 def register_report_menu_item():
-    return StaffMenuItem(
-        "Members report", reverse("members_admin:report"), icon_name="table", order=520
+    return PermissionMenuItem(
+        "Members report",
+        reverse("members_admin:report"),
+        icon_name="table",
+        order=520,
+        permission="members.view_members_report",
     )
 
 
 @hooks.register("register_admin_menu_item")
 def register_complimentary_menu_item():
-    return StaffMenuItem(
-        "Complimentary members", reverse("members_admin:complimentary"), icon_name="user", order=530
+    return PermissionMenuItem(
+        "Complimentary members",
+        reverse("members_admin:complimentary"),
+        icon_name="user",
+        order=530,
+        permission="members.grant_complimentary",
     )

@@ -2,13 +2,14 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+
+from core.staff import staff_tool
 
 from .services import import_stage, staged_files, vitals_import
 from .tasks import import_staged_vitals, progress_key
@@ -52,7 +53,7 @@ class ImportForm(forms.Form):
         return contents
 
 
-@permission_required("wagtailadmin.access_admin")
+@staff_tool("vitals.import_vitals")
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -68,7 +69,7 @@ def import_upload(request):
     return render(request, "vitals/admin/import_upload.html", {"form": form})
 
 
-@permission_required("wagtailadmin.access_admin")
+@staff_tool("vitals.import_vitals")
 @require_http_methods(["POST"])
 def import_confirm(request):
     token = request.POST.get("token", "")
@@ -81,7 +82,7 @@ def import_confirm(request):
     return redirect(reverse("vitals_import_status", args=[token]))
 
 
-@permission_required("wagtailadmin.access_admin")
+@staff_tool("vitals.import_vitals")
 def import_status(request, token):
     status = cache.get(progress_key(token))
     if status is None:

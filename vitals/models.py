@@ -243,6 +243,7 @@ class ImportRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        permissions = [("import_vitals", "Can upload and confirm City Vitals imports")]
 
     def __str__(self) -> str:
         return f"Import {self.pk} at {self.started_at:%Y-%m-%d %H:%M}"

@@ -1,9 +1,10 @@
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from core.staff import PermissionMenuItem
 
 from . import admin_views
 from .models import ImportRun, Indicator, Metro, PeerGroup, Source
@@ -97,7 +98,13 @@ def register_vitals_import_urls():
 
 @hooks.register("register_admin_menu_item")
 def register_vitals_import_menu_item():
-    return MenuItem("Import City Vitals", reverse("vitals_import"), icon_name="upload", order=260)
+    return PermissionMenuItem(
+        "Import City Vitals",
+        reverse("vitals_import"),
+        icon_name="upload",
+        order=260,
+        permission="vitals.import_vitals",
+    )
 
 
 @hooks.register("after_create_snippet")

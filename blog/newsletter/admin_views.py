@@ -1,7 +1,6 @@
 """Staff delivery page for an edition: test send, send now, schedule, pause/resume, live progress."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -9,14 +8,11 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.staff import staff_tool
+
 from . import selectors, services
 from .forms import ScheduleForm, TestSendForm
 from .models import Edition
-
-
-def _require_editor(request):
-    if not (request.user.is_staff and request.user.has_perm("newsletter.change_edition")):
-        raise PermissionDenied
 
 
 class DeliveryView(WagtailAdminTemplateMixin, TemplateView):
@@ -24,7 +20,6 @@ class DeliveryView(WagtailAdminTemplateMixin, TemplateView):
     template_name = "newsletter/admin/delivery.html"
 
     def dispatch(self, request, *args, **kwargs):
-        _require_editor(request)
         self.edition = get_object_or_404(Edition, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -93,8 +88,8 @@ class DeliveryView(WagtailAdminTemplateMixin, TemplateView):
 
 
 @never_cache
+@staff_tool("newsletter.send_edition")
 def progress(request, pk: int):
     """Staff-only JSON the delivery page polls for live figures."""
-    _require_editor(request)
     edition = get_object_or_404(Edition, pk=pk)
     return JsonResponse(selectors.delivery_progress(edition))

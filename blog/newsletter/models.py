@@ -192,6 +192,7 @@ class Edition(PreviewableMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("send_edition", "Can send editions, test sends included")]
 
     def __str__(self):
         return self.subject

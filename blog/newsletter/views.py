@@ -14,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.staff import staff_can
+
 from . import selectors, services
 from .forms import PreferencesForm, SubscribeForm
 from .models import Edition, Subscriber, Suppression
@@ -122,7 +124,7 @@ def web_version(request, pk: int):
     """The edition at a stable address: public once sent, staff-only before."""
     edition = get_object_or_404(Edition, pk=pk)
     is_sent = edition.status == Edition.Status.SENT
-    if not is_sent and not (request.user.is_authenticated and request.user.is_staff):
+    if not is_sent and not staff_can(request, "newsletter.view_edition"):
         raise Http404
     response = HttpResponse(web_version_html(edition))
     if not is_sent:

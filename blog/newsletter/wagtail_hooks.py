@@ -8,6 +8,8 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.staff import staff_tool
+
 from . import selectors
 from .models import Edition, Subscriber, Suppression
 
@@ -90,7 +92,11 @@ def register_newsletter_admin_urls():
     from . import admin_views
 
     urls = [
-        path("editions/<int:pk>/send/", admin_views.DeliveryView.as_view(), name="delivery"),
+        path(
+            "editions/<int:pk>/send/",
+            staff_tool("newsletter.send_edition")(admin_views.DeliveryView.as_view()),
+            name="delivery",
+        ),
         path("editions/<int:pk>/progress.json", admin_views.progress, name="progress"),
     ]
     return [path("newsletter/", include((urls, "newsletter_admin"), namespace="newsletter_admin"))]

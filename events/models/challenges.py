@@ -74,6 +74,7 @@ class Challenge(index.Indexed, ClusterableModel):
 
     class Meta:
         ordering = ["-opens_at"]
+        permissions = [("view_challenge_results", "Can see a challenge's ranked results")]
 
     def __str__(self):
         return self.title
@@ -190,6 +191,7 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["challenge", "title"]
+        permissions = [("view_submission_files", "Can download any entry's attachments")]
         constraints = [
             models.UniqueConstraint(fields=["challenge", "owner"], name="one_entry_per_owner")
         ]

@@ -378,6 +378,11 @@ class Registration(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        permissions = [
+            ("view_attendees", "Can see an event's attendee list"),
+            ("check_in_attendees", "Can check attendees in"),
+            ("export_attendees", "Can download an event's attendee CSV"),
+        ]
         constraints = [
             # No double registration: one live registration per person and event.
             models.UniqueConstraint(

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from tests.members.factories import PASSWORD, UserFactory
+from tests.security.staff_world import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -125,11 +126,11 @@ def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff, se
     settings.STAFF_REQUIRE_2FA = True
     client.force_login(staff)
 
-    for path in ("/admin/", "/django-admin/"):
+    for path in ("/admin/", "/django-admin/", "/account/"):
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"] == "/accounts/2fa/totp/activate/"
-    assert client.get("/account/").status_code == 200  # the rest of the site is open
+    assert client.get("/accounts/2fa/").status_code == 200  # where they set one up
 
 
 def test_staff_with_totp_sign_in_with_a_code_and_reach_the_admin(client, staff, settings):
@@ -186,8 +187,7 @@ def test_allauth_pages_use_the_site_layout(client, path):
 
 def test_staff_with_totp_reach_the_django_admin_too(client, staff, settings):
     settings.STAFF_REQUIRE_2FA = True
-    TOTP.activate(staff, generate_totp_secret())
-    client.force_login(staff)
+    sign_in_with_second_factor(client, staff)
 
     assert client.get("/django-admin/").status_code == 200
 
