@@ -43,3 +43,15 @@ def reconcile_ticket_payments() -> int:
         ):
             settled += 1
     return settled
+
+
+@shared_task(
+    name="events.send_team_invitation",
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def send_team_invitation(invitation_id: int) -> bool:
+    return services.team_invitation_send(invitation_id=invitation_id)
