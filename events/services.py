@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -630,6 +631,8 @@ def team_invitation_accept(*, invitation: TeamInvitation, user, now=None) -> Sub
     """The invitee joins the team. Only an active member, only while entries are open, and
     only someone not already on another entry of this challenge (theirs stays theirs)."""
     now = now or timezone.now()
+    # One acceptance at a time per person: two at once could put them on two entries.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     submission = Submission.objects.select_for_update().get(pk=invitation.submission_id)
     invitation = _locked_open_invitation(invitation, user, now)
     _assert_open(submission.challenge, now)
