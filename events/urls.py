@@ -25,7 +25,7 @@ urlpatterns = [
         name="attachment_delete",
     ),
     path(
-        "challenges/<slug:slug>/invitations/<str:key>/",
+        "challenges/<slug:slug>/invitations/<slug:key>/",
         views.team_invitation,
         name="team_invitation",
     ),

@@ -252,3 +252,16 @@ def test_a_teammate_can_leave_and_the_leader_can_remove(client, member, send_now
     client.force_login(member)
     client.post(f"/challenges/safer-streets/submit/team/{two.pk}/remove/")
     assert not submission.team.exists()
+
+
+def test_bad_invitation_links_and_team_input_get_a_clear_4xx(client, member):
+    make_challenge()
+    client.force_login(member)
+    for key in ("%00", "a%00b", "x" * 500, "%C3%A9t%C3%A9"):
+        assert client.get(f"/challenges/safer-streets/invitations/{key}/").status_code == 404
+    response = client.post(SUBMIT, {**ENTRY, "team_emails": "a\x00b@example.org", "draft": "1"})
+    assert response.status_code in (200, 400)
+    assert not TeamInvitation.objects.exists()
+    for bad in ("0", "99999999999999999999999"):
+        url = f"/challenges/safer-streets/submit/invitations/{bad}/withdraw/"
+        assert client.post(url).status_code == 404

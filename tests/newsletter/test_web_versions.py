@@ -209,3 +209,15 @@ def test_editions_are_not_in_the_sitemap_search_or_feeds(client, home_page, memb
         assert response.status_code in (200, 404), url
         assert "For members:" not in response.content.decode(), url  # (search echoes the words)
         assert f"/newsletter/editions/{edition.pk}/" not in response.content.decode(), url
+
+
+def test_bad_edition_addresses_and_tokens_are_a_404_not_an_error(client, members_edition):
+    edition, _ = members_edition
+    for url in (
+        "/newsletter/editions/99999999999999999999999/",
+        f"/newsletter/editions/{edition.pk}/%00/",
+        f"/newsletter/editions/{edition.pk}/{'x' * 2000}/",
+        f"/newsletter/editions/{edition.pk}/{edition.pk}.%00:sig/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/newsletter/?page=%00").status_code == 200
