@@ -77,6 +77,11 @@ NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
 NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
 NEWSLETTER_STALL_SECONDS = env_int("NEWSLETTER_STALL_SECONDS", 300)
 NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
+# Newsletter sign-up limits (counted in the shared cache): one confirmation email per address
+# per window, and at most this many sign-up requests per client address (as reported through
+# TRUSTED_PROXY_COUNT proxies) per window. Past either, the form answers as usual, sends nothing.
+NEWSLETTER_SIGNUP_WINDOW_SECONDS = env_int("NEWSLETTER_SIGNUP_WINDOW_SECONDS", 3600)
+NEWSLETTER_SIGNUPS_PER_CLIENT = env_int("NEWSLETTER_SIGNUPS_PER_CLIENT", 10)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

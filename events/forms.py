@@ -1,8 +1,5 @@
 from django import forms
-from django.contrib.auth import get_user_model
-from django.core.validators import FileExtensionValidator
-
-from members.selectors import membership_is_active
+from django.core.validators import FileExtensionValidator, validate_email
 
 from .models import ATTACHMENT_EXTENSIONS, Event, Submission, Topic
 
@@ -22,8 +19,9 @@ class EventFilterForm(forms.Form):
 class SubmissionForm(forms.ModelForm):
     team_emails = forms.CharField(
         required=False,
-        label="Team members",
-        help_text="Email addresses of teammates, one per line. Each must be an active member.",
+        label="Invite teammates",
+        help_text="Email addresses, one per line. Each person gets an invitation to accept; "
+        "teams are open to active members.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     attachment = forms.FileField(
@@ -41,17 +39,24 @@ class SubmissionForm(forms.ModelForm):
         }
         labels = {"budget": "Budget (USD)"}
 
+    def __init__(self, *args, can_invite: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_invite:
+            del self.fields["team_emails"]  # only the entry's leader invites
+
     def clean_team_emails(self):
-        emails = {e.strip().lower() for e in self.cleaned_data["team_emails"].split() if e.strip()}
-        users = list(get_user_model().objects.filter(email__in=emails))
-        found = {user.email.lower() for user in users}
-        missing = sorted(emails - found)
-        if missing:
-            raise forms.ValidationError(f"No account for: {', '.join(missing)}.")
-        lapsed = sorted(user.email for user in users if not membership_is_active(user))
-        if lapsed:
-            raise forms.ValidationError(f"Not active members: {', '.join(lapsed)}.")
-        return users
+        """Addresses to invite. Only their form is checked, the same way for every address:
+        whether someone has an account or a membership is theirs to know, not the leader's."""
+        emails = []
+        for email in self.cleaned_data["team_emails"].replace(",", " ").split():
+            try:
+                validate_email(email)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    "Enter email addresses only, one per line (for example name@example.org)."
+                ) from None
+            emails.append(email.lower())
+        return emails
 
 
 class ScoreForm(forms.Form):

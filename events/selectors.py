@@ -3,7 +3,15 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Challenge, Event, JudgeAssignment, Registration, Score, Submission
+from .models import (
+    Challenge,
+    Event,
+    JudgeAssignment,
+    Registration,
+    Score,
+    Submission,
+    TeamInvitation,
+)
 
 TAKEN = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
 
@@ -176,3 +184,12 @@ def ranked_submissions(challenge: Challenge) -> list[dict]:
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank if row["score"] is not None else None
     return rows
+
+
+def open_invitations(submission: Submission) -> list[TeamInvitation]:
+    """The entry's invitations its leader still waits on (expired ones drop off)."""
+    return list(
+        submission.invitations.filter(
+            status=TeamInvitation.Status.PENDING, expires_at__gt=timezone.now()
+        ).order_by("email")
+    )

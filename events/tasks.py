@@ -1,6 +1,7 @@
 """Thin Celery tasks: take ids, call a service, safe to run twice."""
 
 import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 
@@ -45,3 +46,15 @@ def reconcile_ticket_payments() -> int:
             continue
         settled += synced.status != "pending_payment"
     return settled
+
+
+@shared_task(
+    name="events.send_team_invitation",
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def send_team_invitation(invitation_id: int) -> bool:
+    return services.team_invitation_send(invitation_id=invitation_id)

@@ -24,5 +24,20 @@ urlpatterns = [
         views.attachment_delete,
         name="attachment_delete",
     ),
+    path(
+        "challenges/<slug:slug>/invitations/<slug:key>/",
+        views.team_invitation,
+        name="team_invitation",
+    ),
+    path(
+        "challenges/<slug:slug>/submit/invitations/<int:pk>/withdraw/",
+        views.team_invitation_withdraw,
+        name="team_invitation_withdraw",
+    ),
+    path(
+        "challenges/<slug:slug>/submit/team/<int:user_id>/remove/",
+        views.team_member_remove,
+        name="team_member_remove",
+    ),
     path("challenges/<slug:slug>/results/", views.challenge_results, name="challenge_results"),
 ]

@@ -19,7 +19,14 @@ from members.selectors import membership_is_active
 from . import selectors, services
 from .forms import ConflictForm, EventFilterForm, ScoreForm, SubmissionForm
 from .ical import event_calendar
-from .models import Challenge, Event, JudgeAssignment, Registration, SubmissionAttachment
+from .models import (
+    Challenge,
+    Event,
+    JudgeAssignment,
+    Registration,
+    SubmissionAttachment,
+    TeamInvitation,
+)
 
 private = cache_control(private=True)
 
@@ -316,13 +323,9 @@ def challenge_submit(request, slug):
         return _render(
             request, "events/challenge_members_only.html", {"challenge": challenge}, status=403
         )
+    is_leader = submission is None or submission.owner_id == request.user.pk
     form = SubmissionForm(
-        request.POST or None,
-        request.FILES or None,
-        instance=submission,
-        initial={"team_emails": "\n".join(u.email for u in submission.team.all())}
-        if submission
-        else None,
+        request.POST or None, request.FILES or None, instance=submission, can_invite=is_leader
     )
     if request.method == "POST":
         if locked:
@@ -330,13 +333,21 @@ def challenge_submit(request, slug):
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in SubmissionForm.Meta.fields}
             try:
-                with transaction.atomic():  # a rejected attachment saves nothing
+                with transaction.atomic():  # a rejected attachment or team change saves nothing
                     submission = services.submission_save(
                         challenge=challenge,
                         user=request.user,
                         fields=fields,
-                        team=form.cleaned_data["team_emails"],
                         submit="submit" in request.POST,
+                    )
+                    invited = (
+                        services.team_invite(
+                            submission=submission,
+                            user=request.user,
+                            emails=form.cleaned_data.get("team_emails") or [],
+                        )
+                        if is_leader
+                        else []
                     )
                     if form.cleaned_data.get("attachment"):
                         services.submission_attach(
@@ -344,6 +355,8 @@ def challenge_submit(request, slug):
                             user=request.user,
                             upload=form.cleaned_data["attachment"],
                         )
+            except services.TeamError as error:
+                form.add_error("team_emails", error.messages)
             except ValidationError as error:
                 form.add_error("attachment", error.messages)
             else:
@@ -353,15 +366,90 @@ def challenge_submit(request, slug):
                     if submission.status == submission.Status.SUBMITTED
                     else "Draft saved. Submit it before the deadline.",
                 )
+                if invited:
+                    messages.success(
+                        request,
+                        "Invitations sent. Each person joins the team once they accept.",
+                    )
                 return redirect("events:challenge_submit", slug=challenge.slug)
+        submission = services.submission_for(challenge=challenge, user=request.user)
     context = {
         "challenge": challenge,
         "form": form,
         "submission": submission,
         "locked": locked,
         "phase": challenge.phase(),
+        "is_leader": is_leader,
+        "team": list(submission.team.all()) if submission else [],
+        "invitations": selectors.open_invitations(submission) if submission and is_leader else [],
+        "waiting": services.team_invitations_waiting(challenge=challenge, user=request.user),
     }
     return _render(request, "events/challenge_submit.html", context)
+
+
+@private
+@login_required
+def team_invitation(request, slug, key):
+    """The invitee's page: what they are invited to, and Accept / Decline. Only for the
+    signed-in person the invitation was sent to; for anyone else, it does not exist."""
+    challenge = get_object_or_404(Challenge, slug=slug, is_published=True)
+    invitation = services.team_invitation_for(challenge=challenge, key=key, user=request.user)
+    if invitation is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            if "accept" in request.POST:
+                services.team_invitation_accept(invitation=invitation, user=request.user)
+                messages.success(request, "You joined the team. The entry is below.")
+                return redirect("events:challenge_submit", slug=challenge.slug)
+            if "decline" in request.POST:
+                services.team_invitation_decline(invitation=invitation, user=request.user)
+                messages.success(request, "Invitation declined.")
+                return redirect("events:challenge_detail", slug=challenge.slug)
+        except (services.TeamError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        invitation.refresh_from_db()
+    inviter = invitation.invited_by
+    context = {
+        "challenge": challenge,
+        "invitation": invitation,
+        "state": invitation.state(),
+        "leader_name": inviter.get_full_name() or inviter.email,
+        "own_entry": services.submission_for(challenge=challenge, user=request.user),
+    }
+    return _render(request, "events/team_invitation.html", context)
+
+
+@private
+@login_required
+@require_POST
+def team_invitation_withdraw(request, slug, pk):
+    invitation = get_object_or_404(
+        TeamInvitation,
+        pk=pk,
+        submission__challenge__slug=slug,
+        submission__owner=request.user,
+    )
+    services.team_invitation_withdraw(invitation=invitation, user=request.user)
+    messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect("events:challenge_submit", slug=slug)
+
+
+@private
+@login_required
+@require_POST
+def team_member_remove(request, slug, user_id):
+    challenge = get_object_or_404(Challenge, slug=slug, is_published=True)
+    submission = services.submission_for(challenge=challenge, user=request.user)
+    member = submission.team.filter(pk=user_id).first() if submission else None
+    if member is None:
+        raise Http404
+    services.team_member_remove(submission=submission, user=request.user, member=member)
+    if member.pk == request.user.pk:
+        messages.success(request, "You left the team.")
+        return redirect("events:challenge_detail", slug=slug)
+    messages.success(request, "Removed from the team.")
+    return redirect("events:challenge_submit", slug=slug)
 
 
 @private

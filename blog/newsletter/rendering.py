@@ -1,8 +1,8 @@
 """Turn an edition into email: HTML (table layout, inline styles) and plain text, rendered once.
 
-The edition is rendered a single time per send with a placeholder where each recipient's
-unsubscribe link goes; building one recipient's message is then a string replacement, which
-keeps delivery fast and every copy identical.
+The edition is rendered a single time per send with placeholders where each recipient's
+unsubscribe link and web-version link go; building one recipient's message is then a string
+replacement, which keeps delivery fast and every copy identical.
 """
 
 import binascii
@@ -22,9 +22,10 @@ from django.utils.html import strip_tags
 from wagtail.rich_text import expand_db_html
 
 from .templatetags.newsletter_email import STYLES
-from .tokens import unsubscribe_token
+from .tokens import unsubscribe_token, web_version_token
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__civicnet_unsubscribe__"
+WEB_VERSION_PLACEHOLDER = "https://web-version.invalid/__civicnet_web_version__"
 
 
 def absolute(url: str) -> str:
@@ -36,6 +37,20 @@ def absolute(url: str) -> str:
 def unsubscribe_url(subscriber_id: int) -> str:
     return absolute(
         reverse("newsletter:unsubscribe", kwargs={"token": unsubscribe_token(subscriber_id)})
+    )
+
+
+def web_version_url(edition, subscriber_id: int | None = None) -> str:
+    """Where "read it in your browser" points. A public edition has one address for all; an
+    edition for a restricted audience gives each recipient a signed link of their own, which
+    opens it for them without an account and tells nobody else anything."""
+    from .selectors import edition_is_public
+
+    if subscriber_id is None or edition_is_public(edition):
+        return absolute(edition.get_absolute_url())
+    token = web_version_token(edition.pk, subscriber_id)
+    return absolute(
+        reverse("newsletter:web_version_for", kwargs={"pk": edition.pk, "token": token})
     )
 
 
@@ -142,11 +157,15 @@ def _sections(edition) -> list[dict]:
     return sections
 
 
-def edition_context(edition, *, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER) -> dict:
+def edition_context(
+    edition, *, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER, web_url: str | None = None
+) -> dict:
+    if web_url is None:
+        web_url = absolute(edition.get_absolute_url()) if edition.pk else ""
     return {
         "edition": edition,
         "sections": _sections(edition),
-        "web_url": absolute(edition.get_absolute_url()) if edition.pk else "",
+        "web_url": web_url,
         "unsubscribe_url": unsubscribe_url,
         "site_url": settings.SITE_URL,
         "subscribe_url": absolute(reverse("newsletter:subscribe")),
@@ -154,8 +173,8 @@ def edition_context(edition, *, unsubscribe_url: str = UNSUBSCRIBE_PLACEHOLDER) 
 
 
 def render_edition(edition) -> tuple[str, str]:
-    """(HTML, text) with the unsubscribe placeholder, ready to personalise per recipient."""
-    context = edition_context(edition)
+    """(HTML, text) with the link placeholders, ready to personalise per recipient."""
+    context = edition_context(edition, web_url=WEB_VERSION_PLACEHOLDER)
     html_body = render_to_string("newsletter/email/edition.html", context)
     text_body = render_to_string("newsletter/email/edition.txt", context)
     text_body = re.sub(r"\n{3,}", "\n\n", text_body).strip() + "\n"
@@ -165,7 +184,14 @@ def render_edition(edition) -> tuple[str, str]:
 def web_version_html(edition) -> str:
     """The edition as sent (or as it would be sent), with no personal unsubscribe link."""
     html_body = edition.rendered_html or render_edition(edition)[0]
-    return html_body.replace(UNSUBSCRIBE_PLACEHOLDER, absolute(reverse("newsletter:subscribe")))
+    return _without_placeholders(html_body, edition)
+
+
+def _without_placeholders(body: str, edition) -> str:
+    """A copy for no one in particular: sign-up instead of unsubscribe, the plain address."""
+    return body.replace(UNSUBSCRIBE_PLACEHOLDER, absolute(reverse("newsletter:subscribe"))).replace(
+        WEB_VERSION_PLACEHOLDER, web_version_url(edition)
+    )
 
 
 MSGID_DOMAIN = "civicnet.newsletter"
@@ -232,19 +258,25 @@ class PreparedEdition:
         return self.mime_bytes(
             email=email,
             link=unsubscribe_url(subscriber_id),
+            web_link=web_version_url(self.edition, subscriber_id),
             message_id=delivery_message_id(self.edition.pk, delivery_id),
         )
 
-    def mime_bytes(self, *, email: str, link: str, message_id: str) -> bytes:
+    def personalise(self, body: str, *, link: str, web_link: str) -> str:
+        return body.replace(UNSUBSCRIBE_PLACEHOLDER, link).replace(
+            WEB_VERSION_PLACEHOLDER, web_link
+        )
+
+    def mime_bytes(self, *, email: str, link: str, web_link: str, message_id: str) -> bytes:
         return b"".join(
             (
                 self.shared_headers,
                 f"To: {email}\r\nDate: {formatdate(usegmt=True)}\r\n"
                 f"Message-ID: {message_id}\r\nList-Unsubscribe: <{link}>\r\n\r\n".encode("ascii"),
                 self.text_part_head,
-                self._qp(self.text_body.replace(UNSUBSCRIBE_PLACEHOLDER, link)),
+                self._qp(self.personalise(self.text_body, link=link, web_link=web_link)),
                 self.html_part_head,
-                self._qp(self.html_body.replace(UNSUBSCRIBE_PLACEHOLDER, link)),
+                self._qp(self.personalise(self.html_body, link=link, web_link=web_link)),
                 self.closing,
             )
         )
@@ -256,12 +288,18 @@ class NewsletterEmail(EmailMultiAlternatives):
     prepared: PreparedEdition | None = None
     message_id = ""
     link = ""
+    web_link = ""
 
     def message(self, *, policy=email.policy.default):
         if self.prepared is None or not self.to[0].isascii():
             return super().message(policy=policy)
         return _RawMessage(
-            self.prepared.mime_bytes(email=self.to[0], link=self.link, message_id=self.message_id)
+            self.prepared.mime_bytes(
+                email=self.to[0],
+                link=self.link,
+                web_link=self.web_link,
+                message_id=self.message_id,
+            )
         )
 
 
@@ -271,10 +309,11 @@ def build_message(
     """One recipient's copy, with RFC 8058 one-click unsubscribe headers."""
     link = unsubscribe_url(subscriber_id)
     edition = prepared.edition
+    web_link = web_version_url(edition, subscriber_id)
     message_id = delivery_message_id(edition.pk, delivery_id)
     message = NewsletterEmail(
         subject=edition.subject,
-        body=prepared.text_body.replace(UNSUBSCRIBE_PLACEHOLDER, link),
+        body=prepared.personalise(prepared.text_body, link=link, web_link=web_link),
         from_email=settings.NEWSLETTER_FROM_EMAIL,
         to=[email],
         headers={
@@ -285,23 +324,23 @@ def build_message(
             "Message-ID": message_id,
             "X-Civicnet-Edition": str(edition.pk),
         },
-        alternatives=[(prepared.html_body.replace(UNSUBSCRIBE_PLACEHOLDER, link), "text/html")],
+        alternatives=[
+            (prepared.personalise(prepared.html_body, link=link, web_link=web_link), "text/html")
+        ],
     )
     message.prepared, message.link, message.message_id = prepared, link, message_id
+    message.web_link = web_link
     return message
 
 
 def build_test_message(*, edition, email: str) -> EmailMultiAlternatives:
     html_body, text_body = render_edition(edition)
-    preview_link = absolute(reverse("newsletter:subscribe"))
     message = EmailMultiAlternatives(
         subject=f"[Test] {edition.subject}",
-        body=text_body.replace(UNSUBSCRIBE_PLACEHOLDER, preview_link),
+        body=_without_placeholders(text_body, edition),
         from_email=settings.NEWSLETTER_FROM_EMAIL,
         to=[email],
         headers={"Message-ID": make_msgid(domain=MSGID_DOMAIN)},
     )
-    message.attach_alternative(
-        html_body.replace(UNSUBSCRIBE_PLACEHOLDER, preview_link), "text/html"
-    )
+    message.attach_alternative(_without_placeholders(html_body, edition), "text/html")
     return message

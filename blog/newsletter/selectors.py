@@ -105,3 +105,78 @@ def failed_deliveries(edition: Edition, *, limit: int = 50) -> QuerySet[Delivery
 
 def sent_editions() -> QuerySet[Edition]:
     return Edition.objects.filter(status=Edition.Status.SENT).order_by("-finished_at")
+
+
+# --- Who may read which edition's web version ----------------------------------------------
+def edition_is_public(edition: Edition) -> bool:
+    """Sent to every subscriber, with no topic filter: anyone may read it on the web."""
+    return edition.audience == Edition.Audience.ALL and not edition.topic
+
+
+def _entitled(user) -> Q:
+    """Sent editions whose audience takes in this signed-in person as they are today.
+
+    The same rules as `audience_subscribers`, asked of one person: members-only editions for
+    active members, a sector's for active members of that sector, a cluster's for its
+    people, a topic's for those subscribed to that topic.
+    """
+    from members.models import Cluster
+    from members.selectors import cluster_people, membership_is_active
+
+    audiences = Q(audience=Edition.Audience.ALL)
+    if membership_is_active(user):
+        audiences |= Q(audience=Edition.Audience.MEMBERS)
+        sector = getattr(getattr(user, "profile", None), "sector", "")
+        if sector:
+            audiences |= Q(audience=Edition.Audience.SECTOR, sector=sector)
+    clusters = [
+        cluster.pk
+        for cluster in Cluster.objects.filter(memberships__user=user)
+        if cluster_people(cluster).filter(pk=user.pk).exists()
+    ]
+    if clusters:
+        audiences |= Q(audience=Edition.Audience.CLUSTER, cluster_id__in=clusters)
+    subscription = subscription_for_user(user)
+    topics = (
+        subscription.topics
+        if subscription is not None and subscription.status == Subscriber.Status.SUBSCRIBED
+        else []
+    )
+    return audiences & (Q(topic="") | Q(topic__in=topics))
+
+
+def editions_readable_by(user) -> QuerySet[Edition]:
+    """Sent editions this person may read on the web, newest first: the archive, and the one
+    rule the web version checks. Public editions for everyone; a restricted one only for the
+    people it was for (those it was delivered to, and those its audience takes in today);
+    staff who may view editions read every sent edition."""
+    editions = sent_editions()
+    if user.has_perm("newsletter.view_edition"):
+        return editions
+    readable = Q(audience=Edition.Audience.ALL, topic="")
+    if user.is_authenticated:
+        readable |= _entitled(user)
+        if user.email:
+            readable |= Q(
+                pk__in=Delivery.objects.filter(
+                    email=user.email.strip().lower(), status=Delivery.Status.SENT
+                ).values("edition_id")
+            )
+    return editions.filter(readable)
+
+
+def edition_readable_by(edition: Edition, user) -> bool:
+    """May this person (not as staff: the view checks that) read the edition's web version
+    at its plain address?"""
+    if edition.status != Edition.Status.SENT:
+        return False
+    if edition_is_public(edition):
+        return True
+    return editions_readable_by(user).filter(pk=edition.pk).exists()
+
+
+def delivered_to(edition: Edition, subscriber_id: int) -> bool:
+    """Did this subscriber receive the edition? (Checked for the link in their copy.)"""
+    return Delivery.objects.filter(
+        edition=edition, subscriber_id=subscriber_id, status=Delivery.Status.SENT
+    ).exists()

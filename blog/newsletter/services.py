@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from core.mail import retry_delay, send_failure
 
-from . import selectors
+from . import ratelimit, selectors
 from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
 from .rendering import (
     PreparedEdition,
@@ -57,19 +57,26 @@ def _topic_fields(topics: Iterable[str]) -> dict[str, bool]:
 
 # --- Subscribers ---------------------------------------------------------------------------
 @transaction.atomic
-def subscriber_request(*, email: str, topics: Iterable[str]) -> Subscriber | None:
+def subscriber_request(*, email: str, topics: Iterable[str], client: str = "") -> Subscriber | None:
     """Someone asked to subscribe: send a confirmation link (double opt-in).
 
-    Returns None, sending nothing, when the address is suppressed or already confirmed; the
-    sign-up page says the same thing either way, so it reveals nobody's subscription.
+    Returns None, sending nothing, when the address is suppressed or already confirmed, when
+    it was sent a confirmation within the window (the earlier link keeps working), or when
+    this client has made too many sign-ups lately: the form cannot be used to mail-bomb
+    anyone. The sign-up page says the same thing in every case, so it reveals nobody's
+    subscription.
     """
     from .tasks import send_confirmation_email
 
+    if client and not ratelimit.client_may_sign_up(client):
+        return None
     email = normalise_email(email)
     if selectors.is_suppressed(email):
         return None
     subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=email)
     if subscriber.status == Subscriber.Status.SUBSCRIBED:
+        return None
+    if not ratelimit.address_may_get_confirmation(email):
         return None
     for field, wanted in _topic_fields(topics).items():
         setattr(subscriber, field, wanted)

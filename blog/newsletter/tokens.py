@@ -1,12 +1,15 @@
-"""Signed tokens in newsletter links: unsubscribe (never expires) and confirm (expires, single use)."""
+"""Signed tokens in newsletter links: unsubscribe (never expires), confirm (expires, single use)
+and a recipient's own link to the web version of an edition meant for a restricted audience."""
 
 from django.conf import settings
 from django.core import signing
 
 UNSUBSCRIBE_SALT = "newsletter.unsubscribe"
 CONFIRM_SALT = "newsletter.confirm"
+WEB_VERSION_SALT = "newsletter.web_version"
 
 _unsubscribe_signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
+_web_version_signer = signing.Signer(salt=WEB_VERSION_SALT)
 
 
 def unsubscribe_token(subscriber_id: int) -> str:
@@ -32,4 +35,20 @@ def read_confirmation_token(token: str) -> tuple[int, str] | None:
         )
         return int(subscriber_id), str(nonce)
     except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+def web_version_token(edition_id: int, subscriber_id: int) -> str:
+    """Opens one edition for one recipient; it never expires (the email is kept for years)."""
+    return _web_version_signer.sign(f"{edition_id}.{subscriber_id}")
+
+
+def read_web_version_token(token: str, *, edition_id: int) -> int | None:
+    """The subscriber id the token was made for, if it is genuine and for this edition."""
+    try:
+        signed_edition, subscriber_id = _web_version_signer.unsign(token).split(".")
+        if int(signed_edition) != edition_id:
+            return None
+        return int(subscriber_id)
+    except (signing.BadSignature, ValueError):
         return None

@@ -1,4 +1,5 @@
-"""Public newsletter pages: sign up, confirm, one-click unsubscribe, web version, bounce webhook."""
+"""Public newsletter pages: the archive, sign up, confirm, one-click unsubscribe, web versions,
+bounce webhook."""
 
 import hashlib
 import hmac
@@ -6,8 +7,9 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.shortcuts import render as django_render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
@@ -16,11 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.staff import staff_can
 
-from . import selectors, services
+from . import ratelimit, selectors, services
 from .forms import PreferencesForm, SubscribeForm
 from .models import Edition, Subscriber, Suppression
 from .rendering import web_version_html
-from .tokens import read_confirmation_token, subscriber_id_from_unsubscribe_token
+from .tokens import (
+    read_confirmation_token,
+    read_web_version_token,
+    subscriber_id_from_unsubscribe_token,
+)
 
 CRUMBS = [{"label": "Home", "url": "/"}]
 
@@ -53,7 +59,9 @@ def subscribe(request):
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data["website"]:
             services.subscriber_request(
-                email=form.cleaned_data["email"], topics=form.cleaned_data["topics"]
+                email=form.cleaned_data["email"],
+                topics=form.cleaned_data["topics"],
+                client=ratelimit.client_address(request),
             )
         return redirect("newsletter:subscribe_sent")
     return render(request, "newsletter/subscribe.html", {"form": form})
@@ -120,16 +128,63 @@ def unsubscribe(request, token: str):
     )
 
 
-def web_version(request, pk: int):
-    """The edition at a stable address: public once sent, staff-only before."""
-    edition = get_object_or_404(Edition, pk=pk)
-    is_sent = edition.status == Edition.Status.SENT
-    if not is_sent and not staff_can(request, "newsletter.view_edition"):
-        raise Http404
-    response = HttpResponse(web_version_html(edition))
-    if not is_sent:
-        patch_cache_control(response, private=True, no_store=True)
+def archive(request):
+    """Sent editions, newest first: the public ones for everyone, and to a signed-in person
+    also those meant for them."""
+    page = Paginator(selectors.editions_readable_by(request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    response = render(request, "newsletter/archive.html", {"page_obj": page})
+    if request.user.is_authenticated:
+        patch_cache_control(response, private=True)
     return response
+
+
+def _unavailable(request):
+    """One answer for every edition someone may not read, whether or not it exists (ids are
+    sequential): nothing to learn by counting through them."""
+    response = render(request, "newsletter/edition_unavailable.html", status=404)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _edition_page(edition, *, public: bool):
+    response = HttpResponse(web_version_html(edition))
+    if not public:
+        # Never in the page cache or a shared cache, never indexed, and a link to elsewhere
+        # does not carry this address (which may hold a recipient's token) along.
+        patch_cache_control(response, private=True)
+        if edition.status != Edition.Status.SENT:
+            patch_cache_control(response, no_store=True)
+        response["X-Robots-Tag"] = "noindex"
+        response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def web_version(request, pk: int):
+    """The edition at its plain address: public editions for all once sent; one meant for a
+    restricted audience only for its people (signed in) and staff; drafts for staff."""
+    edition = Edition.objects.filter(pk=pk).first()
+    if edition is None:
+        return _unavailable(request)
+    # Staff read drafts too: they preview what they are about to send.
+    if not staff_can(request, "newsletter.view_edition") and not selectors.edition_readable_by(
+        edition, request.user
+    ):
+        return _unavailable(request)
+    public = edition.status == Edition.Status.SENT and selectors.edition_is_public(edition)
+    return _edition_page(edition, public=public)
+
+
+def web_version_for(request, pk: int, token: str):
+    """A recipient's own link from their copy: opens the edition for them, signed in or not."""
+    edition = Edition.objects.filter(pk=pk).first()
+    subscriber_id = read_web_version_token(token, edition_id=pk)
+    if edition is None or subscriber_id is None:
+        return _unavailable(request)
+    if not selectors.delivered_to(edition, subscriber_id):
+        return _unavailable(request)
+    return _edition_page(edition, public=False)
 
 
 @csrf_exempt

@@ -9,6 +9,7 @@ from .challenges import (
     Score,
     Submission,
     SubmissionAttachment,
+    TeamInvitation,
     submission_upload_to,
 )
 from .events import (
@@ -40,6 +41,7 @@ __all__ = [
     "Speaker",
     "Submission",
     "SubmissionAttachment",
+    "TeamInvitation",
     "Topic",
     "submission_upload_to",
 ]

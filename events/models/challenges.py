@@ -203,6 +203,62 @@ class Submission(models.Model):
         return reverse("events:challenge_submit", kwargs={"slug": self.challenge.slug})
 
 
+class TeamInvitation(models.Model):
+    """An entry's leader asks someone, by email address, to join the team.
+
+    Nothing changes for the invitee until they accept, signed in with that address: until
+    then they see nothing of the entry and keep their own. An invitation ends when it is
+    accepted, declined, withdrawn by the leader, or at `expires_at` (a week, or the deadline
+    if sooner).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, help_text="The invited address, in lower case.")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # The link in the email names the invitation by this random key (ids are sequential).
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # Set once the email is handed over, so a task run twice sends it once; null with
+    # `skip_email` when a recent invitation to the same address already went out.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skip_email = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "email"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_address",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} invited to {self.submission}"
+
+    def state(self, now=None) -> str:
+        """The status, with 'expired' for a pending invitation past its time."""
+        now = now or timezone.now()
+        if self.status == self.Status.PENDING and self.expires_at <= now:
+            return self.Status.EXPIRED
+        return self.status
+
+    def is_open(self, now=None) -> bool:
+        return self.state(now) == self.Status.PENDING
+
+
 class SubmissionAttachment(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(

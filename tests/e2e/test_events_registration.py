@@ -62,7 +62,18 @@ def test_member_registers_for_a_webinar_and_downloads_the_calendar_file(
 def test_event_and_challenge_pages_have_no_serious_accessibility_violations(
     page, live_server, member, webinar, artifacts
 ):
-    make_challenge()
+    from events import services
+    from tests.members.factories import make_member
+
+    challenge = make_challenge()
+    fields = {"title": "Slow zones", "city": "Erie, PA", "summary": "S", "plan": "P"}
+    entry = services.submission_save(challenge=challenge, user=member, fields=fields, submit=False)
+    mate = make_member(email="mate@example.org")
+    services.team_invite(submission=entry, user=member, emails=[mate.email, "new@example.org"])
+    services.team_invitation_accept(invitation=entry.invitations.get(email=mate.email), user=mate)
+    leader = make_member(email="leader@example.org")
+    other = services.submission_save(challenge=challenge, user=leader, fields=fields, submit=False)
+    (invitation,) = services.team_invite(submission=other, user=leader, emails=[member.email])
     sign_in(page, live_server, member)
     found = {}
     for path in [
@@ -73,6 +84,7 @@ def test_event_and_challenge_pages_have_no_serious_accessibility_violations(
         "/challenges/",
         "/challenges/safer-streets/",
         "/challenges/safer-streets/submit/",
+        f"/challenges/safer-streets/invitations/{invitation.key}/",
     ]:
         page.goto(path)
         found[path] = serious_accessibility_violations(page)

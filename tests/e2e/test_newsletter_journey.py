@@ -47,3 +47,6 @@ def test_web_version_of_a_sent_edition_is_readable_and_accessible(page, home_pag
     assert page.get_by_role("link", name="Become a member").is_visible()
     assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / "newsletter-web-version.png", full_page=True)
+    page.goto("/newsletter/")
+    assert page.get_by_role("link", name="Transit week").is_visible()
+    assert serious_accessibility_violations(page) == []

@@ -96,35 +96,6 @@ def test_only_active_members_may_enter(client, registered, lapsed):
     assert not Submission.objects.exists()
 
 
-def test_a_team_of_members_shares_one_entry(client, member):
-    challenge = make_challenge()
-    teammate = make_member(email="mate@example.org")
-    client.force_login(member)
-    client.post(
-        "/challenges/safer-streets/submit/",
-        {**ENTRY, "team_emails": "mate@example.org", "draft": "1"},
-    )
-    client.force_login(teammate)
-    client.post("/challenges/safer-streets/submit/", {**ENTRY, "city": "Akron, OH", "draft": "1"})
-
-    submission = Submission.objects.get(challenge=challenge)
-    assert submission.owner == member and submission.city == "Akron, OH"
-    assert list(submission.team.all()) == [teammate]
-
-
-def test_teammates_must_be_active_members(client, member, registered):
-    make_challenge()
-    client.force_login(member)
-
-    response = client.post(
-        "/challenges/safer-streets/submit/",
-        {**ENTRY, "team_emails": registered.email, "draft": "1"},
-    )
-
-    assert "Not active members" in response.content.decode()
-    assert not Submission.objects.exists()
-
-
 def test_attachments_are_checked_for_type_size_and_content(client, member):
     challenge = make_challenge()
     submission = entry(challenge, member)
