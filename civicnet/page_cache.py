@@ -15,16 +15,23 @@ is handled the same way.
 
 Views whose response depends on who is asking must say so with `Cache-Control: private`
 (or never_cache); those responses are never stored.
+
+Bounded: a page is keyed on the query parameters its view reads (QUERY_PARAMETERS, in
+normalised order), so `?utm_source=x` or `?junk=1` can never add copies: a request with
+a parameter no view reads is served but neither looked up nor stored. And one client may
+make the cache store at most PAGE_CACHE_STORES_PER_CLIENT new pages a minute.
+
+The cache may be down: its backend (core.cache.FailSoftRedisCache) then answers as an empty
+cache, and every request is rendered as if nothing were cached.
 """
 
 import hashlib
 import re
-import threading
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import (
@@ -50,6 +57,28 @@ EXCLUDED_PATH_PREFIXES = (
 )
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
 MAX_CACHED_BYTES = 2 * 1024 * 1024
+STORES_KEY_PREFIX = "page-cache:stores:"
+
+# The query parameters each cacheable view reads (a full-match pattern on the name), by
+# path (a full-match pattern). A page is cached once per combination of these; a request
+# carrying any other parameter is rendered and served but not cached. A view that starts
+# reading a new parameter must add it here, or its pages with it are simply not cached.
+_RANKINGS_FILTERS = r"q|year|peer|region|state|band|sort|dir|w_[\w-]{1,40}"
+QUERY_PARAMETERS = [
+    (r"/vitals/", _RANKINGS_FILTERS),
+    (r"/vitals/(rankings\.csv|api/rankings\.json)", _RANKINGS_FILTERS + "|indicator"),
+    (r"/vitals/metros/[\w-]+/(data\.csv)?", r"peer"),
+    (r"/vitals/indicators/[\w-]+/", r"peer|series|metro"),
+    (r"/vitals/compare/", r"metro|peer"),
+    (r"/events/(past/)?", r"kind|topic|page"),
+    (r"/blog/.*", r"page"),
+    (r"/library/", r"type|topic|city|sort|page"),
+    (r"/search/", r"q|type|page"),
+]
+_QUERY_PARAMETERS = [(re.compile(path), re.compile(names)) for path, names in QUERY_PARAMETERS]
+# Past these a query is someone probing, not a visitor following the site's own links.
+MAX_QUERY_PARAMETERS = 16
+MAX_QUERY_VALUE_LENGTH = 200
 
 # Same length as a token, so substituting never shifts anything else in the page.
 CSRF_PLACEHOLDER = b"civicnet-page-cache-csrf-token-placeholder".ljust(CSRF_TOKEN_LENGTH, b"-")
@@ -81,15 +110,66 @@ def _bump_generation() -> None:
         cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
-def _current_generation() -> int:
+def _current_generation() -> int | None:
     cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
     return cache.get(GENERATION_KEY)
 
 
-def entry_key(request) -> str:
-    """Scheme, host and full path with query string: each is a separate page."""
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+def cacheable_query(request) -> str | None:
+    """The query string a cached copy of this page is keyed on, or None: do not cache.
+
+    Only the parameters the path's view reads, sorted by name (each name's values keep
+    their order: the comparison page shows metros in the order asked).
+    """
+    query = request.GET
+    if not query:
+        return ""
+    path = request.path_info
+    names = next((names for pattern, names in _QUERY_PARAMETERS if pattern.fullmatch(path)), None)
+    if names is None:
+        return None
+    if len(query) > MAX_QUERY_PARAMETERS:
+        return None
+    pairs = []
+    for name in sorted(query):
+        if not names.fullmatch(name):
+            return None
+        values = query.getlist(name)
+        if len(values) > MAX_QUERY_PARAMETERS or any(
+            len(value) > MAX_QUERY_VALUE_LENGTH for value in values
+        ):
+            return None
+        pairs.extend((name, value) for value in values)
+    return urlencode(pairs)
+
+
+def entry_key(request, query: str | None = None) -> str:
+    """Scheme, host, path and the normalised query: each is a separate page."""
+    if query is None:
+        query = cacheable_query(request) or ""
+    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     return ENTRY_KEY_PREFIX + hashlib.sha256(url.encode()).hexdigest()
+
+
+def client_address(request) -> str:
+    """The visitor's address: the socket's, or the one TRUSTED_PROXY_COUNT proxies report."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if count > 0 and len(forwarded) >= count and forwarded[-count]:
+        return forwarded[-count][:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def _client_may_store(request) -> bool:
+    """Count one store against the client's budget for this minute; False once it is spent."""
+    limit = settings.PAGE_CACHE_STORES_PER_CLIENT
+    if limit <= 0:
+        return True
+    key = f"{STORES_KEY_PREFIX}{client_address(request)}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=90):
+        return True
+    count = cache.incr(key)
+    return count is not None and count <= limit
 
 
 class PageCacheMiddleware:
@@ -104,39 +184,34 @@ class PageCacheMiddleware:
         self.get_response = get_response
         # Used only to read and set the CSRF cookie on a hit, when the real one never runs.
         self.csrf = CsrfViewMiddleware(get_response)
-        self._clients = threading.local()
 
-    def _read(self, *keys):
-        """Both values in one round trip.
-
-        With Redis, through one long-lived client: Django's backend builds a new client
-        object for every call, which costs more than the round trip itself.
-        """
+    @staticmethod
+    def _read(*keys):
+        """Both values in one round trip (None for each while the cache is down)."""
         backend = caches["default"]
-        if not isinstance(backend, RedisCache):
-            found = backend.get_many(keys)
-            return [found.get(key) for key in keys]
-        # The cache backend is per thread, so is the client kept for it.
-        kept = getattr(self._clients, "redis", None)
-        if kept is None or kept[0] is not backend._cache:
-            kept = self._clients.redis = (backend._cache, backend._cache.get_client(None))
-        loads = backend._cache._serializer.loads
-        values = kept[1].mget([backend.make_and_validate_key(key) for key in keys])
-        return [None if value is None else loads(value) for value in values]
+        if hasattr(backend, "get_values"):  # core.cache.FailSoftRedisCache
+            return backend.get_values(keys)
+        found = backend.get_many(keys)
+        return [found.get(key) for key in keys]
 
     def __call__(self, request):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or not self._may_use_cache(request):
             return self.get_response(request)
+        query = cacheable_query(request)
+        if query is None:
+            response = self.get_response(request)
+            response[HEADER] = "bypass"
+            return response
 
-        key = entry_key(request)
+        key = entry_key(request, query)
         generation, entry = self._read(GENERATION_KEY, key)
         if entry is not None and generation is not None and entry[0] == generation:
             return self._serve(request, entry)
 
         response = self.get_response(request)
         stored = self._entry_for(request, response, generation)
-        if stored is not None:
+        if stored is not None and _client_may_store(request):
             cache.set(key, stored, seconds)
         response[HEADER] = "miss"
         return response
@@ -186,6 +261,8 @@ class PageCacheMiddleware:
         headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED_HEADERS]
         if generation is None:
             generation = _current_generation()
+            if generation is None:
+                return None  # the cache is down
         return (generation, headers, content, has_csrf, has_nonce)
 
     def _serve(self, request, entry):
