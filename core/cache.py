@@ -101,7 +101,10 @@ class FailSoftRedisCache(RedisCache):
         return [None if value is None else loads(value) for value in values]
 
     # --- every call of the public API degrades the same way ------------------------------
-    add = _degrade(False)(RedisCache.add)
+    # True, as an empty cache would answer: code that uses add() as a lock or a "first
+    # time?" test (allauth's rate limits) then carries on instead of waiting and refusing.
+    # Rate limits therefore fail open while the cache is down.
+    add = _degrade(True)(RedisCache.add)
     set = _degrade(None)(RedisCache.set)
     touch = _degrade(False)(RedisCache.touch)
     delete = _degrade(False)(RedisCache.delete)
