@@ -6,7 +6,10 @@ one cache round trip: no session, no database query, no template. Signed-in peop
 a cached page and never fill the cache.
 
 Invalidation is by generation: every entry records the generation it was rendered in, and
-`page_cache_clear()` bumps the generation, so all older entries stop counting at once.
+`page_cache_clear()` bumps the generation, so all older entries stop counting at once. Each
+section of the site (the first segment of the path: "events", "blog", "" for the home page)
+has a generation of its own too, so `page_cache_clear(paths=["/events/"])` drops only the
+events pages (and the pages that show everyone's content: home, search, sitemap).
 
 CSRF keeps working: before storing, every CSRF token in the HTML is replaced by a
 placeholder; on a hit the placeholder becomes a fresh token for this visitor and the CSRF
@@ -42,6 +45,9 @@ from django.middleware.csrf import (
 )
 
 GENERATION_KEY = "page-cache:generation"
+SECTION_KEY_PREFIX = "page-cache:section:"
+# Sections that show content from every other one: any targeted clear drops them too.
+COMPOSITE_SECTIONS = ("", "search", "sitemap.xml")
 ENTRY_KEY_PREFIX = "page-cache:page:"
 HEADER = "X-Page-Cache"
 
@@ -91,23 +97,41 @@ _UNCACHEABLE_DIRECTIVES = re.compile(r"\b(private|no-cache|no-store)\b", re.IGNO
 _NOT_STORED_HEADERS = {"content-length"}
 
 
-def page_cache_clear() -> None:
-    """Forget every cached page, e.g. after publishing or a data import.
+def page_cache_clear(paths=None) -> None:
+    """Forget cached pages: every one, or those in the sections of `paths` (URL paths).
 
     Bumps now (so code in the same transaction, and tests, see fresh pages) and again when
     the transaction commits (so a page rendered from the old data meanwhile is dropped too).
     """
-    _bump_generation()
+    if paths is None:
+        keys = [GENERATION_KEY]
+    else:
+        sections = {section_of(path) for path in paths} | set(COMPOSITE_SECTIONS)
+        keys = [SECTION_KEY_PREFIX + section for section in sorted(sections)]
+
+    def bump():
+        for key in keys:
+            _bump(key)
+
+    bump()
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump_generation)
+        transaction.on_commit(bump)
 
 
-def _bump_generation() -> None:
+def section_of(path: str) -> str:
+    """The first segment of a URL path: "/events/x/" is in "events", "/" in ""."""
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def _bump(key: str) -> None:
     try:
-        cache.incr(GENERATION_KEY)
+        if cache.incr(key) is not None:
+            return
     except ValueError:
-        # A fresh start: a clock value can never repeat a generation an old entry holds.
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+        pass
+    # A fresh start (or an unknown answer while the cache is down): a clock value can never
+    # repeat a generation an old entry holds.
+    cache.set(key, time.time_ns(), timeout=None)
 
 
 def _current_generation() -> int | None:
@@ -205,12 +229,18 @@ class PageCacheMiddleware:
             return response
 
         key = entry_key(request, query)
-        generation, entry = self._read(GENERATION_KEY, key)
-        if entry is not None and generation is not None and entry[0] == generation:
+        section_key = SECTION_KEY_PREFIX + section_of(request.path_info)
+        generation, section, entry = self._read(GENERATION_KEY, section_key, key)
+        if (
+            entry is not None
+            and generation is not None
+            and entry[0] == generation
+            and entry[5] == section
+        ):
             return self._serve(request, entry)
 
         response = self.get_response(request)
-        stored = self._entry_for(request, response, generation)
+        stored = self._entry_for(request, response, generation, section)
         if stored is not None and _client_may_store(request):
             cache.set(key, stored, seconds)
         response[HEADER] = "miss"
@@ -225,7 +255,7 @@ class PageCacheMiddleware:
             return False
         return not request.path_info.startswith(EXCLUDED_PATH_PREFIXES)
 
-    def _entry_for(self, request, response, generation):
+    def _entry_for(self, request, response, generation, section=None):
         """What to store for this response, or None when it must not be cached."""
         if response.status_code != 200 or response.streaming:
             return None
@@ -263,12 +293,12 @@ class PageCacheMiddleware:
             generation = _current_generation()
             if generation is None:
                 return None  # the cache is down
-        return (generation, headers, content, has_csrf, has_nonce)
+        return (generation, headers, content, has_csrf, has_nonce, section)
 
     def _serve(self, request, entry):
         from django.http import HttpResponse
 
-        _generation, headers, content, has_csrf, has_nonce = entry
+        _generation, headers, content, has_csrf, has_nonce, _section = entry
         if has_csrf:
             self.csrf.process_request(request)  # reuse the visitor's CSRF cookie if valid
             content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())

@@ -364,3 +364,51 @@ def test_behind_a_trusted_proxy_the_budget_counts_each_forwarded_client(home_pag
         )
 
     assert _stored_pages() == 6  # six clients through one proxy, one page each
+
+
+# --- Freshness: what changes clears the pages that show it, and nothing else --------------
+def test_registering_and_cancelling_clear_the_pages_showing_places_left(visitor, home_page, member):
+    from events.services import registration_cancel, registration_create
+    from tests.events.factories import EventFactory
+
+    event = EventFactory(capacity=10, price=0)
+    url = f"/events/{event.slug}/"
+    visitor.get(url)
+    visitor.get("/events/")
+    assert visitor.get(url)["X-Page-Cache"] == "hit"
+
+    registration = registration_create(event=event, user=member)
+
+    page = visitor.get(url)
+    assert page["X-Page-Cache"] == "miss"
+    assert "9 of 10 left" in page.content.decode()
+    assert visitor.get("/events/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+
+    registration_cancel(registration=registration)
+
+    assert "10 of 10 left" in visitor.get(url).content.decode()
+
+
+def test_saving_a_draft_keeps_cached_pages(visitor, about):
+    visitor.get("/about/")
+
+    about.title = "Draft title nobody sees yet"
+    about.save_revision()
+
+    response = visitor.get("/about/")
+    assert response["X-Page-Cache"] == "hit"
+    assert "Draft title" not in response.content.decode()
+
+
+def test_publishing_a_page_keeps_other_sections_cached(visitor, about):
+    visitor.get("/events/")
+    visitor.get("/about/")
+    visitor.get("/")
+
+    about.title = "About the network"
+    about.save_revision().publish()
+
+    assert visitor.get("/about/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/")["X-Page-Cache"] == "miss"  # the home page lists its children
+    assert visitor.get("/events/")["X-Page-Cache"] == "hit"
