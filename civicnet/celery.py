@@ -6,7 +6,8 @@ from core import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civicnet.settings")
 
-app = Celery("civicnet")
+# Every task is held in the database rather than lost when the broker is unreachable.
+app = Celery("civicnet", task_cls="core.tasks:HoldingTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -6,7 +6,10 @@ one cache round trip: no session, no database query, no template. Signed-in peop
 a cached page and never fill the cache.
 
 Invalidation is by generation: every entry records the generation it was rendered in, and
-`page_cache_clear()` bumps the generation, so all older entries stop counting at once.
+`page_cache_clear()` bumps the generation, so all older entries stop counting at once. Each
+section of the site (the first segment of the path: "events", "blog", "" for the home page)
+has a generation of its own too, so `page_cache_clear(paths=["/events/"])` drops only the
+events pages (and the pages that show everyone's content: home, search, sitemap).
 
 CSRF keeps working: before storing, every CSRF token in the HTML is replaced by a
 placeholder; on a hit the placeholder becomes a fresh token for this visitor and the CSRF
@@ -15,16 +18,23 @@ is handled the same way.
 
 Views whose response depends on who is asking must say so with `Cache-Control: private`
 (or never_cache); those responses are never stored.
+
+Bounded: a page is keyed on the query parameters its view reads (QUERY_PARAMETERS, in
+normalised order), so `?utm_source=x` or `?junk=1` can never add copies: a request with
+a parameter no view reads is served but neither looked up nor stored. And one client may
+make the cache store at most PAGE_CACHE_STORES_PER_CLIENT new pages a minute.
+
+The cache may be down: its backend (core.cache.FailSoftRedisCache) then answers as an empty
+cache, and every request is rendered as if nothing were cached.
 """
 
 import hashlib
 import re
-import threading
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import (
@@ -35,6 +45,9 @@ from django.middleware.csrf import (
 )
 
 GENERATION_KEY = "page-cache:generation"
+SECTION_KEY_PREFIX = "page-cache:section:"
+# Sections that show content from every other one: any targeted clear drops them too.
+COMPOSITE_SECTIONS = ("", "search", "sitemap.xml")
 ENTRY_KEY_PREFIX = "page-cache:page:"
 HEADER = "X-Page-Cache"
 
@@ -50,6 +63,28 @@ EXCLUDED_PATH_PREFIXES = (
 )
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
 MAX_CACHED_BYTES = 2 * 1024 * 1024
+STORES_KEY_PREFIX = "page-cache:stores:"
+
+# The query parameters each cacheable view reads (a full-match pattern on the name), by
+# path (a full-match pattern). A page is cached once per combination of these; a request
+# carrying any other parameter is rendered and served but not cached. A view that starts
+# reading a new parameter must add it here, or its pages with it are simply not cached.
+_RANKINGS_FILTERS = r"q|year|peer|region|state|band|sort|dir|w_[\w-]{1,40}"
+QUERY_PARAMETERS = [
+    (r"/vitals/", _RANKINGS_FILTERS),
+    (r"/vitals/(rankings\.csv|api/rankings\.json)", _RANKINGS_FILTERS + "|indicator"),
+    (r"/vitals/metros/[\w-]+/(data\.csv)?", r"peer"),
+    (r"/vitals/indicators/[\w-]+/", r"peer|series|metro"),
+    (r"/vitals/compare/", r"metro|peer"),
+    (r"/events/(past/)?", r"kind|topic|page"),
+    (r"/blog/.*", r"page"),
+    (r"/library/", r"type|topic|city|sort|page"),
+    (r"/search/", r"q|type|page"),
+]
+_QUERY_PARAMETERS = [(re.compile(path), re.compile(names)) for path, names in QUERY_PARAMETERS]
+# Past these a query is someone probing, not a visitor following the site's own links.
+MAX_QUERY_PARAMETERS = 16
+MAX_QUERY_VALUE_LENGTH = 200
 
 # Same length as a token, so substituting never shifts anything else in the page.
 CSRF_PLACEHOLDER = b"civicnet-page-cache-csrf-token-placeholder".ljust(CSRF_TOKEN_LENGTH, b"-")
@@ -62,34 +97,103 @@ _UNCACHEABLE_DIRECTIVES = re.compile(r"\b(private|no-cache|no-store)\b", re.IGNO
 _NOT_STORED_HEADERS = {"content-length"}
 
 
-def page_cache_clear() -> None:
-    """Forget every cached page, e.g. after publishing or a data import.
+def page_cache_clear(paths=None) -> None:
+    """Forget cached pages: every one, or those in the sections of `paths` (URL paths).
 
     Bumps now (so code in the same transaction, and tests, see fresh pages) and again when
     the transaction commits (so a page rendered from the old data meanwhile is dropped too).
     """
-    _bump_generation()
+    if paths is None:
+        keys = [GENERATION_KEY]
+    else:
+        sections = {section_of(path) for path in paths} | set(COMPOSITE_SECTIONS)
+        keys = [SECTION_KEY_PREFIX + section for section in sorted(sections)]
+
+    def bump():
+        for key in keys:
+            _bump(key)
+
+    bump()
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump_generation)
+        transaction.on_commit(bump)
 
 
-def _bump_generation() -> None:
+def section_of(path: str) -> str:
+    """The first segment of a URL path: "/events/x/" is in "events", "/" in ""."""
+    return path.lstrip("/").split("/", 1)[0]
+
+
+def _bump(key: str) -> None:
     try:
-        cache.incr(GENERATION_KEY)
+        if cache.incr(key) is not None:
+            return
     except ValueError:
-        # A fresh start: a clock value can never repeat a generation an old entry holds.
-        cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+        pass
+    # A fresh start (or an unknown answer while the cache is down): a clock value can never
+    # repeat a generation an old entry holds.
+    cache.set(key, time.time_ns(), timeout=None)
 
 
-def _current_generation() -> int:
+def _current_generation() -> int | None:
     cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
     return cache.get(GENERATION_KEY)
 
 
-def entry_key(request) -> str:
-    """Scheme, host and full path with query string: each is a separate page."""
-    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+def cacheable_query(request) -> str | None:
+    """The query string a cached copy of this page is keyed on, or None: do not cache.
+
+    Only the parameters the path's view reads, sorted by name (each name's values keep
+    their order: the comparison page shows metros in the order asked).
+    """
+    query = request.GET
+    if not query:
+        return ""
+    path = request.path_info
+    names = next((names for pattern, names in _QUERY_PARAMETERS if pattern.fullmatch(path)), None)
+    if names is None:
+        return None
+    if len(query) > MAX_QUERY_PARAMETERS:
+        return None
+    pairs = []
+    for name in sorted(query):
+        if not names.fullmatch(name):
+            return None
+        values = query.getlist(name)
+        if len(values) > MAX_QUERY_PARAMETERS or any(
+            len(value) > MAX_QUERY_VALUE_LENGTH for value in values
+        ):
+            return None
+        pairs.extend((name, value) for value in values)
+    return urlencode(pairs)
+
+
+def entry_key(request, query: str | None = None) -> str:
+    """Scheme, host, path and the normalised query: each is a separate page."""
+    if query is None:
+        query = cacheable_query(request) or ""
+    url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     return ENTRY_KEY_PREFIX + hashlib.sha256(url.encode()).hexdigest()
+
+
+def client_address(request) -> str:
+    """The visitor's address: the socket's, or the one TRUSTED_PROXY_COUNT proxies report."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if count > 0 and len(forwarded) >= count and forwarded[-count]:
+        return forwarded[-count][:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def _client_may_store(request) -> bool:
+    """Count one store against the client's budget for this minute; False once it is spent."""
+    limit = settings.PAGE_CACHE_STORES_PER_CLIENT
+    if limit <= 0:
+        return True
+    key = f"{STORES_KEY_PREFIX}{client_address(request)}:{int(time.time() // 60)}"
+    if cache.add(key, 1, timeout=90):
+        return True
+    count = cache.incr(key)
+    return count is not None and count <= limit
 
 
 class PageCacheMiddleware:
@@ -104,39 +208,40 @@ class PageCacheMiddleware:
         self.get_response = get_response
         # Used only to read and set the CSRF cookie on a hit, when the real one never runs.
         self.csrf = CsrfViewMiddleware(get_response)
-        self._clients = threading.local()
 
-    def _read(self, *keys):
-        """Both values in one round trip.
-
-        With Redis, through one long-lived client: Django's backend builds a new client
-        object for every call, which costs more than the round trip itself.
-        """
+    @staticmethod
+    def _read(*keys):
+        """Both values in one round trip (None for each while the cache is down)."""
         backend = caches["default"]
-        if not isinstance(backend, RedisCache):
-            found = backend.get_many(keys)
-            return [found.get(key) for key in keys]
-        # The cache backend is per thread, so is the client kept for it.
-        kept = getattr(self._clients, "redis", None)
-        if kept is None or kept[0] is not backend._cache:
-            kept = self._clients.redis = (backend._cache, backend._cache.get_client(None))
-        loads = backend._cache._serializer.loads
-        values = kept[1].mget([backend.make_and_validate_key(key) for key in keys])
-        return [None if value is None else loads(value) for value in values]
+        if hasattr(backend, "get_values"):  # core.cache.FailSoftRedisCache
+            return backend.get_values(keys)
+        found = backend.get_many(keys)
+        return [found.get(key) for key in keys]
 
     def __call__(self, request):
         seconds = settings.PAGE_CACHE_SECONDS
         if seconds <= 0 or not self._may_use_cache(request):
             return self.get_response(request)
+        query = cacheable_query(request)
+        if query is None:
+            response = self.get_response(request)
+            response[HEADER] = "bypass"
+            return response
 
-        key = entry_key(request)
-        generation, entry = self._read(GENERATION_KEY, key)
-        if entry is not None and generation is not None and entry[0] == generation:
+        key = entry_key(request, query)
+        section_key = SECTION_KEY_PREFIX + section_of(request.path_info)
+        generation, section, entry = self._read(GENERATION_KEY, section_key, key)
+        if (
+            entry is not None
+            and generation is not None
+            and entry[0] == generation
+            and entry[5] == section
+        ):
             return self._serve(request, entry)
 
         response = self.get_response(request)
-        stored = self._entry_for(request, response, generation)
-        if stored is not None:
+        stored = self._entry_for(request, response, generation, section)
+        if stored is not None and _client_may_store(request):
             cache.set(key, stored, seconds)
         response[HEADER] = "miss"
         return response
@@ -150,7 +255,7 @@ class PageCacheMiddleware:
             return False
         return not request.path_info.startswith(EXCLUDED_PATH_PREFIXES)
 
-    def _entry_for(self, request, response, generation):
+    def _entry_for(self, request, response, generation, section=None):
         """What to store for this response, or None when it must not be cached."""
         if response.status_code != 200 or response.streaming:
             return None
@@ -186,12 +291,14 @@ class PageCacheMiddleware:
         headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED_HEADERS]
         if generation is None:
             generation = _current_generation()
-        return (generation, headers, content, has_csrf, has_nonce)
+            if generation is None:
+                return None  # the cache is down
+        return (generation, headers, content, has_csrf, has_nonce, section)
 
     def _serve(self, request, entry):
         from django.http import HttpResponse
 
-        _generation, headers, content, has_csrf, has_nonce = entry
+        _generation, headers, content, has_csrf, has_nonce, _section = entry
         if has_csrf:
             self.csrf.process_request(request)  # reuse the visitor's CSRF cookie if valid
             content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())

@@ -92,6 +92,22 @@ SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "
 ADMINS = env_list("ADMINS")
 # Seconds an anonymous visitor's page stays in the full-page cache (0 turns it off).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300)
+# --- Resilience (page cache bounds, outages of the cache, broker and database) -------------
+# How many new pages one client (by address, see TRUSTED_PROXY_COUNT) may make the page cache
+# store per minute; past it their pages are still served, just not stored.
+PAGE_CACHE_STORES_PER_CLIENT = env_int("PAGE_CACHE_STORES_PER_CLIENT", 60)
+# Milliseconds to wait for the cache Redis (connect, then each reply) before giving up on it,
+# and seconds a web process then leaves it alone before trying again.
+CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 250)
+CACHE_RETRY_SECONDS = env_int("CACHE_RETRY_SECONDS", 2)
+# Seconds to wait for PostgreSQL to accept a connection (a blackholed database must not
+# hold a worker thread for minutes).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+# Seconds the database-down page asks clients to wait (Retry-After).
+UNAVAILABLE_RETRY_AFTER = env_int("UNAVAILABLE_RETRY_AFTER", 30)
+# Seconds a process holds tasks in the database (core.HeldTask) without trying the broker
+# after it found the broker unreachable.
+BROKER_RETRY_SECONDS = env_int("BROKER_RETRY_SECONDS", 5)
 
 if not DEBUG:
     if not SECRET_KEY:
@@ -192,6 +208,7 @@ except Exception as error:  # dj_database_url raises several types for one mista
     ) from error
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
     # Wagtail's search index uses PostgreSQL's full-text search fields on this database.
     INSTALLED_APPS.append("django.contrib.postgres")
 
@@ -199,13 +216,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Answers as an empty cache while Redis is down (core/cache.py): the site serves
+            # on, only slower; short timeouts so a hung Redis costs little.
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "civicnet"),
             "TIMEOUT": 300,
+            "RETRY_SECONDS": CACHE_RETRY_SECONDS,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions live in the database only (Django's default engine): a cache outage must not
+    # sign anyone out, and a cached copy could outlive a logout made while Redis was away.
+    # The cost is one primary-key query per signed-in request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -228,7 +255,27 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "civicnet")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The worker logs through LOGGING below (JSON, request ids, error reporting), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A page that queues a task must not wait seconds for a dead broker: fail fast, and the
+# task is held in the database (core.tasks.HoldingTask) and queued again by beat.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 1
 CELERY_BEAT_SCHEDULE: dict = {}
+# Tasks held in the database while the broker was down go out again within a minute of
+# its return; expired sessions (database-only) are deleted daily.
+CELERY_BEAT_SCHEDULE["core-release-held-tasks"] = {
+    "task": "core.release_held_tasks",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["core-clear-expired-sessions"] = {
+    "task": "core.clear_expired_sessions",
+    "schedule": 24 * 60 * 60.0,
+}
 # Members: renewal reminders before yearly renewals, and expiry of ended memberships; both
 # are safe to run again, so a missed or doubled run does no harm.
 CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {

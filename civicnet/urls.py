@@ -11,8 +11,12 @@ from library.views import document_serve as library_document_serve
 
 from . import views
 
+# A lost database answers the styled 503 with Retry-After; other errors the plain 500.
+handler500 = "civicnet.views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("feedback/<int:page_id>/", views.page_feedback, name="page_feedback"),

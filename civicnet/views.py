@@ -23,12 +23,38 @@ VISITOR_COOKIE_SALT = "civicnet.feedback.visitor"
 @never_cache
 @require_GET
 def healthz(request):
-    """Is the site able to serve? JSON for load balancers; 503 when a service is down."""
-    checks = {"database": _check_database(), "redis": _check_redis()}
-    healthy = all(status in {"ok", "not configured"} for status in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    """Liveness: 200 whenever this process answers, with each dependency's state in JSON."""
+    checks = _dependency_states()
+    return JsonResponse({"status": _overall(checks), **checks})
+
+
+@never_cache
+@require_GET
+def healthz_ready(request):
+    """Readiness for a load balancer: 503 only without the database.
+
+    Without the cache or the broker the site still serves (slower, tasks held back), so the
+    replica stays in rotation as "degraded"; pulling every replica at once would be worse.
+    """
+    checks = _dependency_states()
+    status = _overall(checks)
+    return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)
+
+
+def _dependency_states() -> dict[str, str]:
+    return {
+        "database": _check_database(),
+        "cache": _check_redis(settings.REDIS_URL),
+        "broker": _check_redis(settings.CELERY_BROKER_URL),
+    }
+
+
+def _overall(checks: dict[str, str]) -> str:
+    if checks["database"] != "ok":
+        return "down"
+    if any(state not in {"ok", "not configured"} for state in checks.values()):
+        return "degraded"
+    return "ok"
 
 
 def _check_database() -> str:
@@ -36,22 +62,58 @@ def _check_database() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return "ok"
-    except Exception:
-        logger.exception("Health check: database unreachable")
+    except Exception as error:
+        logger.warning("Health check: database unreachable (%s)", error)
         return "unreachable"
 
 
-def _check_redis() -> str:
-    if not settings.REDIS_URL:
-        return "not configured"
+def _check_redis(url: str) -> str:
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return "not configured"  # no Redis: local-memory cache, tasks run in-process
     import redis
 
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        try:
+            client.ping()
+        finally:
+            client.close()
         return "ok"
-    except redis.RedisError:
-        logger.exception("Health check: Redis unreachable")
+    except redis.RedisError as error:
+        logger.warning("Health check: Redis at %s unreachable (%s)", _redacted(url), error)
         return "unreachable"
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, for logs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+def server_error(request):
+    """The 500 handler; a lost database connection gets the styled 503 with Retry-After.
+
+    Anything that needs PostgreSQL raises OperationalError while it is down, wherever that
+    happens (a view, the session, a template). That is an outage, not a bug: tell the client
+    to come back, and Django reconnects by itself once the database returns.
+    """
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.template import loader
+    from django.views.defaults import server_error as default_server_error
+
+    error = sys.exc_info()[1]
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return default_server_error(request)
+    seconds = settings.UNAVAILABLE_RETRY_AFTER
+    body = loader.get_template("503.html").render({"retry_after": seconds})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

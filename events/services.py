@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.mail import SendFailure, retry_delay, send_failure
+from core.signals import public_pages_changed
 from members.selectors import membership_is_active
 
 from .models import (
@@ -90,6 +91,16 @@ def _taken_places(event: Event) -> int:
     ).count()
 
 
+# Events and challenges show on these sections' pages (and the home page, which every
+# targeted clear of the page cache includes).
+PUBLIC_EVENT_PATHS = ["/events/", "/challenges/"]
+
+
+def _places_changed(event: Event) -> None:
+    """Anonymous copies of pages showing places left are stale: tell the page cache."""
+    public_pages_changed.send(sender=Event, paths=PUBLIC_EVENT_PATHS)
+
+
 def _check_can_register(*, event: Event, user, now) -> None:
     if not user.is_authenticated:
         raise RegistrationError("Log in to register.")
@@ -126,6 +137,7 @@ def registration_create(*, event: Event, user, now=None) -> Registration:
     except IntegrityError as error:  # the partial unique constraint, should a check be skipped
         raise AlreadyRegistered("You are already registered for this event.") from error
     _queue_email(registration, status)
+    _places_changed(event)
     return registration
 
 
@@ -142,9 +154,11 @@ def _registration_hold_place(*, event: Event, user, now) -> Registration:
         raise RegistrationError("This registration is free: no payment is needed.")
     if event.capacity is not None and _taken_places(event) >= event.capacity:
         raise RegistrationClosed("This event is full.")
-    return Registration.objects.create(
+    registration = Registration.objects.create(
         event=event, user=user, status=Registration.Status.PENDING_PAYMENT
     )
+    _places_changed(event)
+    return registration
 
 
 def registration_start_checkout(*, event: Event, user, success_url: str, cancel_url: str, now=None):
@@ -265,6 +279,7 @@ def registration_cancel(
         _queue_email(registration, RegistrationEmail.Kind.CANCELLED)
     if freed_place and not event.is_past(now):
         waitlist_promote(event=event, now=now)
+    _places_changed(event)
     return registration
 
 
@@ -285,6 +300,8 @@ def waitlist_promote(*, event: Event, now=None) -> list[Registration]:
         registration.save(update_fields=["status", "promoted_at"])
         _queue_email(registration, RegistrationEmail.Kind.PROMOTED)
         promoted.append(registration)
+    if promoted:
+        _places_changed(event)
     return promoted
 
 

@@ -101,8 +101,6 @@ EVENTS_MODELS = (Event, Speaker, Topic, Challenge, Submission)
 
 
 def _after_change(request, instance):
-    from civicnet.page_cache import page_cache_clear  # lazy, as vitals does
-
     if isinstance(instance, Event):
         from . import services
 
@@ -111,14 +109,20 @@ def _after_change(request, instance):
         transaction.on_commit(lambda: services.event_calendar_sync(event=instance))
         transaction.on_commit(lambda: services.waitlist_promote(event=instance))
     if isinstance(instance, EVENTS_MODELS):
-        page_cache_clear()  # anonymous copies of listings and detail pages are now stale
+        _public_pages_changed()  # anonymous copies of listings and detail pages are now stale
 
 
 def _after_delete(request, instances):
-    from civicnet.page_cache import page_cache_clear
-
     if any(isinstance(instance, EVENTS_MODELS) for instance in instances):
-        page_cache_clear()
+        _public_pages_changed()
+
+
+def _public_pages_changed():
+    from core.signals import public_pages_changed
+
+    from .services import PUBLIC_EVENT_PATHS
+
+    public_pages_changed.send(sender=Event, paths=PUBLIC_EVENT_PATHS)
 
 
 hooks.register("after_create_snippet", _after_change)

@@ -163,16 +163,11 @@ def _ensure_peer_groups(report) -> None:
 
 
 def _clear_page_cache() -> None:
-    """Anonymous pages show figures; drop them so the next visitor sees the new ones."""
-    try:
-        from civicnet.page_cache import page_cache_clear  # lazy: vitals imports no other app
-    except ImportError:
-        from django.core.cache import cache
+    """Anonymous pages show figures (rankings, metro pages, the home page's counters, blog
+    posts' charts): every cached page goes, so the next visitor sees the new ones."""
+    from core.signals import public_pages_changed
 
-        logger.info("civicnet.page_cache is not there; clearing the whole cache instead")
-        cache.clear()
-        return
-    page_cache_clear()
+    public_pages_changed.send(sender=Metro, paths=None)
 
 
 def _upsert(model, key: str, rows: list[dict], fields: list[str], counts: Counts, on_create=None):

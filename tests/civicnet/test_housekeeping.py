@@ -4,32 +4,64 @@ from django.test import override_settings
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_redis(visitor):
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_healthz_reports_each_dependency(visitor):
     response = visitor.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
 
 
-def test_healthz_is_503_when_redis_is_down(visitor):
-    with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
-        response = visitor.get("/healthz")
+def test_readiness_is_200_and_ok_when_everything_answers(visitor):
+    response = visitor.get("/healthz/ready")
 
-    assert response.status_code == 503
-    assert response.json()["redis"] == "unreachable"
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
 
 
-def test_healthz_is_503_when_the_database_is_down(visitor, monkeypatch):
+@pytest.mark.parametrize(
+    "dependency, setting", [("cache", "REDIS_URL"), ("broker", "CELERY_BROKER_URL")]
+)
+def test_a_lost_cache_or_broker_is_degraded_not_unready(visitor, dependency, setting):
+    with override_settings(**{setting: DEAD_REDIS}):
+        live = visitor.get("/healthz")
+        ready = visitor.get("/healthz/ready")
+
+    assert (live.status_code, ready.status_code) == (200, 200)
+    assert ready.json()["status"] == "degraded"
+    assert ready.json()[dependency] == "unreachable"
+    assert ready.json()["database"] == "ok"
+
+
+def test_without_the_database_readiness_is_503_but_liveness_answers(visitor, monkeypatch):
     from civicnet import views
 
     def broken_cursor():
         raise OSError("connection refused")
 
     monkeypatch.setattr(views.connection, "cursor", broken_cursor)
-    response = visitor.get("/healthz")
+    live = visitor.get("/healthz")
+    ready = visitor.get("/healthz/ready")
 
-    assert response.status_code == 503
-    assert response.json()["database"] == "unreachable"
+    assert live.status_code == 200
+    assert live.json()["database"] == "unreachable"
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "status": "down",
+        "database": "unreachable",
+        "cache": "ok",
+        "broker": "ok",
+    }
+
+
+def test_health_answers_are_never_cached(visitor):
+    visitor.get("/healthz")
+
+    response = visitor.get("/healthz/ready")
+    assert "X-Page-Cache" not in response
+    assert "no-cache" in response["Cache-Control"]
 
 
 def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_accounts(visitor):

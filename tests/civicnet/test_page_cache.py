@@ -2,7 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.test import Client, RequestFactory
@@ -12,7 +12,9 @@ from django.views.decorators.cache import cache_control, never_cache
 from civicnet.models import PageFeedback
 from civicnet.page_cache import (
     CSRF_PLACEHOLDER,
+    ENTRY_KEY_PREFIX,
     PageCacheMiddleware,
+    cacheable_query,
     entry_key,
     page_cache_clear,
 )
@@ -231,11 +233,11 @@ def test_page_cache_clear_drops_every_cached_page(visitor, home_page, about):
     assert visitor.get("/about/")["X-Page-Cache"] == "miss"
 
 
-def test_query_strings_are_cached_separately(visitor, home_page):
-    assert visitor.get("/?page=1")["X-Page-Cache"] == "miss"
-    assert visitor.get("/?page=2")["X-Page-Cache"] == "miss"
-    assert visitor.get("/")["X-Page-Cache"] == "miss"
-    assert visitor.get("/?page=1")["X-Page-Cache"] == "hit"
+def test_query_parameters_a_view_reads_are_cached_separately(visitor, home_page):
+    assert visitor.get("/search/?q=parks")["X-Page-Cache"] == "miss"
+    assert visitor.get("/search/?q=housing")["X-Page-Cache"] == "miss"
+    assert visitor.get("/search/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/search/?q=parks")["X-Page-Cache"] == "hit"
 
 
 def test_a_visitor_with_a_messages_cookie_bypasses_the_cache(about):
@@ -292,3 +294,121 @@ def test_page_cache_off_when_seconds_is_zero(visitor, home_page, settings):
     visitor.get("/")
 
     assert "X-Page-Cache" not in visitor.get("/")
+
+
+# --- Bounded: junk query strings and greedy clients cannot fill the cache ----------------
+def _stored_pages() -> int:
+    backend = caches["default"]
+    client = backend._cache.get_client(None)
+    return len(client.keys(backend.make_key(ENTRY_KEY_PREFIX) + "*"))
+
+
+def test_query_parameters_no_view_reads_are_served_but_never_stored(visitor, home_page):
+    responses = [visitor.get(f"/?junk={i}") for i in range(50)]
+    responses += [visitor.get(f"/events/?utm_source=mail{i}") for i in range(50)]
+
+    assert {r.status_code for r in responses} == {200}
+    assert {r["X-Page-Cache"] for r in responses} == {"bypass"}
+    assert _stored_pages() == 0
+
+
+def test_parameter_order_does_not_make_another_copy(visitor, home_page):
+    assert visitor.get("/search/?q=parks&type=blog")["X-Page-Cache"] == "miss"
+
+    assert visitor.get("/search/?type=blog&q=parks")["X-Page-Cache"] == "hit"
+    assert _stored_pages() == 1
+
+
+def test_repeated_values_keep_their_order_in_the_key():
+    factory = RequestFactory()
+
+    first = cacheable_query(factory.get("/vitals/compare/?metro=austin&metro=boston"))
+    second = cacheable_query(factory.get("/vitals/compare/?metro=boston&metro=austin"))
+
+    assert first == "metro=austin&metro=boston"
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?page=2",  # the home page reads no parameter
+        "/search/?q=" + "x" * 300,  # overlong value
+        "/search/?" + "&".join(f"q={i}" for i in range(20)),  # too many values
+        "/vitals/compare/?metro=a&debug=1",  # one known, one unknown
+    ],
+)
+def test_queries_outside_what_views_read_are_not_cacheable(url):
+    assert cacheable_query(RequestFactory().get(url)) is None
+
+
+def test_one_client_can_make_the_cache_store_only_its_budget_per_minute(home_page, settings):
+    settings.PAGE_CACHE_STORES_PER_CLIENT = 5
+    greedy = Client(REMOTE_ADDR="203.0.113.7")
+    responses = [greedy.get(f"/search/?q=word{i}") for i in range(20)]
+
+    assert {r.status_code for r in responses} == {200}
+    assert _stored_pages() == 5
+    other = Client(REMOTE_ADDR="203.0.113.8")
+    other.get("/search/?q=parks")
+    assert other.get("/search/?q=parks")["X-Page-Cache"] == "hit"
+    assert _stored_pages() == 6
+
+
+def test_behind_a_trusted_proxy_the_budget_counts_each_forwarded_client(home_page, settings):
+    settings.PAGE_CACHE_STORES_PER_CLIENT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(6):
+        Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get(
+            f"/search/?q=word{n}"
+        )
+
+    assert _stored_pages() == 6  # six clients through one proxy, one page each
+
+
+# --- Freshness: what changes clears the pages that show it, and nothing else --------------
+def test_registering_and_cancelling_clear_the_pages_showing_places_left(visitor, home_page, member):
+    from events.services import registration_cancel, registration_create
+    from tests.events.factories import EventFactory
+
+    event = EventFactory(capacity=10, price=0)
+    url = f"/events/{event.slug}/"
+    visitor.get(url)
+    visitor.get("/events/")
+    assert visitor.get(url)["X-Page-Cache"] == "hit"
+
+    registration = registration_create(event=event, user=member)
+
+    page = visitor.get(url)
+    assert page["X-Page-Cache"] == "miss"
+    assert "9 of 10 left" in page.content.decode()
+    assert visitor.get("/events/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+
+    registration_cancel(registration=registration)
+
+    assert "10 of 10 left" in visitor.get(url).content.decode()
+
+
+def test_saving_a_draft_keeps_cached_pages(visitor, about):
+    visitor.get("/about/")
+
+    about.title = "Draft title nobody sees yet"
+    about.save_revision()
+
+    response = visitor.get("/about/")
+    assert response["X-Page-Cache"] == "hit"
+    assert "Draft title" not in response.content.decode()
+
+
+def test_publishing_a_page_keeps_other_sections_cached(visitor, about):
+    visitor.get("/events/")
+    visitor.get("/about/")
+    visitor.get("/")
+
+    about.title = "About the network"
+    about.save_revision().publish()
+
+    assert visitor.get("/about/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/")["X-Page-Cache"] == "miss"  # the home page lists its children
+    assert visitor.get("/events/")["X-Page-Cache"] == "hit"

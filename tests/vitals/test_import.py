@@ -220,20 +220,21 @@ def test_a_single_file_can_be_imported_on_its_own(tmp_path):
     assert Observation.objects.count() == 3
 
 
-def test_import_drops_the_cached_pages_through_the_page_cache(
-    monkeypatch, django_capture_on_commit_callbacks
-):
-    import sys
-    import types
+def test_import_tells_the_page_cache_every_page_changed(django_capture_on_commit_callbacks):
+    from core.signals import public_pages_changed
 
     calls = []
-    fake = types.ModuleType("civicnet.page_cache")
-    fake.page_cache_clear = lambda: calls.append("cleared")
-    monkeypatch.setitem(sys.modules, "civicnet.page_cache", fake)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        import_small(observations_csv=GOOD)
-    with django_capture_on_commit_callbacks(execute=True):
-        import_small(observations_csv=GOOD)  # nothing changed: nothing to clear
+    def listener(sender, paths=None, **kwargs):
+        calls.append(paths)
 
-    assert calls == ["cleared"]
+    public_pages_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            import_small(observations_csv=GOOD)
+        with django_capture_on_commit_callbacks(execute=True):
+            import_small(observations_csv=GOOD)  # nothing changed: nothing to clear
+    finally:
+        public_pages_changed.disconnect(listener)
+
+    assert calls == [None]  # None: every page
