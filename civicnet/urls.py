@@ -11,6 +11,9 @@ from library.views import document_serve as library_document_serve
 
 from . import views
 
+# A view's BadRequest says what was wrong; the 400 page shows it.
+handler400 = "core.views.bad_request"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

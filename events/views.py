@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.params import id_param
 from members.selectors import membership_is_active
 
 from . import selectors, services
@@ -227,7 +228,9 @@ def event_attendees(request, slug):
     event = get_object_or_404(Event, slug=slug)
     if request.method == "POST":
         registration = get_object_or_404(
-            Registration, pk=request.POST.get("registration"), event=event
+            Registration,
+            pk=id_param(request.POST.get("registration"), name="registration"),
+            event=event,
         )
         try:
             services.registration_check_in(
