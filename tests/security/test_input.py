@@ -226,3 +226,46 @@ def test_anonymous_public_pages_stay_cacheable(client, site):
 
     assert "private" not in response.get("Cache-Control", "")
     assert client.get("/about/")["X-Page-Cache"] == "hit"
+
+
+# --- Signed webhooks with hostile bodies: what only a key holder could send ---------------
+HOSTILE_BODIES = [
+    b"",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"{}",
+    b'{"type": [], "email": {}}',
+    b'{"type": {"a": 1}, "id": ["x"], "data": []}',
+    b'{"type": "bounce", "email": "a\\u0000@example.org"}',
+    b'{"type": "bounce", "email": "' + b"a" * 400 + b'@example.org"}',
+    b'{"id": "evt_1", "object": "event", "type": "invoice.paid", "data": {"object": []}}',
+    b'{"id": 7, "object": "event", "type": "invoice.paid", "data": {"object": {}}}',
+    b"\xff\xfe not utf-8",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES)
+def test_correctly_signed_hostile_webhook_bodies_are_a_400_never_a_500(
+    client, stripe_webhook, settings, body
+):
+    import hashlib
+    import hmac
+
+    settings.NEWSLETTER_WEBHOOK_SECRET = "newsletter-secret"
+    stripe = client.post(
+        "/membership/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body),
+    )
+    digest = hmac.new(b"newsletter-secret", body, hashlib.sha256).hexdigest()
+    bounces = client.post(
+        "/newsletter/webhook/bounces/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_CIVICNET_SIGNATURE=f"sha256={digest}",
+    )
+
+    assert stripe.status_code == 400
+    assert bounces.status_code == 400
