@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -89,11 +89,13 @@ def page_feedback(request, page_id: int):
     answer = request.POST.get("helpful")
     back = page.url or "/"
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+    # A path on this site only; redirect() would take a bare word for a view name.
+    allowed = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
+    if next_url.startswith("/") and allowed:
         back = next_url
     if answer not in {"yes", "no"}:
         messages.error(request, "Please choose Yes or No.")
-        return redirect(back + "#feedback")
+        return HttpResponseRedirect(back + "#feedback")
 
     visitor_id = _returning_visitor_id(request)
     if request.user.is_authenticated:
@@ -105,13 +107,13 @@ def page_feedback(request, page_id: int):
         seconds=60 * 60,
     ):
         messages.info(request, "We already have several answers from your connection. Thanks!")
-        return redirect(back + "#feedback")
+        return HttpResponseRedirect(back + "#feedback")
     else:
         visitor_id = visitor_id or secrets.token_urlsafe(16)
         key = f"anon:{visitor_id}"
     services.feedback_record(page=page, visitor_key=key, helpful=answer == "yes", user=request.user)
     messages.success(request, "Thank you: your answer helps us improve this page.")
-    response = redirect(back + "#feedback")
+    response = HttpResponseRedirect(back + "#feedback")
     if visitor_id:
         response.set_signed_cookie(
             VISITOR_COOKIE,

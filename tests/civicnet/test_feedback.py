@@ -168,3 +168,17 @@ def test_a_page_that_does_not_ask_for_feedback_takes_none(visitor, home_page):
 
     assert response.status_code == 404
     assert not PageFeedback.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "next_url", ["about", "a" * 2000, "javascript:alert(1)", "//evil.example/"]
+)
+def test_a_next_value_that_is_not_a_path_on_this_site_sends_back_to_the_page(
+    visitor, about, next_url
+):
+    visitor.raise_request_exception = False
+
+    response = visitor.post(f"/feedback/{about.pk}/", {"helpful": "yes", "next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/about/#feedback"
