@@ -161,6 +161,9 @@ MIDDLEWARE = [
     "civicnet.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
+    # Before the page cache and every lookup: a NUL byte in a URL is a 400, not a 500.
+    "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions: a cached anonymous page is served without touching them.
     "civicnet.page_cache.PageCacheMiddleware",
@@ -168,6 +171,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Wraps everything below it: any response to a signed-in visitor is Cache-Control: private.
+    "core.middleware.PrivateForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -353,6 +358,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "civicnet: "
 # allauth's default rate limits stay on; they count in the shared cache (Redis in production).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Input, headers and sign-in hardening (issue 11): failed logins count per client address
+# and per (client address, account), so nobody can lock the owner out from elsewhere
+# (behind a proxy TRUSTED_PROXY_COUNT must be set, or every visitor shares the proxy's
+# address); sign-up hashes the password whether or not the address is taken.
+ACCOUNT_ADAPTER = "members.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "members.accounts.SignupForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "civicnet"
 # --- Staff two-factor (see core/staff.py and README "Staff: two-factor and permissions") ---
@@ -430,6 +441,30 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = [f"https://{host.lstrip('.')}" for host in ALLOWED_HOSTS]
+
+# --- Input, headers and caching of signed-in pages (issue 11) ----------------------------
+# Browser features no page of the site uses; video embeds may go full screen.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "fullscreen": ["self", '"https://www.youtube-nocookie.com"', '"https://player.vimeo.com"'],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-get": ["self"],
+    "usb": [],
+    "browsing-topics": [],
+}
+# "Was this page helpful?": new anonymous votes one client address may cast on one page
+# per hour (a returning visitor's signed cookie changes their vote instead).
+FEEDBACK_ANONYMOUS_VOTES_PER_HOUR = 3
+# Stripe signs a timestamp; the stripe library refuses old ones, we also refuse ones this
+# far in the future (a clock skew allowance), which a replayed or forged header could carry.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 
 # --- Logging: JSON lines, each with the request id of its request or task -----------------
 LOGGING = {

@@ -13,6 +13,8 @@ from . import views
 
 # A lost database answers the styled 503 with Retry-After; other errors the plain 500.
 handler500 = "civicnet.views.server_error"
+# A view's BadRequest says what was wrong; the 400 page shows it.
+handler400 = "core.views.bad_request"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

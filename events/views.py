@@ -13,6 +13,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.params import id_param
 from core.staff import staff_can, staff_tool
 from members.selectors import membership_is_active
 
@@ -223,7 +224,9 @@ def event_attendees(request, slug):
         if not request.user.has_perm("events.check_in_attendees"):
             raise PermissionDenied
         registration = get_object_or_404(
-            Registration, pk=request.POST.get("registration"), event=event
+            Registration,
+            pk=id_param(request.POST.get("registration"), name="registration"),
+            event=event,
         )
         try:
             services.registration_check_in(

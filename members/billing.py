@@ -5,6 +5,7 @@ tests' fake Stripe on loopback); unset, it talks to api.stripe.com.
 """
 
 import logging
+import time
 
 import stripe
 from django.conf import settings
@@ -85,9 +86,39 @@ def portal_url(*, membership: Membership) -> str:
 
 
 def construct_event(payload: bytes, signature: str | None) -> dict:
-    """Verify the signature on the raw body; raises ValueError or SignatureVerificationError."""
-    event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
-    return event.to_dict()
+    """Verify the signature on the raw body; raises ValueError or SignatureVerificationError.
+
+    The stripe library refuses timestamps older than its tolerance but not ones in the
+    future, which would let a captured payload be replayed for as long as the forger
+    liked; and an event must carry the id and type the handlers dispatch and deduplicate on.
+    """
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=tolerance
+        )
+    except (AttributeError, TypeError) as error:  # signed JSON that is not an object
+        raise ValueError("The payload is not a Stripe event.") from error
+    if _signed_at(signature) > time.time() + tolerance:
+        raise stripe.SignatureVerificationError("Timestamp is in the future.", signature, payload)
+    event = event.to_dict()
+    if not isinstance(event.get("id"), str) or not event["id"]:
+        raise ValueError("The event has no id.")
+    if not isinstance(event.get("type"), str):
+        raise ValueError("The event has no type.")
+    if not isinstance(event.get("data"), dict) or not isinstance(event["data"].get("object"), dict):
+        raise ValueError("The event has no data object.")
+    return event
+
+
+def _signed_at(signature: str) -> int:
+    """The latest `t=` in a Stripe-Signature header (already verified to be well formed)."""
+    stamps = [
+        int(part[2:])
+        for part in signature.split(",")
+        if part.startswith("t=") and part[2:].isdigit()
+    ]
+    return max(stamps, default=0)
 
 
 # --- Webhook handlers: each gets the event (a dict) and returns nothing -------------------

@@ -19,6 +19,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.params import id_param
+
 from . import billing, services
 from .forms import DirectoryFilterForm, ProfileForm, SeatForm
 from .models import Cluster, ClusterMembership, Plan, Profile
@@ -173,7 +175,8 @@ def seats(request):
     form = SeatForm(request.POST or None)
     if request.method == "POST":
         if "remove" in request.POST:
-            services.seat_remove(membership=membership, seat_id=int(request.POST["remove"] or 0))
+            seat_id = id_param(request.POST["remove"], name="remove")
+            services.seat_remove(membership=membership, seat_id=seat_id)
             messages.success(request, "Seat freed.")
             return redirect("members:seats")
         if form.is_valid():

@@ -207,7 +207,14 @@ def bounce_webhook(request):
     except (ValueError, KeyError, TypeError):
         return HttpResponseBadRequest("bad payload")
     reasons = {"bounce": Suppression.Reason.BOUNCE, "complaint": Suppression.Reason.COMPLAINT}
-    if kind not in reasons or not isinstance(email, str) or "@" not in email:
+    if (
+        not isinstance(kind, str)
+        or kind not in reasons
+        or not isinstance(email, str)
+        or "@" not in email
+        or len(email) > 254
+        or "\x00" in email
+    ):
         return HttpResponseBadRequest("bad payload")
     services.suppression_record(email=email, reason=reasons[kind], note="Reported by webhook")
     return JsonResponse({"suppressed": services.normalise_email(email)})

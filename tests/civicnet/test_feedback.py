@@ -92,3 +92,93 @@ def test_the_feedback_report_is_for_staff_only(client, about, member):
     response = client.get("/admin/reports/page-feedback/")
 
     assert response.status_code == 302
+
+
+# --- Stuffing: one vote per person, only from people who can read the page ----------------
+@pytest.fixture
+def resource(home_page):
+    from tests.library.factories import make_library, make_resource
+
+    return make_resource(make_library(home_page))
+
+
+def test_twenty_cookieless_posts_from_one_address_cast_only_a_few_votes(about, settings):
+    from django.test import Client
+
+    for _ in range(20):
+        Client().post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+
+    assert PageFeedback.objects.filter(page=about).count() == (
+        settings.FEEDBACK_ANONYMOUS_VOTES_PER_HOUR
+    )
+
+
+def test_the_cookieless_limit_is_per_client_address(about, settings):
+    from django.test import Client
+
+    settings.FEEDBACK_ANONYMOUS_VOTES_PER_HOUR = 1
+    for address in ("203.0.113.1", "203.0.113.1", "198.51.100.2"):
+        Client(REMOTE_ADDR=address).post(f"/feedback/{about.pk}/", {"helpful": "yes"})
+
+    assert PageFeedback.objects.filter(page=about).count() == 2
+
+
+def test_a_returning_visitor_with_the_cookie_changes_their_vote_past_the_limit(
+    visitor, about, settings
+):
+    settings.FEEDBACK_ANONYMOUS_VOTES_PER_HOUR = 1
+    for answer in ("yes", "no", "yes", "no"):
+        visitor.post(f"/feedback/{about.pk}/", {"helpful": answer})
+
+    assert PageFeedback.objects.get(page=about).helpful is False
+
+
+def test_anonymous_and_lapsed_visitors_cannot_vote_on_a_members_only_resource(
+    client, resource, lapsed
+):
+    from django.test import Client
+
+    anonymous = Client().post(f"/feedback/{resource.pk}/", {"helpful": "yes"})
+    client.force_login(lapsed)
+    former = client.post(f"/feedback/{resource.pk}/", {"helpful": "yes"})
+
+    assert anonymous.status_code == former.status_code == 403
+    assert not PageFeedback.objects.exists()
+
+
+def test_a_member_votes_once_on_a_resource_however_often_they_post(client, resource, member):
+    from library.models import annotate_usefulness
+
+    client.force_login(member)
+    for _ in range(20):
+        client.cookies.pop("civicnet_visitor", None)
+        client.post(f"/feedback/{resource.pk}/", {"helpful": "yes"})
+
+    assert PageFeedback.objects.filter(page=resource).count() == 1
+    ranked = annotate_usefulness(type(resource).objects.filter(pk=resource.pk)).get()
+    assert ranked.helpful_votes == 1
+
+
+def test_a_page_that_does_not_ask_for_feedback_takes_none(visitor, home_page):
+    from tests.civicnet.factories import make_standard_page
+
+    quiet = make_standard_page(home_page, slug="quiet", show_feedback=False)
+
+    response = visitor.post(f"/feedback/{quiet.pk}/", {"helpful": "yes"})
+
+    assert response.status_code == 404
+    assert not PageFeedback.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "next_url", ["about", "a" * 2000, "javascript:alert(1)", "//evil.example/"]
+)
+def test_a_next_value_that_is_not_a_path_on_this_site_sends_back_to_the_page(
+    visitor, about, next_url
+):
+    visitor.raise_request_exception = False
+
+    response = visitor.post(f"/feedback/{about.pk}/", {"helpful": "yes", "next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/about/#feedback"

@@ -6,6 +6,7 @@ import time
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail
 
 from tests.members.factories import PASSWORD, UserFactory
@@ -77,7 +78,7 @@ def test_password_reset_answers_the_same_for_unknown_addresses(client, registere
     assert known["Location"] == unknown["Location"] == "/accounts/password/reset/done/"
 
 
-def test_repeated_failed_logins_lock_the_account_for_a_while(client, registered):
+def test_repeated_failed_logins_lock_the_account_for_that_client(client, registered):
     for _ in range(5):
         client.post("/accounts/login/", {"login": registered.email, "password": "wrong-password"})
 
@@ -85,6 +86,86 @@ def test_repeated_failed_logins_lock_the_account_for_a_while(client, registered)
 
     assert "_auth_user_id" not in client.session
     assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_failed_logins_from_elsewhere_do_not_lock_the_owner_out(registered):
+    from django.test import Client
+
+    attacker = Client(REMOTE_ADDR="203.0.113.66")
+    for _ in range(12):
+        attacker.post("/accounts/login/", {"login": registered.email, "password": "wrong-password"})
+    owner = Client(REMOTE_ADDR="198.51.100.7")
+
+    response = owner.post("/accounts/login/", {"login": registered.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(registered.pk)
+
+
+def test_behind_a_proxy_the_lockout_follows_the_client_address_it_reports(registered, settings):
+    from django.test import Client
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.66", **proxy)
+    for _ in range(5):
+        attacker.post("/accounts/login/", {"login": registered.email, "password": "wrong-password"})
+    owner = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+
+    locked = attacker.post("/accounts/login/", {"login": registered.email, "password": PASSWORD})
+    signed_in = owner.post("/accounts/login/", {"login": registered.email, "password": PASSWORD})
+
+    assert "Too many failed login attempts" in locked.content.decode()
+    assert signed_in.status_code == 302
+    assert owner.session["_auth_user_id"] == str(registered.pk)
+
+
+class CountingHasher(PBKDF2PasswordHasher):
+    """The real hasher, counting how often a password is hashed."""
+
+    iterations = 1000
+    calls = 0
+
+    def encode(self, password, salt, iterations=None):
+        CountingHasher.calls += 1
+        return super().encode(password, salt, iterations)
+
+
+def test_sign_up_hashes_the_password_whether_or_not_the_address_is_taken(
+    client, registered, settings
+):
+    settings.PASSWORD_HASHERS = ["tests.members.test_accounts.CountingHasher"]
+    CountingHasher.calls = 0
+    signup(client, "brand-new@example.org")
+    client.logout()
+    for_new = CountingHasher.calls
+
+    CountingHasher.calls = 0
+    signup(client, registered.email)
+    for_taken = CountingHasher.calls
+
+    assert for_new >= 1
+    assert for_taken == for_new
+
+
+def test_sign_up_takes_about_as_long_for_a_taken_address_as_for_a_new_one(
+    client, registered, settings
+):
+    """With Django's real hasher (the audit measured a 20x gap); generous bounds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    fresh, taken = [], []
+    for n in range(3):
+        started = time.perf_counter()
+        signup(client, f"timing-{n}@example.org")
+        fresh.append(time.perf_counter() - started)
+        client.logout()
+        started = time.perf_counter()
+        signup(client, registered.email)
+        taken.append(time.perf_counter() - started)
+        client.logout()
+
+    ratio = sorted(taken)[1] / sorted(fresh)[1]
+    assert 0.4 < ratio < 2.5, (fresh, taken)
 
 
 def test_rate_limits_count_per_client_address_reported_by_the_proxy(client, settings):

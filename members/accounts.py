@@ -1,0 +1,27 @@
+"""django-allauth, adjusted: failed logins counted per client, and sign-up that takes the
+same time whether or not the address already has an account."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django.contrib.auth.hashers import make_password
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The `key` of the `login_failed` rate limit: (client address, account).
+
+        allauth keys it on the account alone, so five wrong passwords from anywhere lock the
+        real owner out. Keyed per client as well, an attacker only locks themselves out;
+        the per-address limit (`/ip`) still caps how fast any one client can guess.
+        """
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{self.get_client_ip(request)}|{account}"
+
+
+class SignupForm(AllauthSignupForm):
+    def try_save(self, request):
+        if self.account_already_exists and self.cleaned_data.get("password1"):
+            # A new account costs a password hash; without the same work here, a fast answer
+            # would tell that the address is taken (allauth only equalises the response).
+            make_password(self.cleaned_data["password1"])
+        return super().try_save(request)
