@@ -23,6 +23,10 @@ class ProfileForm(forms.ModelForm):
             "website_url",
             "social_url",
             "directory_opt_in",
+            "show_photo",
+            "show_work",
+            "show_place",
+            "show_about",
         ]
         labels = {
             "home_metro": "Home metro",
@@ -43,7 +47,8 @@ class ProfileForm(forms.ModelForm):
         help_texts = {
             "home_metro": "The City Vitals metro you work in.",
             "home_city": "If your place is not one of the metros, e.g. 'Bend, OR'.",
-            "directory_opt_in": "Only signed-in members see the directory.",
+            "directory_opt_in": "Only signed-in members see the directory. Your name is shown; "
+            "choose below what else is.",
         }
         for name, text in help_texts.items():
             self.fields[name].help_text = text

@@ -24,7 +24,7 @@ from .forms import DirectoryFilterForm, ProfileForm, SeatForm
 from .models import Cluster, ClusterMembership, Plan, Profile
 from .selectors import (
     can_see_member_area,
-    cluster_people,
+    cluster_roster,
     cluster_sector_mix,
     clusters_with_counts,
     directory_cities,
@@ -121,6 +121,7 @@ def dashboard(request):
             "is_member": membership_is_active(request.user),
             "seat_membership": seat_membership_for(request.user),
             "profile": profile,
+            "card": profile.directory_card(everything=True),
             "payments_configured": billing.payments_configured(),
             "account_sections": _account_sections(),
         },
@@ -327,7 +328,7 @@ def profile(request, username: str):
     profile = directory_profile(username)
     if profile is None:
         return render(request, "members/profile_missing.html", status=404)
-    return render(request, "members/profile.html", {"profile": profile})
+    return render(request, "members/profile.html", {"card": profile.directory_card()})
 
 
 # --- City Clusters -------------------------------------------------------------------------
@@ -344,13 +345,16 @@ def cluster(request, slug: str):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
     can_see = can_see_member_area(request.user)
     is_member = membership_is_active(request.user)
+    roster = [profile.directory_card() for profile in cluster_roster(cluster)] if can_see else None
     response = render(
         request,
         "members/cluster.html",
         {
             "cluster": cluster,
+            "can_see_members": can_see,
             "sector_mix": cluster_sector_mix(cluster),
-            "people": cluster_people(cluster) if can_see else None,
+            "people": roster,
+            "unlisted_total": cluster.member_total - len(roster) if can_see else 0,
             "is_member": is_member,
             "joined": is_member
             and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),
