@@ -32,3 +32,11 @@ class CivicnetConfig(AppConfig):
             signal.connect(clear, weak=False, dispatch_uid="civicnet.page_cache")
         post_save.connect(clear_on_page_save, weak=False, dispatch_uid="civicnet.page_cache")
         post_delete.connect(clear, sender=Page, weak=False, dispatch_uid="civicnet.page_cache")
+
+        # Page feedback's part of account export and deletion (members sends, never imports).
+        from members.signals import account_deleting, account_exporting
+
+        from . import accounts
+
+        account_exporting.connect(accounts.account_export, dispatch_uid="civicnet-account")
+        account_deleting.connect(accounts.account_delete, dispatch_uid="civicnet-account")

@@ -102,3 +102,26 @@ class ComplimentaryRevokeForm(forms.Form):
 
 class SeatForm(forms.Form):
     email = forms.EmailField(label="Colleague's email address")
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting an account needs the password again and an explicit tick."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand that my account and my data are deleted for good.", required=True
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

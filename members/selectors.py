@@ -252,3 +252,98 @@ def members_report_rows() -> QuerySet[Membership]:
         .select_related("user", "user__profile__home_metro", "plan")
         .order_by("user__last_name", "user__email")
     )
+
+
+# --- The person's own data -----------------------------------------------------------------
+def account_export(*, user) -> dict:
+    """Everything the site holds about this person that they may see, JSON-ready.
+
+    Other apps add their sections through the account_exporting signal.
+    """
+    from allauth.account.models import EmailAddress
+
+    from .signals import account_exporting
+
+    profile = Profile.objects.filter(user=user).select_related("home_metro").first()
+    membership = Membership.objects.filter(user=user).select_related("plan").first()
+    data = {
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "email_addresses": [
+                {"email": a.email, "verified": a.verified, "primary": a.primary}
+                for a in EmailAddress.objects.filter(user=user)
+            ],
+        },
+        "profile": _profile_export(profile),
+        "membership": _membership_export(membership),
+        "seat_held": [
+            {"organisation_admin": s.membership.user.get_full_name(), "added_at": s.added_at}
+            for s in Seat.objects.filter(
+                email__iexact=user.email or "-", membership__in=active_memberships()
+            ).select_related("membership__user")
+        ],
+        "clusters": [
+            {"cluster": m.cluster.name, "joined_at": m.joined_at}
+            for m in user.cluster_memberships.select_related("cluster")
+        ],
+        "clusters_led": list(user.led_clusters.values_list("name", flat=True)),
+    }
+    for _receiver, sections in account_exporting.send(sender=User, user=user):
+        data.update(sections or {})
+    return data
+
+
+def _profile_export(profile: Profile | None) -> dict | None:
+    if profile is None:
+        return None
+    return {
+        "title": profile.title,
+        "organisation": profile.organisation,
+        "sector": profile.get_sector_display() if profile.sector else "",
+        "home_metro": profile.home_metro.name if profile.home_metro_id else "",
+        "home_city": profile.home_city,
+        "bio": profile.bio,
+        "photo": profile.photo.url if profile.photo else "",
+        "website_url": profile.website_url,
+        "social_url": profile.social_url,
+        "listed_in_directory": profile.directory_opt_in,
+        "directory_shows": {
+            "photo": profile.show_photo,
+            "title_organisation_sector": profile.show_work,
+            "place": profile.show_place,
+            "bio_and_links": profile.show_about,
+        },
+        "updated_at": profile.updated_at,
+    }
+
+
+def _membership_export(membership: Membership | None) -> dict | None:
+    if membership is None:
+        return None
+    return {
+        "status": membership.get_status_display(),
+        "active_now": membership.is_active(),
+        "plan": str(membership.plan) if membership.plan else "",
+        "complimentary": membership.is_complimentary,
+        "current_period_end": membership.current_period_end,
+        "started_at": membership.started_at,
+        "ended_at": membership.ended_at,
+        "seats_named": list(membership.seats.values_list("email", flat=True)),
+        # The history of payments and changes: Stripe events, staff changes, expiry.
+        "history": [
+            {
+                "at": event.created_at,
+                "by": event.get_source_display(),
+                "from": event.from_status,
+                "to": event.to_status,
+                "period_end": event.current_period_end,
+                "note": event.note,
+            }
+            for event in membership.history.all()
+        ],
+    }
