@@ -247,3 +247,18 @@ def test_when_stripe_cannot_cancel_nothing_is_deleted(client, fake_stripe, regis
     assert "nothing was deleted" in response.content.decode()
     assert User.objects.filter(pk=registered.pk).exists()
     assert Membership.objects.get(user=registered).is_active()
+
+
+def test_staff_bulk_deleting_users_in_the_wagtail_admin_does_the_same(
+    client, staff, person, django_capture_on_commit_callbacks
+):
+    photo_path = person.profile.photo.path
+    attendees = national_meeting_attendee_count()
+    client.force_login(staff)
+    url = reverse("wagtail_bulk_action", args=["auth", "user", "delete"]) + f"?id={person.pk}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+
+    assert response.status_code == 302
+    assert_account_gone(person, photo_path=photo_path, attendees_before=attendees)
