@@ -322,3 +322,19 @@ def test_home_counters_count_seat_holders_and_never_lapsed_people(lapsed):
 
     assert member_count() == 2  # the organisation's admin and the seat holder
     assert cities_represented_count() == 1
+
+
+def test_members_only_newsletters_reach_seat_holders_and_never_lapsed_people(member, lapsed):
+    from blog.newsletter.models import Edition
+    from blog.newsletter.selectors import audience_subscribers
+    from blog.newsletter.services import subscription_set_for_user
+
+    seat = seat_holder("Seat.Reader@Example.org")
+    for person in (member, lapsed, seat):
+        subscription_set_for_user(user=person, topics=["research"])
+    edition = Edition(subject="Members' news", body=[], audience=Edition.Audience.MEMBERS)
+
+    assert sorted(s.email for s in audience_subscribers(edition)) == [
+        "member@example.org",
+        "seat.reader@example.org",
+    ]
