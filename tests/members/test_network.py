@@ -338,3 +338,21 @@ def test_members_only_newsletters_reach_seat_holders_and_never_lapsed_people(mem
         "member@example.org",
         "seat.reader@example.org",
     ]
+
+
+def test_cluster_page_runs_a_fixed_number_of_queries_however_long_the_roster(
+    client, member, django_assert_max_num_queries
+):
+    cluster = make_cluster()
+    for n in range(3):
+        cluster_join(cluster=cluster, user=listed(f"few{n}@example.org"))
+    client.force_login(member)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/clusters/greater-cleveland/")
+    for n in range(20):
+        cluster_join(cluster=cluster, user=listed(f"many{n}@example.org"))
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/clusters/greater-cleveland/")
+
+    assert len(response.context["people"]) == 23
