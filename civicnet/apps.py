@@ -52,6 +52,14 @@ class CivicnetConfig(AppConfig):
             clear_what_an_app_changed, weak=False, dispatch_uid="civicnet.page_cache"
         )
 
+        # Page feedback's part of account export and deletion (members sends, never imports).
+        from members.signals import account_deleting, account_exporting
+
+        from . import accounts
+
+        account_exporting.connect(accounts.account_export, dispatch_uid="civicnet-account")
+        account_deleting.connect(accounts.account_delete, dispatch_uid="civicnet-account")
+
 
 def _paths_showing(page) -> list[str] | None:
     """URL paths of the page and its ancestors, or None (everything) when it has no URL.

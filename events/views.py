@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +11,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.csv import csv_response
 from core.params import id_param
 from core.staff import staff_can, staff_tool
 from members.selectors import membership_is_active
@@ -254,29 +253,22 @@ def event_attendees(request, slug):
 @staff_tool("events.export_attendees")
 def event_attendees_csv(request, slug):
     event = get_object_or_404(Event, slug=slug)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{event.slug}-attendees.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["name", "email", "city", "status", "registered_at", "checked_in_at"])
+    header = ["name", "email", "city", "status", "registered_at", "checked_in_at"]
+    return csv_response(f"{event.slug}-attendees.csv", header, _attendee_rows(event))
+
+
+def _attendee_rows(event):
     for registration in selectors.attendees(event):
         user = registration.user
         profile = getattr(user, "profile", None)
-        writer.writerow(
-            [
-                _csv_safe(user.get_full_name()),
-                _csv_safe(user.email),
-                _csv_safe(profile.home_city if profile else ""),
-                registration.status,
-                registration.created_at.isoformat(),
-                registration.checked_in_at.isoformat() if registration.checked_in_at else "",
-            ]
-        )
-    return response
-
-
-def _csv_safe(value: str) -> str:
-    """Keep spreadsheet formulas out of exported cells (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        yield [
+            user.get_full_name(),
+            user.email,
+            profile.home_city if profile else "",
+            registration.status,
+            registration.created_at.isoformat(),
+            registration.checked_in_at.isoformat() if registration.checked_in_at else "",
+        ]
 
 
 # --- Challenges --------------------------------------------------------------------------

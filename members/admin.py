@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
+from . import services
 from .models import Membership, MembershipEvent, StripeEvent
 
 
@@ -33,3 +36,22 @@ class MembershipAdmin(admin.ModelAdmin):
 class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "type", "received_at"]
     search_fields = ["event_id"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Deleting a user here deletes the account the way its owner would (account_delete)."""
+
+    def delete_model(self, request, obj):
+        try:
+            services.account_delete(user=obj, actor=request.user)
+        except services.AccountDeletionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            self.delete_model(request, user)

@@ -1,16 +1,14 @@
 """Staff tools inside the Wagtail admin: complimentary memberships and the members report."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.csv import csv_response
 from core.staff import staff_tool
 
 from . import services
@@ -86,44 +84,39 @@ class ReportView(WagtailAdminTemplateMixin, TemplateView):
 
 @staff_tool("members.view_members_report")
 def report_csv(request):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="civicnet-members.csv"'
-    response["Cache-Control"] = "private, no-store"
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "email",
-            "name",
-            "status",
-            "active now",
-            "plan",
-            "complimentary",
-            "period end",
-            "joined",
-            "ended",
-            "sector",
-            "city",
-            "organisation",
-        ]
-    )
+    header = [
+        "email",
+        "name",
+        "status",
+        "active now",
+        "plan",
+        "complimentary",
+        "period end",
+        "joined",
+        "ended",
+        "sector",
+        "city",
+        "organisation",
+    ]
+    return csv_response("civicnet-members.csv", header, _report_rows())
+
+
+def _report_rows():
     for membership in members_report_rows().iterator(chunk_size=500):
         profile = getattr(membership.user, "profile", None)
-        writer.writerow(
-            [
-                membership.user.email,
-                membership.user.get_full_name(),
-                membership.status,
-                "yes" if membership.is_active() else "no",
-                membership.plan.name if membership.plan else "",
-                "yes" if membership.is_complimentary else "no",
-                membership.current_period_end.date().isoformat()
-                if membership.current_period_end
-                else "",
-                membership.started_at.date().isoformat() if membership.started_at else "",
-                membership.ended_at.date().isoformat() if membership.ended_at else "",
-                profile.get_sector_display() if profile else "",
-                profile.home_city if profile else "",
-                profile.organisation if profile else "",
-            ]
-        )
-    return response
+        yield [
+            membership.user.email,
+            membership.user.get_full_name(),
+            membership.status,
+            membership.is_active(),
+            membership.plan.name if membership.plan else "",
+            membership.is_complimentary,
+            membership.current_period_end.date().isoformat()
+            if membership.current_period_end
+            else "",
+            membership.started_at.date().isoformat() if membership.started_at else "",
+            membership.ended_at.date().isoformat() if membership.ended_at else "",
+            profile.get_sector_display() if profile else "",
+            profile.home_city if profile else "",
+            profile.organisation if profile else "",
+        ]

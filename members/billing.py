@@ -85,6 +85,11 @@ def portal_url(*, membership: Membership) -> str:
     return session.url
 
 
+def subscription_cancel(subscription_id: str) -> None:
+    """End a subscription at Stripe now: no further charges (used when an account is deleted)."""
+    stripe_client().v1.subscriptions.cancel(subscription_id)
+
+
 def construct_event(payload: bytes, signature: str | None) -> dict:
     """Verify the signature on the raw body; raises ValueError or SignatureVerificationError.
 

@@ -23,6 +23,10 @@ class ProfileForm(forms.ModelForm):
             "website_url",
             "social_url",
             "directory_opt_in",
+            "show_photo",
+            "show_work",
+            "show_place",
+            "show_about",
         ]
         labels = {
             "home_metro": "Home metro",
@@ -43,7 +47,8 @@ class ProfileForm(forms.ModelForm):
         help_texts = {
             "home_metro": "The City Vitals metro you work in.",
             "home_city": "If your place is not one of the metros, e.g. 'Bend, OR'.",
-            "directory_opt_in": "Only signed-in members see the directory.",
+            "directory_opt_in": "Only signed-in members see the directory. Your name is shown; "
+            "choose below what else is.",
         }
         for name, text in help_texts.items():
             self.fields[name].help_text = text
@@ -97,3 +102,26 @@ class ComplimentaryRevokeForm(forms.Form):
 
 class SeatForm(forms.Form):
     email = forms.EmailField(label="Colleague's email address")
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting an account needs the password again and an explicit tick."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand that my account and my data are deleted for good.", required=True
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

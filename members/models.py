@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -62,6 +63,12 @@ class Profile(models.Model):
         default=False,
         help_text="List me in the National Network directory (seen only by members).",
     )
+    # What a listed person shows other members besides their name. Nothing shows unless
+    # directory_opt_in is on; see directory_card().
+    show_photo = models.BooleanField("Show my photo", default=True)
+    show_work = models.BooleanField("Show my title, organisation and sector", default=True)
+    show_place = models.BooleanField("Show my metro or city", default=True)
+    show_about = models.BooleanField("Show my bio and links", default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -80,6 +87,46 @@ class Profile(models.Model):
     @property
     def place(self) -> str:
         return self.home_metro.name if self.home_metro_id else self.home_city
+
+    def directory_card(self, *, everything: bool = False) -> "DirectoryCard":
+        """What other members see of this person: only the parts they chose to show.
+
+        Every page that shows a person to others (directory, profile, cluster roster) renders
+        this card, never the profile itself. everything=True is for the person's own pages.
+        """
+        user = self.user
+        work = everything or self.show_work
+        about = everything or self.show_about
+        return DirectoryCard(
+            username=user.username,
+            name=self.display_name,
+            initials=f"{(user.first_name or user.username)[:1]}{user.last_name[:1]}".upper(),
+            photo_url=self.photo.url if self.photo and (everything or self.show_photo) else "",
+            title=self.title if work else "",
+            organisation=self.organisation if work else "",
+            sector=self.get_sector_display() if work and self.sector else "",
+            place=self.place if everything or self.show_place else "",
+            bio=self.bio if about else "",
+            website_url=self.website_url if about else "",
+            social_url=self.social_url if about else "",
+        )
+
+
+@dataclass(frozen=True)
+class DirectoryCard:
+    """One person as the directory shows them (built by Profile.directory_card)."""
+
+    username: str
+    name: str
+    initials: str
+    photo_url: str
+    title: str
+    organisation: str
+    sector: str
+    place: str
+    bio: str
+    website_url: str
+    social_url: str
 
 
 class Plan(models.Model):

@@ -1,7 +1,7 @@
 """Reads other apps ask of `members`. Gating is decided here, in one place."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 
 from .models import Cluster, Membership, MembershipEvent, Plan, Profile, Seat, Sector
@@ -38,14 +38,25 @@ def can_see_member_area(user) -> bool:
     return user.is_authenticated and (user.is_staff or membership_is_active(user))
 
 
+def active_member_users() -> QuerySet:
+    """Everyone who is a member right now, as membership_is_active decides for one person:
+    their own active membership, or a seat on an active organisation membership. Every
+    list or count of members starts here, so seat holders count and lapsed people never do.
+    """
+    seat = Seat.objects.filter(membership__in=active_memberships(), email__iexact=OuterRef("email"))
+    return User.objects.filter(is_active=True).filter(
+        Q(membership__in=active_memberships()) | (~Q(email="") & Exists(seat))
+    )
+
+
 def member_count() -> int:
-    return active_memberships().count()
+    return active_member_users().count()
 
 
 def cities_represented_count() -> int:
     """Distinct places of active members: their City Vitals metro, else their city as typed."""
     return (
-        Profile.objects.filter(user__membership__in=active_memberships())
+        Profile.objects.filter(user__in=active_member_users())
         .filter(Q(home_metro__isnull=False) | ~Q(home_city=""))
         .values(
             place=Coalesce(
@@ -77,11 +88,13 @@ def seat_membership_for(user) -> Membership | None:
 def directory_profiles(
     *, query: str = "", sector: str = "", metro: str = "", city: str = ""
 ) -> QuerySet[Profile]:
-    """Opted-in profiles of active members, for the directory (members only)."""
-    seat_emails = Seat.objects.filter(membership__in=active_memberships()).values("email")
+    """Opted-in profiles of active members, for the directory (members only).
+
+    Searching and filtering look only at what each person shows: someone who hides their
+    organisation is never found by it.
+    """
     profiles = (
-        Profile.objects.filter(directory_opt_in=True, user__is_active=True)
-        .filter(Q(user__membership__in=active_memberships()) | Q(user__email__in=seat_emails))
+        Profile.objects.filter(directory_opt_in=True, user__in=active_member_users())
         .select_related("user", "home_metro")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
@@ -90,23 +103,22 @@ def directory_profiles(
             profiles = profiles.filter(
                 Q(user__first_name__icontains=word)
                 | Q(user__last_name__icontains=word)
-                | Q(organisation__icontains=word)
-                | Q(title__icontains=word)
+                | Q(show_work=True) & (Q(organisation__icontains=word) | Q(title__icontains=word))
             )
     if sector:
-        profiles = profiles.filter(sector=sector)
+        profiles = profiles.filter(show_work=True, sector=sector)
     if metro:
-        profiles = profiles.filter(home_metro__slug=metro)
+        profiles = profiles.filter(show_place=True, home_metro__slug=metro)
     if city:
-        profiles = profiles.filter(home_metro__isnull=True, home_city__iexact=city)
+        profiles = profiles.filter(show_place=True, home_metro__isnull=True, home_city__iexact=city)
     return profiles
 
 
 def directory_metros() -> list[tuple[str, str]]:
-    """(slug, name) of the metros listed members work in, for the directory's filter."""
+    """(slug, name) of the metros listed members show they work in, for the filter."""
     return list(
         directory_profiles()
-        .filter(home_metro__isnull=False)
+        .filter(show_place=True, home_metro__isnull=False)
         .order_by("home_metro__name")
         .values_list("home_metro__slug", "home_metro__name")
         .distinct()
@@ -114,10 +126,10 @@ def directory_metros() -> list[tuple[str, str]]:
 
 
 def directory_cities() -> list[str]:
-    """Cities typed by listed members who gave no metro."""
+    """Cities shown by listed members who gave no metro."""
     return list(
         directory_profiles()
-        .filter(home_metro__isnull=True)
+        .filter(show_place=True, home_metro__isnull=True)
         .exclude(home_city="")
         .order_by("home_city")
         .values_list("home_city", flat=True)
@@ -131,17 +143,26 @@ def directory_profile(username: str) -> Profile | None:
 
 # --- City Clusters -------------------------------------------------------------------------
 def clusters_with_counts() -> QuerySet[Cluster]:
+    """Clusters with `member_total` (active members only) and `lead_listed` (whether the
+    lead is in the directory: only then may the lead be named, and only to members)."""
     return Cluster.objects.select_related("lead").annotate(
-        member_total=Count("memberships", distinct=True)
+        member_total=Count(
+            "memberships",
+            filter=Q(memberships__user__in=active_member_users()),
+            distinct=True,
+        ),
+        lead_listed=Exists(directory_profiles().filter(user=OuterRef("lead"))),
     )
 
 
 def cluster_sector_mix(cluster: Cluster) -> list[dict]:
-    """How many of the cluster's people come from each sector, largest first."""
+    """How many of the cluster's listed members come from each sector, largest first."""
     labels = dict(Sector.choices)
     rows = (
-        Profile.objects.filter(user__cluster_memberships__cluster=cluster)
+        directory_profiles()
+        .filter(user__cluster_memberships__cluster=cluster, show_work=True)
         .exclude(sector="")
+        .order_by()
         .values("sector")
         .annotate(total=Count("pk"))
         .order_by("-total", "sector")
@@ -149,8 +170,14 @@ def cluster_sector_mix(cluster: Cluster) -> list[dict]:
     return [{"label": labels[row["sector"]], "total": row["total"]} for row in rows]
 
 
+def cluster_roster(cluster: Cluster) -> QuerySet[Profile]:
+    """The cluster's people other members may see: active members listed in the directory."""
+    return directory_profiles().filter(user__cluster_memberships__cluster=cluster)
+
+
 def cluster_people(cluster: Cluster) -> QuerySet:
-    """The cluster's people with their profiles (a missing profile reads as empty)."""
+    """Everyone who joined the cluster, for mail to the cluster; never shown on a page
+    (cluster_roster is what pages show)."""
     return (
         User.objects.filter(cluster_memberships__cluster=cluster)
         .select_related("profile__home_metro")
@@ -225,3 +252,98 @@ def members_report_rows() -> QuerySet[Membership]:
         .select_related("user", "user__profile__home_metro", "plan")
         .order_by("user__last_name", "user__email")
     )
+
+
+# --- The person's own data -----------------------------------------------------------------
+def account_export(*, user) -> dict:
+    """Everything the site holds about this person that they may see, JSON-ready.
+
+    Other apps add their sections through the account_exporting signal.
+    """
+    from allauth.account.models import EmailAddress
+
+    from .signals import account_exporting
+
+    profile = Profile.objects.filter(user=user).select_related("home_metro").first()
+    membership = Membership.objects.filter(user=user).select_related("plan").first()
+    data = {
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "email_addresses": [
+                {"email": a.email, "verified": a.verified, "primary": a.primary}
+                for a in EmailAddress.objects.filter(user=user)
+            ],
+        },
+        "profile": _profile_export(profile),
+        "membership": _membership_export(membership),
+        "seat_held": [
+            {"organisation_admin": s.membership.user.get_full_name(), "added_at": s.added_at}
+            for s in Seat.objects.filter(
+                email__iexact=user.email or "-", membership__in=active_memberships()
+            ).select_related("membership__user")
+        ],
+        "clusters": [
+            {"cluster": m.cluster.name, "joined_at": m.joined_at}
+            for m in user.cluster_memberships.select_related("cluster")
+        ],
+        "clusters_led": list(user.led_clusters.values_list("name", flat=True)),
+    }
+    for _receiver, sections in account_exporting.send(sender=User, user=user):
+        data.update(sections or {})
+    return data
+
+
+def _profile_export(profile: Profile | None) -> dict | None:
+    if profile is None:
+        return None
+    return {
+        "title": profile.title,
+        "organisation": profile.organisation,
+        "sector": profile.get_sector_display() if profile.sector else "",
+        "home_metro": profile.home_metro.name if profile.home_metro_id else "",
+        "home_city": profile.home_city,
+        "bio": profile.bio,
+        "photo": profile.photo.url if profile.photo else "",
+        "website_url": profile.website_url,
+        "social_url": profile.social_url,
+        "listed_in_directory": profile.directory_opt_in,
+        "directory_shows": {
+            "photo": profile.show_photo,
+            "title_organisation_sector": profile.show_work,
+            "place": profile.show_place,
+            "bio_and_links": profile.show_about,
+        },
+        "updated_at": profile.updated_at,
+    }
+
+
+def _membership_export(membership: Membership | None) -> dict | None:
+    if membership is None:
+        return None
+    return {
+        "status": membership.get_status_display(),
+        "active_now": membership.is_active(),
+        "plan": str(membership.plan) if membership.plan else "",
+        "complimentary": membership.is_complimentary,
+        "current_period_end": membership.current_period_end,
+        "started_at": membership.started_at,
+        "ended_at": membership.ended_at,
+        "seats_named": list(membership.seats.values_list("email", flat=True)),
+        # The history of payments and changes: Stripe events, staff changes, expiry.
+        "history": [
+            {
+                "at": event.created_at,
+                "by": event.get_source_display(),
+                "from": event.from_status,
+                "to": event.to_status,
+                "period_end": event.current_period_end,
+                "note": event.note,
+            }
+            for event in membership.history.all()
+        ],
+    }

@@ -3,12 +3,13 @@ from functools import wraps
 
 import stripe
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -22,11 +23,12 @@ from django.views.decorators.http import require_POST
 from core.params import id_param
 
 from . import billing, services
-from .forms import DirectoryFilterForm, ProfileForm, SeatForm
+from .forms import AccountDeleteForm, DirectoryFilterForm, ProfileForm, SeatForm
 from .models import Cluster, ClusterMembership, Plan, Profile
+from .selectors import account_export as account_data
 from .selectors import (
     can_see_member_area,
-    cluster_people,
+    cluster_roster,
     cluster_sector_mix,
     clusters_with_counts,
     directory_cities,
@@ -123,6 +125,7 @@ def dashboard(request):
             "is_member": membership_is_active(request.user),
             "seat_membership": seat_membership_for(request.user),
             "profile": profile,
+            "card": profile.directory_card(everything=True),
             "payments_configured": billing.payments_configured(),
             "account_sections": _account_sections(),
         },
@@ -191,6 +194,50 @@ def seats(request):
         request,
         "members/seats.html",
         {"membership": membership, "seats": membership.seats.all(), "form": form},
+    )
+
+
+@login_required
+def account_export(request):
+    """The signed-in person's data as a JSON download."""
+    response = JsonResponse(
+        account_data(user=request.user), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="civicnet-my-data.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@private
+@login_required
+def account_delete(request):
+    """GET: what deletion means. POST with the password: the account is deleted."""
+    user = request.user
+    form = AccountDeleteForm(request.POST or None, user=user)
+    membership = getattr(user, "membership", None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=user, actor=user)
+        except services.AccountDeletionError as error:
+            form.add_error(None, str(error))
+        else:
+            logout(request)
+            messages.success(request, "Your account and your data are deleted. Goodbye.")
+            return redirect("/")
+    return render(
+        request,
+        "members/account_delete.html",
+        {
+            "form": form,
+            "has_password": user.has_usable_password(),
+            "subscription_running": bool(
+                membership
+                and membership.stripe_subscription_id
+                and membership.status in (membership.Status.ACTIVE, membership.Status.PAST_DUE)
+            ),
+            "membership": membership,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -330,7 +377,7 @@ def profile(request, username: str):
     profile = directory_profile(username)
     if profile is None:
         return render(request, "members/profile_missing.html", status=404)
-    return render(request, "members/profile.html", {"profile": profile})
+    return render(request, "members/profile.html", {"card": profile.directory_card()})
 
 
 # --- City Clusters -------------------------------------------------------------------------
@@ -347,13 +394,16 @@ def cluster(request, slug: str):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
     can_see = can_see_member_area(request.user)
     is_member = membership_is_active(request.user)
+    roster = [profile.directory_card() for profile in cluster_roster(cluster)] if can_see else None
     response = render(
         request,
         "members/cluster.html",
         {
             "cluster": cluster,
+            "can_see_members": can_see,
             "sector_mix": cluster_sector_mix(cluster),
-            "people": cluster_people(cluster) if can_see else None,
+            "people": roster,
+            "unlisted_total": cluster.member_total - len(roster) if can_see else 0,
             "is_member": is_member,
             "joined": is_member
             and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),

@@ -1,3 +1,6 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
@@ -5,7 +8,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.staff import PermissionMenuItem, staff_tool
 
-from . import admin_views
+from . import admin_views, services
 from .models import Cluster, Plan
 
 
@@ -82,3 +85,36 @@ def register_complimentary_menu_item():
         order=530,
         permission="members.grant_complimentary",
     )
+
+
+@hooks.register("before_delete_user")
+def delete_user_as_account_deletion(request, user):
+    """Staff deleting a user in the Wagtail admin: the same as the person deleting it."""
+    if request.method != "POST":
+        return None
+    label = user.get_full_name() or user.email or user.username
+    try:
+        services.account_delete(user=user, actor=request.user)
+    except services.AccountDeletionError as error:
+        messages.error(request, str(error))
+        return redirect("wagtailusers_users:index")
+    messages.success(request, f"Account of {label} deleted; kept records are anonymised.")
+    return redirect("wagtailusers_users:index")
+
+
+@hooks.register("before_bulk_action")
+def bulk_delete_users_as_account_deletions(request, action_type, objects, action_class_instance):
+    """The users listing's bulk delete: each account deleted as account_delete does it."""
+    User = get_user_model()
+    if action_type != "delete" or not objects or not isinstance(objects[0], User):
+        return None
+    deleted = 0
+    for user in objects:
+        try:
+            services.account_delete(user=user, actor=request.user)
+        except services.AccountDeletionError as error:
+            messages.error(request, f"{user}: {error}")
+        else:
+            deleted += 1
+    messages.success(request, f"{deleted} account(s) deleted; kept records are anonymised.")
+    return redirect("wagtailusers_users:index")

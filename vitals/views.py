@@ -1,14 +1,15 @@
-import csv
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
+
+from core.csv import csv_response
 
 from . import charts
 from .forms import RankingsForm
@@ -311,52 +312,50 @@ def metro_csv(request, slug):
     ranks = {
         r.observation_id: r for r in Ranking.objects.filter(metro=metro, peer_group=peer_group)
     }
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="civicnet-vitals-{metro.slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "cbsa_code",
-            "metro",
-            "indicator",
-            "indicator_name",
-            "year",
-            "period",
-            "value",
-            "margin_of_error",
-            "rank",
-            "ranked_of",
-            "peer_group",
-            "source",
-            "source_url",
-            "licence",
-        ]
-    )
-    for o in (
+    header = [
+        "cbsa_code",
+        "metro",
+        "indicator",
+        "indicator_name",
+        "year",
+        "period",
+        "value",
+        "margin_of_error",
+        "rank",
+        "ranked_of",
+        "peer_group",
+        "source",
+        "source_url",
+        "licence",
+    ]
+    observations = (
         Observation.objects.filter(metro=metro)
         .select_related("indicator", "source")
         .order_by("indicator__code", "year", "source__code")
-    ):
-        r = ranks.get(o.pk)
-        writer.writerow(
-            [
-                metro.cbsa_code,
-                metro.name,
-                o.indicator.code,
-                o.indicator.name,
-                o.year,
-                o.period,
-                o.value,
-                "" if o.margin_of_error is None else o.margin_of_error,
-                r.rank if r else "",
-                r.ranked_count if r else "",
-                peer_group.slug,
-                o.source.title,
-                o.source.url,
-                o.source.licence,
-            ]
-        )
-    return response
+    )
+    rows = (
+        [
+            metro.cbsa_code,
+            metro.name,
+            o.indicator.code,
+            o.indicator.name,
+            o.year,
+            o.period,
+            o.value,
+            o.margin_of_error,
+            ranks[o.pk].rank if o.pk in ranks else None,
+            ranks[o.pk].ranked_count if o.pk in ranks else None,
+            peer_group.slug,
+            o.source.title,
+            o.source.url,
+            o.source.licence,
+        ]
+        for o in observations
+    )
+    # Not streamed: open data the page cache may keep, and small.
+    return csv_response(
+        f"civicnet-vitals-{metro.slug}.csv", header, rows, stream=False, cache_control=""
+    )
 
 
 @require_GET
@@ -645,13 +644,16 @@ def _download_records(context, columns, rows):
 @require_GET
 def rankings_csv(request):
     context, columns, rows = _download_rows(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="civicnet-city-vitals-rankings.csv"'
+    records = _download_records(context, columns, rows)
+    # Not streamed: open data the page cache may keep.
+    response = csv_response(
+        "civicnet-city-vitals-rankings.csv",
+        DOWNLOAD_FIELDS,
+        ([record.get(field) for field in DOWNLOAD_FIELDS] for record in records),
+        stream=False,
+        cache_control="",
+    )
     response["Access-Control-Allow-Origin"] = "*"
-    writer = csv.DictWriter(response, fieldnames=DOWNLOAD_FIELDS)
-    writer.writeheader()
-    for record in _download_records(context, columns, rows):
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
     return response
 
 

@@ -7,3 +7,11 @@ class NewsletterConfig(AppConfig):
     name = "blog.newsletter"
     label = "newsletter"
     verbose_name = "Newsletter"
+
+    def ready(self):
+        from members.signals import account_deleting, account_exporting
+
+        from . import accounts
+
+        account_exporting.connect(accounts.account_export, dispatch_uid="newsletter-account")
+        account_deleting.connect(accounts.account_delete, dispatch_uid="newsletter-account")

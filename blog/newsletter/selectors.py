@@ -14,9 +14,10 @@ def is_suppressed(email: str) -> bool:
 
 
 def _active_member_emails():
-    from members.selectors import active_memberships
+    # The same members as membership_is_active decides: seat holders of organisations too.
+    from members.selectors import active_member_users
 
-    return active_memberships().values(address=Lower("user__email"))
+    return active_member_users().values(address=Lower("email"))
 
 
 def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:

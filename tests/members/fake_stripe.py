@@ -191,6 +191,16 @@ class FakeStripe:
                     )
                 return self._missing()
 
+            def do_DELETE(self):
+                fake.requests.append(("DELETE", self.path, {}))
+                if self.path.startswith("/v1/subscriptions/"):
+                    sub = fake.subscriptions.get(self.path.rsplit("/", 1)[1])
+                    if not sub:
+                        return self._missing()
+                    sub["status"] = "canceled"
+                    return self._send(200, sub)
+                return self._missing()
+
         return Handler
 
 

@@ -67,7 +67,7 @@ def test_cluster_roster_is_shown_only_to_members_and_staff(
 
     cluster_join(
         cluster=Cluster.objects.get(),
-        user=make_member(email="in@example.org", organisation="Roster Org"),
+        user=make_member(email="in@example.org", organisation="Roster Org", directory_opt_in=True),
     )
     if persona != "visitor":
         client.force_login(request.getfixturevalue(persona))
