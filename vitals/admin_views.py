@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core.body_limit import request_body_limit
+
 from .services import import_stage, staged_files, vitals_import
 from .tasks import import_staged_vitals, progress_key
 
@@ -54,6 +56,7 @@ class ImportForm(forms.Form):
 
 @permission_required("wagtailadmin.access_admin")
 @require_http_methods(["GET", "POST"])
+@request_body_limit(MAX_UPLOAD_BYTES + 1024 * 1024)  # the CSV files and the form
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
