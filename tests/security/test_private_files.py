@@ -140,7 +140,7 @@ def test_anonymous_gets_no_private_file_by_any_traversal_spelling(client, privat
     for file in private_files:
         for path in traversal_paths(file):
             response = client.get(path)
-            assert response.status_code != 200, (file["kind"], path)
+            assert response.status_code in (400, 404), (file["kind"], path, response.status_code)
             assert file["marker"].encode() not in body_of(response), (file["kind"], path)
             tried += 1
         if file["gated_url"]:
@@ -342,7 +342,7 @@ def test_real_server_gives_anonymous_no_private_file_by_any_traversal_spelling(s
     for file in files:
         for path in traversal_paths(file):
             status, _, body = _get(served["port"], path)
-            assert status != 200, (file["kind"], path)
+            assert status in (400, 404), (file["kind"], path, status)
             assert file["marker"].encode() not in body, (file["kind"], path)
         if file["gated_url"]:
             status, _, body = _get(served["port"], file["gated_url"])
