@@ -11,9 +11,11 @@ REQUEST_BODY_MAX_BYTES_BY_NAMESPACE (Wagtail's admin uploads).
 A chunked body has no Content-Length. A server that decodes chunking for the application
 (gunicorn sets wsgi.input_terminated) gives it to us: we read at most the limit plus one byte
 and refuse the rest. Other servers hand Django no chunked body at all, so we answer 411.
+Under ASGI Django buffers the whole body before any middleware runs: the site is served over
+WSGI (gunicorn), and the front proxy's client_max_body_size caps bodies too.
 """
 
-from io import BytesIO
+from tempfile import SpooledTemporaryFile
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
@@ -65,7 +67,7 @@ class RequestBodyLimitMiddleware:
                 "This server needs a Content-Length with the request's body. "
                 "Send the file again from the site's form.",
             )
-        body = BytesIO()
+        body = SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
         while body.tell() <= limit:
             chunk = meta["wsgi.input"].read(min(READ_CHUNK, limit + 1 - body.tell()))
             if not chunk:
