@@ -67,7 +67,9 @@ class RequestBodyLimitMiddleware:
                 "This server needs a Content-Length with the request's body. "
                 "Send the file again from the site's form.",
             )
-        body = SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
+        # Not a context manager: it becomes the request's body (an anonymous file, removed
+        # when the request is gone).
+        body = SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
         while body.tell() <= limit:
             chunk = meta["wsgi.input"].read(min(READ_CHUNK, limit + 1 - body.tell()))
             if not chunk:
