@@ -31,8 +31,6 @@ from django.utils.http import content_disposition_header
 from django.views.static import serve
 
 PUBLIC_MEDIA_FOLDERS = frozenset({"original_images", "images", "profiles", "avatar_images"})
-# The private folders the site writes today (anything not public is private regardless).
-PRIVATE_FOLDERS = ("documents", "challenges", "vitals-imports")
 # A private file opened inline (HTML, SVG, PDF) must not run script or load anything.
 FILE_CSP = "default-src 'none'"
 
