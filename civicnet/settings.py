@@ -82,7 +82,16 @@ NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
 # TRUSTED_PROXY_COUNT proxies) per window. Past either, the form answers as usual, sends nothing.
 NEWSLETTER_SIGNUP_WINDOW_SECONDS = env_int("NEWSLETTER_SIGNUP_WINDOW_SECONDS", 3600)
 NEWSLETTER_SIGNUPS_PER_CLIENT = env_int("NEWSLETTER_SIGNUPS_PER_CLIENT", 10)
+# Files (core.files, core.body_limit). Public uploads (images, renditions, profile photos)
+# live under MEDIA_ROOT, served at /media/; members-only files (documents, challenge
+# attachments, import uploads) under PRIVATE_MEDIA_ROOT, which no URL maps onto. Behind nginx,
+# PRIVATE_FILES_ACCEL_PREFIX names its internal location (e.g. "/_private/", an alias of
+# PRIVATE_MEDIA_ROOT) and gated views answer with X-Accel-Redirect; empty, Django streams.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private")))
+PRIVATE_FILES_ACCEL_PREFIX = env_str("PRIVATE_FILES_ACCEL_PREFIX")
+# Largest request body for any view; upload views allow more (see REQUEST_BODY_MAX_BYTES_BY_*).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 3 * 1024 * 1024)
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # Errors (web and workers) go to Sentry when SENTRY_DSN is set, otherwise by email to ADMINS
@@ -108,6 +117,12 @@ UNAVAILABLE_RETRY_AFTER = env_int("UNAVAILABLE_RETRY_AFTER", 30)
 # Seconds a process holds tasks in the database (core.HeldTask) without trying the broker
 # after it found the broker unreachable.
 BROKER_RETRY_SECONDS = env_int("BROKER_RETRY_SECONDS", 5)
+
+_media, _private = MEDIA_ROOT.resolve(), PRIVATE_MEDIA_ROOT.resolve()
+if _media == _private or _media in _private.parents or _private in _media.parents:
+    raise ImproperlyConfigured("MEDIA_ROOT and PRIVATE_MEDIA_ROOT must not contain each other.")
+if PRIVATE_FILES_ACCEL_PREFIX and not PRIVATE_FILES_ACCEL_PREFIX.startswith("/"):
+    raise ImproperlyConfigured("PRIVATE_FILES_ACCEL_PREFIX must be a path such as /_private/.")
 
 if not DEBUG:
     if not SECRET_KEY:
@@ -173,6 +188,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Wraps everything below it: any response to a signed-in visitor is Cache-Control: private.
     "core.middleware.PrivateForSignedInMiddleware",
+    # Before anything reads the body (CSRF reads POST in process_view): oversized bodies are
+    # refused unread. After authentication, which decides who may send an upload.
+    "core.body_limit.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -391,7 +409,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Public folders under MEDIA_ROOT, every other name (Wagtail documents too) private.
+    "default": {"BACKEND": "core.files.MediaStorage"},
+    "private": {"BACKEND": "core.files.PrivateStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -399,6 +419,18 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 60 if DEBUG else 31536000
+WAGTAILDOCS_MAX_UPLOAD_SIZE = 100 * 1024 * 1024
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Bodies larger than REQUEST_BODY_MAX_BYTES are accepted only from a signed-in person, and only
+# by upload views: ours say so with @core.body_limit.request_body_limit, Wagtail's admin
+# uploads are listed here by URL namespace. The margin covers multipart framing and fields.
+_UPLOAD_MARGIN = 1024 * 1024
+REQUEST_BODY_MAX_BYTES_BY_NAMESPACE = {
+    "wagtaildocs": WAGTAILDOCS_MAX_UPLOAD_SIZE + _UPLOAD_MARGIN,
+    "wagtaildocs_chooser": WAGTAILDOCS_MAX_UPLOAD_SIZE + _UPLOAD_MARGIN,
+    "wagtailimages": WAGTAILIMAGES_MAX_UPLOAD_SIZE + _UPLOAD_MARGIN,
+    "wagtailimages_chooser": WAGTAILIMAGES_MAX_UPLOAD_SIZE + _UPLOAD_MARGIN,
+}
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

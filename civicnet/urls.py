@@ -1,12 +1,11 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve as serve_media
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from core.files import public_media_serve
 from library.views import document_serve as library_document_serve
 
 from . import views
@@ -37,15 +36,10 @@ urlpatterns = [
     path("library/", include("library.urls")),
 ]
 
-# Wagtail's images are public and served from the media folder; documents never are (they
-# go through the gated serve view above). A CDN or the proxy can take this over in front.
-urlpatterns += [
-    re_path(
-        r"^media/(?P<path>(?:images|original_images)/.+)$",
-        serve_media,
-        {"document_root": settings.MEDIA_ROOT},
-    )
-]
+# Public uploads (images, renditions, profile photos) from MEDIA_ROOT, which holds nothing
+# private; the front proxy serves /media/ itself when there is one. Private files have their
+# own root and are reached only through the gated views above (see core/files.py).
+urlpatterns.append(re_path(r"^media/(?P<path>.*)$", public_media_serve))
 
 # Wagtail serves every other path from the page tree, so it comes last.
 urlpatterns.append(path("", include(wagtail_urls)))

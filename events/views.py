@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +11,9 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 
+from core.body_limit import request_body_limit
 from core.csv import csv_response
+from core.files import private_file_response
 from core.params import id_param
 from core.staff import staff_can, staff_tool
 from members.selectors import membership_is_active
@@ -20,6 +22,7 @@ from . import selectors, services
 from .forms import ConflictForm, EventFilterForm, ScoreForm, SubmissionForm
 from .ical import event_calendar
 from .models import (
+    ATTACHMENT_MAX_BYTES,
     Challenge,
     Event,
     JudgeAssignment,
@@ -309,6 +312,7 @@ def challenge_detail(request, slug):
 
 @private
 @login_required
+@request_body_limit(ATTACHMENT_MAX_BYTES + 1024 * 1024)  # one attachment and the form
 def challenge_submit(request, slug):
     challenge = get_object_or_404(Challenge, slug=slug, is_published=True)
     is_member = membership_is_active(request.user)
@@ -471,7 +475,7 @@ def attachment_download(request, pk):
     )
     if not allowed:
         raise Http404
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+    return private_file_response(request, attachment.file.name, filename=attachment.name)
 
 
 @private

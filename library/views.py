@@ -1,26 +1,51 @@
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
+from django.views.decorators.http import etag
+from wagtail import hooks
 from wagtail.documents import get_document_model
-from wagtail.documents.views.serve import serve as wagtail_document_serve
+from wagtail.documents.models import document_served
 
+from core.files import private_file_response
 from members.selectors import membership_is_active
 
 from . import selectors, services
 
 
 def document_serve(request, document_id: int, document_filename: str):
-    """Wagtail's document view, plus what the library needs: members-only files (refused by
-    the before_serve_document hook to anyone else) are sent privately and counted."""
+    """Every Wagtail document, from private storage: Wagtail's checks (the before_serve_document
+    hooks: collection restrictions, and the library's members-only gate), then the file through
+    core.files; library files are sent privately and members' downloads counted."""
     document = get_object_or_404(get_document_model(), pk=document_id)
     if document.filename != document_filename:
         raise Http404("This document does not match the given filename.")
-    response = wagtail_document_serve(request, document_id, document_filename)
-    if selectors.is_library_document(document):
-        patch_cache_control(response, private=True)
-        counted = request.method == "GET" and membership_is_active(request.user)
-        if response.status_code == 200 and counted:
-            resource = selectors.resource_for_document(document)
-            if resource is not None:
-                services.download_record(resource=resource)
+    for hook in hooks.get_hooks("before_serve_document"):
+        refusal = hook(document, request)
+        if isinstance(refusal, HttpResponse):
+            return refusal
+    document_served.send(sender=type(document), instance=document, request=request)
+
+    @etag(lambda request: document.file_hash or None)
+    def send(request):
+        return private_file_response(
+            request,
+            document.file.name,
+            filename=document.filename,
+            as_attachment=document.content_disposition != "inline",
+        )
+
+    response = send(request)
+    members_only = selectors.is_library_document(document)
+    if not members_only and not _restricted(document):
+        # A public document is the same for everyone: shared caches may keep it.
+        patch_cache_control(response, public=True)
+    counted = members_only and request.method == "GET" and response.status_code == 200
+    if counted and membership_is_active(request.user):
+        resource = selectors.resource_for_document(document)
+        if resource is not None:
+            services.download_record(resource=resource)
     return response
+
+
+def _restricted(document) -> bool:
+    return document.collection.get_view_restrictions().exists()

@@ -20,11 +20,12 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.body_limit import request_body_limit
 from core.params import id_param
 
 from . import billing, services
 from .forms import AccountDeleteForm, DirectoryFilterForm, ProfileForm, SeatForm
-from .models import Cluster, ClusterMembership, Plan, Profile
+from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
 from .selectors import account_export as account_data
 from .selectors import (
     can_see_member_area,
@@ -134,6 +135,7 @@ def dashboard(request):
 
 @private
 @login_required
+@request_body_limit(PHOTO_MAX_BYTES + 1024 * 1024)  # the photo and the form
 def profile_edit(request):
     profile, _ = Profile.objects.get_or_create(user=request.user)
     initial = {"first_name": request.user.first_name, "last_name": request.user.last_name}

@@ -22,6 +22,13 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    """Uploads go to this test's own public and private roots, never the project's folders."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def visitor(client):
     """An anonymous visitor's browser."""

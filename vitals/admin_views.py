@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core.body_limit import request_body_limit
 from core.staff import staff_tool
 
 from .services import import_stage, staged_files, vitals_import
@@ -55,6 +56,7 @@ class ImportForm(forms.Form):
 
 @staff_tool("vitals.import_vitals")
 @require_http_methods(["GET", "POST"])
+@request_body_limit(MAX_UPLOAD_BYTES + 1024 * 1024)  # the CSV files and the form
 def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -364,7 +364,7 @@ def import_stage(*, files: list[tuple[str, bytes]]) -> str:
     from django.utils.text import get_valid_filename
 
     token = secrets.token_hex(16)
-    folder = settings.MEDIA_ROOT / "vitals-imports" / token
+    folder = settings.PRIVATE_MEDIA_ROOT / "vitals-imports" / token
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files:
         (folder / get_valid_filename(name)).write_bytes(content)
@@ -379,7 +379,7 @@ def staged_files(token: str) -> list[tuple[str, str]]:
 
     if not re.fullmatch(r"[0-9a-f]{32}", token):
         return []
-    folder = settings.MEDIA_ROOT / "vitals-imports" / token
+    folder = settings.PRIVATE_MEDIA_ROOT / "vitals-imports" / token
     if not folder.is_dir():
         return []
     return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.csv"))]

@@ -19,6 +19,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from core.files import private_storage
+
 
 class Challenge(index.Indexed, ClusterableModel):
     """A Prize Challenge: members propose and implement a strategy; judges pick winners."""
@@ -263,6 +265,7 @@ class SubmissionAttachment(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(
         upload_to=submission_upload_to,
+        storage=private_storage,  # PRIVATE_MEDIA_ROOT: only attachment_download hands it out
         validators=[FileExtensionValidator(ATTACHMENT_EXTENSIONS)],
     )
     name = models.CharField(max_length=200)

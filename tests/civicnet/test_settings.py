@@ -81,3 +81,23 @@ def test_with_nothing_set_the_site_uses_sqlite_eager_tasks_and_the_console(tmp_p
         "django.core.mail.backends.console.EmailBackend",
         "django.core.cache.backends.locmem.LocMemCache",
     ]
+
+
+def test_private_files_may_not_live_inside_the_public_media_root(tmp_path):
+    inside = manage(
+        "check", MEDIA_ROOT=str(tmp_path / "media"), PRIVATE_MEDIA_ROOT=str(tmp_path / "media/p")
+    )
+    apart = manage(
+        "check", MEDIA_ROOT=str(tmp_path / "media"), PRIVATE_MEDIA_ROOT=str(tmp_path / "private")
+    )
+
+    assert inside.returncode != 0
+    assert "MEDIA_ROOT and PRIVATE_MEDIA_ROOT must not contain each other" in inside.stderr
+    assert apart.returncode == 0, apart.stderr
+
+
+def test_the_x_accel_prefix_must_be_a_path():
+    result = manage("check", PRIVATE_FILES_ACCEL_PREFIX="_private")
+
+    assert result.returncode != 0
+    assert "PRIVATE_FILES_ACCEL_PREFIX must be a path" in result.stderr

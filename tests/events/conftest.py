@@ -9,9 +9,3 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded attachments go to a temporary folder, not the project's media/."""
-    settings.MEDIA_ROOT = tmp_path / "media"

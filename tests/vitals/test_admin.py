@@ -13,7 +13,7 @@ def upload(name: str, text: str) -> SimpleUploadedFile:
 
 @pytest.fixture
 def staff_client(client, staff, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     client.force_login(staff)
     return client
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.worker
 
 
 def stage(tmp_path, settings) -> str:
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     return import_stage(
         files=[
             ("sources.csv", SOURCES.encode()),
@@ -56,7 +56,7 @@ def test_running_the_import_task_twice_changes_nothing_the_second_time(tmp_path,
 def test_an_unknown_token_fails_without_changing_anything(tmp_path, settings):
     from django.core.cache import cache
 
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     import_staged_vitals("0" * 32, "staff")
 
     assert cache.get(progress_key("0" * 32))["state"] == "failed"
