@@ -11,8 +11,9 @@ from django.utils.functional import cached_property
 class AdminLoginMiddleware:
     """Every sign-in goes through allauth, and staff need an authenticator app for the admin.
 
-    The Wagtail and Django admin login and password-reset forms would bypass allauth's rate
-    limits, enumeration protection and second factor, so they redirect to allauth's pages.
+    The Wagtail and Django admin login, Wagtail's front-end login and the admin password-reset
+    forms would bypass allauth's rate limits, enumeration protection and second factor, so
+    they redirect to allauth's pages.
     With STAFF_REQUIRE_2FA on, staff without TOTP are sent to set it up before any admin page.
     """
 
@@ -29,6 +30,8 @@ class AdminLoginMiddleware:
         return {
             reverse("wagtailadmin_login"): login,
             reverse("admin:login"): login,
+            # Wagtail's front-end login form (for private pages) is Django's plain one too.
+            reverse("wagtailcore_login"): login,
             reverse("wagtailadmin_password_reset"): reset,
         }
 
