@@ -8,9 +8,10 @@ from django.utils.functional import cached_property
 class AdminLoginMiddleware:
     """Every sign-in goes through allauth.
 
-    The Wagtail and Django admin login and password-reset forms would bypass allauth's rate
-    limits, enumeration protection and second factor, so they redirect to allauth's pages.
-    The second factor itself is core.staff.StaffSecondFactorMiddleware's job.
+    The Wagtail and Django admin login, Wagtail's front-end login and the admin password-reset
+    forms would bypass allauth's rate limits, enumeration protection and second factor, so
+    they redirect to allauth's pages. The second factor itself is
+    core.staff.StaffSecondFactorMiddleware's job.
     """
 
     def __init__(self, get_response):
@@ -22,6 +23,8 @@ class AdminLoginMiddleware:
         return {
             reverse("wagtailadmin_login"): login,
             reverse("admin:login"): login,
+            # Wagtail's front-end login form (for private pages) is Django's plain one too.
+            reverse("wagtailcore_login"): login,
             reverse("wagtailadmin_password_reset"): reset,
         }
 

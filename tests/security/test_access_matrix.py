@@ -1,0 +1,990 @@
+"""The access matrix: every URL pattern the resolver knows × every persona.
+
+Each case stands for one URL pattern (several cases may share one), with a concrete URL
+built from the real objects of `matrix_world` and the rule of who gets it. For each persona:
+- allowed: a 2xx (or the redirect the case names), with the case's marker in the body;
+- everyone else: denied (403, 404, or a redirect to sign in / to set up a second factor / to
+  the admin's home) or, for a public page with a members-only part, the page without it;
+- no response at all ever contains a case's `never` strings;
+- every response to a signed-in persona says `Cache-Control: private`.
+A pattern with no case fails `test_every_url_pattern_has_an_access_rule`, so a new URL can
+not ship without deciding who may reach it.
+
+Cells that fail only because a fix of issue 11 is on another branch are listed in PENDING
+(strict xfail: once the fix is merged the cell passes and its entry must be removed).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.security import conftest as w
+from tests.security.personas import (
+    ANONYMOUS,
+    EDITOR_WITHOUT_2FA,
+    EVERYONE,
+    MEMBERS,
+    PERSONAS,
+    SIGNED_IN,
+    STAFF_WITHOUT_2FA,
+)
+
+OK = "ok"  # a 2xx
+DENY = "deny"  # 403, 404, or a redirect to sign in, to the admin's home or to set up 2FA
+TEASER = "teaser"  # 200, without the members-only part (the case's marker)
+NOBODY = frozenset()
+STAFF = frozenset({"staff"})
+ADMIN_USERS = frozenset({"staff", "library_editor"})
+MEMBER_AREA = MEMBERS | STAFF  # the directory and rosters: members, and staff who run them
+# Library files: active members, and the editors who manage them (document permissions).
+LIBRARY_FILES = MEMBERS | ADMIN_USERS
+# Third-party URL families whose many patterns share one rule: one case per view kind below
+# stands for them. A project view under these prefixes still needs its own case.
+FAMILIES = {"admin/": "Wagtail admin", "django-admin/": "Django admin"}
+PROJECT_MODULES = ("civicnet", "members", "vitals", "events", "blog", "library", "core")
+DENIED_REDIRECTS = (
+    "/accounts/login/",
+    "/admin/login/",
+    "/django-admin/login/",
+    "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    pattern: str  # the resolver's route, as `url_patterns()` spells it
+    url: str  # formatted with the world as `w` (and what `prepare` returns)
+    allowed: frozenset
+    label: str = ""
+    method: str = "GET"
+    data: dict = field(default_factory=dict)
+    ok: object = OK  # what allowed personas get: OK, an exact status, or "redirect:<prefix>"
+    denied: str = DENY  # what the others get: DENY or TEASER
+    marker: object = None  # str or bytes: in the body of those who `see` it, nobody else's
+    sees: frozenset | None = None  # who sees the marker (default: the allowed)
+    never: tuple = ()  # in nobody's response
+    others: dict = field(default_factory=dict)  # persona -> outcome, overriding the above
+    prepare: object = None  # callable(world) -> dict of extra URL fields, run in the test
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.pattern}" + (f" [{self.label}]" if self.label else "")
+
+    def expected(self, persona: str):
+        if persona in self.others:
+            return self.others[persona]
+        return self.ok if persona in self.allowed else self.denied
+
+    @property
+    def personal(self) -> bool:
+        """Not the same for everyone: a shared cache must never keep a signed-in copy."""
+        return self.allowed != EVERYONE or self.sees is not None or bool(self.others)
+
+    def sees_marker(self, persona: str) -> bool:
+        return persona in (self.allowed if self.sees is None else self.sees)
+
+
+def _new_attachment(world):
+    """A throwaway attachment for the delete case (deleting removes the file on disk)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from events import services
+
+    attachment = services.submission_attach(
+        submission=world.entry,
+        user=world.users["member"],
+        upload=SimpleUploadedFile("spare.pdf", b"%PDF-1.4 spare"),
+    )
+    return {"spare": attachment.pk}
+
+
+def _import_in_progress(world):
+    from django.core.cache import cache
+
+    from vitals.tasks import progress_key
+
+    cache.set(progress_key("matrix-token"), {"state": "running", "done": 1, "total": 2}, 60)
+    return {}
+
+
+_PAID_MEMBERS = dict.fromkeys(("past_due_grace", "member", "member2"), "redirect:/account/")
+_NOT_ORG_ADMIN = dict.fromkeys(SIGNED_IN - {"org_admin"}, "redirect:/account/")
+# allauth sends a signed-in person who opens a sign-in or sign-up page to their account.
+_TO_ACCOUNT = dict.fromkeys(SIGNED_IN, "redirect:/account/")
+
+CASES = [
+    # --- project: health, robots, sitemap, feedback, search --------------------------------
+    Case("healthz", "/healthz", EVERYONE),
+    Case("robots.txt", "/robots.txt", EVERYONE),
+    Case(
+        "sitemap.xml",
+        "/sitemap.xml",
+        EVERYONE,
+        never=("/documents/", "/network/", "/library/unpublished/", "/accounts/"),
+    ),
+    Case(
+        "feedback/<int:page_id>/",
+        "/feedback/{w.about.pk}/",
+        EVERYONE,
+        method="POST",
+        data={"helpful": "yes"},
+        ok="redirect:/about/",
+    ),
+    Case(
+        "search/",
+        "/search/?q=playbook",
+        EVERYONE,
+        never=(w.LIBRARY_BODY,),
+        label="library body never in results",
+    ),
+    # --- documents ---------------------------------------------------------------------------
+    Case(
+        "documents/<int:document_id>/<path:document_filename>",
+        "/documents/{w.library_file.pk}/{w.library_file.filename}",
+        LIBRARY_FILES,
+        marker=w.LIBRARY_FILE,
+        label="file of a members-only resource",
+    ),
+    Case(
+        "documents/<int:document_id>/<path:document_filename>",
+        "/documents/{w.loose_library_file.pk}/{w.loose_library_file.filename}",
+        LIBRARY_FILES,
+        marker=w.LIBRARY_FILE,
+        label="file in the Members' library collection",
+    ),
+    Case(
+        "documents/<int:document_id>/<path:document_filename>",
+        "/documents/{w.public_file.pk}/{w.public_file.filename}",
+        EVERYONE,
+        marker=w.PUBLIC_FILE,
+        label="public file",
+    ),
+    Case(
+        "documents/^(\\d+)/(.*)$",
+        "/documents/{w.library_file.pk}/{w.library_file.filename}",
+        LIBRARY_FILES,
+        marker=w.LIBRARY_FILE,
+        label="Wagtail's own name for the gated URL",
+    ),
+    Case(
+        "documents/authenticate_with_password/<int:restriction_id>/",
+        "/documents/authenticate_with_password/999999/",
+        NOBODY,
+    ),
+    # --- accounts (allauth) --------------------------------------------------------------------
+    Case("accounts/login/", "/accounts/login/", EVERYONE, others=_TO_ACCOUNT),
+    Case(
+        "accounts/logout/",
+        "/accounts/logout/",
+        SIGNED_IN,
+        others={ANONYMOUS: "redirect:/"},
+    ),
+    Case("accounts/inactive/", "/accounts/inactive/", EVERYONE),
+    Case("accounts/signup/", "/accounts/signup/", EVERYONE, others=_TO_ACCOUNT),
+    Case("accounts/reauthenticate/", "/accounts/reauthenticate/", SIGNED_IN),
+    Case("accounts/email/", "/accounts/email/", SIGNED_IN),
+    Case("accounts/confirm-email/", "/accounts/confirm-email/", EVERYONE),
+    Case("accounts/password/change/", "/accounts/password/change/", SIGNED_IN),
+    Case(
+        "accounts/password/set/",
+        "/accounts/password/set/",
+        SIGNED_IN,
+        ok="redirect:/accounts/password/change/",
+        label="everyone here has a password already",
+    ),
+    Case("accounts/password/reset/", "/accounts/password/reset/", EVERYONE),
+    Case(
+        "accounts/login/code/confirm/",
+        "/accounts/login/code/confirm/",
+        NOBODY,
+        others=_TO_ACCOUNT,
+        label="no sign-in code was asked for",
+    ),
+    Case(
+        "accounts/^confirm-email/(?P<key>[-:\\w]+)/$",
+        "/accounts/confirm-email/not-a-real-key/",
+        EVERYONE,
+        label="a key that is not valid",
+    ),
+    Case(
+        "accounts/password/reset/key/done/",
+        "/accounts/password/reset/key/done/",
+        EVERYONE,
+    ),
+    Case(
+        "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        "/accounts/password/reset/key/1-not-a-key/",
+        EVERYONE,
+        label="a key that is not valid",
+    ),
+    Case("accounts/password/reset/done/", "/accounts/password/reset/done/", EVERYONE),
+    Case("accounts/2fa/", "/accounts/2fa/", SIGNED_IN),
+    Case(
+        "accounts/2fa/authenticate/",
+        "/accounts/2fa/authenticate/",
+        NOBODY,
+        others=_TO_ACCOUNT,
+        label="no sign-in is waiting for a code",
+    ),
+    Case(
+        "accounts/2fa/reauthenticate/",
+        "/accounts/2fa/reauthenticate/",
+        ADMIN_USERS,
+        label="only those with an authenticator",
+    ),
+    # Changing the second factor needs a recent re-authentication (issue 11, finding 3).
+    Case("accounts/2fa/totp/activate/", "/accounts/2fa/totp/activate/", NOBODY),
+    Case("accounts/2fa/totp/deactivate/", "/accounts/2fa/totp/deactivate/", NOBODY),
+    Case("accounts/2fa/recovery-codes/", "/accounts/2fa/recovery-codes/", NOBODY),
+    Case("accounts/2fa/recovery-codes/generate/", "/accounts/2fa/recovery-codes/generate/", NOBODY),
+    Case("accounts/2fa/recovery-codes/download/", "/accounts/2fa/recovery-codes/download/", NOBODY),
+    # --- members: account, membership, network, clusters -------------------------------------
+    Case("account/", "/account/", SIGNED_IN),
+    Case("account/profile/", "/account/profile/", SIGNED_IN),
+    Case("account/seats/", "/account/seats/", {"org_admin"}, others=_NOT_ORG_ADMIN),
+    Case("membership/", "/membership/", EVERYONE),
+    Case(
+        "membership/checkout/<slug:plan>/",
+        "/membership/checkout/individual-yearly/",
+        SIGNED_IN,
+        others={**_PAID_MEMBERS, "org_admin": "redirect:/account/"},
+    ),
+    Case("membership/welcome/", "/membership/welcome/", SIGNED_IN),
+    Case("membership/cancelled/", "/membership/cancelled/", SIGNED_IN),
+    Case(
+        "membership/billing/",
+        "/membership/billing/",
+        SIGNED_IN,
+        method="POST",
+        ok="redirect:/account/",
+    ),
+    Case("membership/webhook/", "/membership/webhook/", NOBODY, method="POST", denied=400),
+    Case(
+        "network/",
+        "/network/",
+        MEMBER_AREA,
+        marker=w.LISTED_ORG,
+        never=(w.OPTED_OUT_ORG, w.LAPSED_IN_CLUSTER_ORG),
+    ),
+    Case(
+        "network/<str:username>/",
+        "/network/{w.users[member].username}/",
+        MEMBER_AREA,
+        marker=w.LISTED_ORG,
+        label="a listed member",
+    ),
+    Case(
+        "network/<str:username>/",
+        "/network/{w.users[member2].username}/",
+        NOBODY,
+        never=(w.OPTED_OUT_ORG,),
+        label="a member who opted out",
+    ),
+    Case("clusters/", "/clusters/", EVERYONE),
+    Case(
+        "clusters/<slug:slug>/",
+        "/clusters/{w.cluster.slug}/",
+        EVERYONE,
+        marker=w.LISTED_ORG,
+        sees=MEMBER_AREA,
+        never=(w.OPTED_OUT_ORG, w.LAPSED_IN_CLUSTER_ORG),
+        label="roster: members and staff, opted-in active members only",
+    ),
+    Case(
+        "clusters/<slug:slug>/join/",
+        "/clusters/{w.other_cluster.slug}/join/",
+        MEMBERS,
+        method="POST",
+        ok="redirect:/clusters/",
+    ),
+    Case(
+        "clusters/<slug:slug>/leave/",
+        "/clusters/{w.cluster.slug}/leave/",
+        SIGNED_IN,
+        method="POST",
+        ok="redirect:/clusters/",
+    ),
+    # --- City Vitals (open data) ---------------------------------------------------------------
+    Case("vitals/", "/vitals/", EVERYONE),
+    Case("vitals/rankings.csv", "/vitals/rankings.csv", EVERYONE),
+    Case("vitals/api/rankings.json", "/vitals/api/rankings.json", EVERYONE),
+    Case("vitals/methodology/", "/vitals/methodology/", EVERYONE),
+    Case(
+        "vitals/compare/",
+        "/vitals/compare/?metro={w.metro.slug}&metro={w.other_metro.slug}",
+        EVERYONE,
+    ),
+    Case("vitals/metros/<slug:slug>/", "/vitals/metros/{w.metro.slug}/", EVERYONE),
+    Case(
+        "vitals/metros/<slug:slug>/badge.svg", "/vitals/metros/{w.metro.slug}/badge.svg", EVERYONE
+    ),
+    Case("vitals/metros/<slug:slug>/data.csv", "/vitals/metros/{w.metro.slug}/data.csv", EVERYONE),
+    Case("vitals/indicators/<slug:slug>/", "/vitals/indicators/{w.indicator.slug}/", EVERYONE),
+    # --- events --------------------------------------------------------------------------------
+    Case("events/", "/events/", EVERYONE),
+    Case("events/past/", "/events/past/", EVERYONE),
+    Case("events/calendar.ics", "/events/calendar.ics", EVERYONE),
+    Case("events/<slug:slug>.ics", "/events/{w.event.slug}.ics", EVERYONE),
+    Case("events/<slug:slug>/", "/events/{w.event.slug}/", EVERYONE, label="published"),
+    Case("events/<slug:slug>/", "/events/draft-event/", NOBODY, label="unpublished"),
+    Case("events/<slug:slug>/register/", "/events/{w.event.slug}/register/", SIGNED_IN),
+    Case(
+        "events/<slug:slug>/cancel/",
+        "/events/{w.event.slug}/cancel/",
+        {"member"},
+        method="POST",
+        ok="redirect:/events/",
+        label="only a registered person has a registration to cancel",
+    ),
+    Case(
+        "events/<slug:slug>/attendees/",
+        "/events/{w.event.slug}/attendees/",
+        STAFF,
+        marker="member@example.org",
+    ),
+    Case(
+        "events/<slug:slug>/attendees.csv",
+        "/events/{w.event.slug}/attendees.csv",
+        STAFF,
+        marker="member@example.org",
+    ),
+    # --- Prize Challenges ----------------------------------------------------------------------
+    Case("challenges/", "/challenges/", EVERYONE),
+    Case("challenges/judging/", "/challenges/judging/", SIGNED_IN),
+    Case(
+        "challenges/judging/<int:pk>/",
+        "/challenges/judging/{w.assignment.pk}/",
+        {"judge"},
+        marker=w.ENTRY_SUMMARY,
+        label="the judge's own assignment",
+    ),
+    Case(
+        "challenges/judging/<int:pk>/",
+        "/challenges/judging/{w.other_assignment.pk}/",
+        STAFF,
+        marker=w.OTHER_ENTRY_SUMMARY,
+        label="another challenge's judge (staff) assignment",
+    ),
+    Case(
+        "challenges/attachments/<int:pk>/",
+        "/challenges/attachments/{w.attachment.pk}/",
+        {"member", "judge", "staff"},
+        marker=w.ATTACHMENT,
+        label="entrant, its judge, staff",
+    ),
+    Case(
+        "challenges/attachments/<int:pk>/",
+        "/challenges/attachments/{w.other_attachment.pk}/",
+        {"member2", "staff"},
+        marker=w.OTHER_ATTACHMENT,
+        label="another challenge: not the judge's",
+    ),
+    Case("challenges/<slug:slug>/", "/challenges/{w.challenge.slug}/", EVERYONE),
+    Case(
+        "challenges/<slug:slug>/submit/",
+        "/challenges/{w.challenge.slug}/submit/",
+        MEMBERS,
+        marker=w.ENTRY_SUMMARY,
+        sees=frozenset({"member"}),
+    ),
+    Case(
+        "challenges/<slug:slug>/submit/attachments/<int:pk>/delete/",
+        "/challenges/{w.challenge.slug}/submit/attachments/{spare}/delete/",
+        {"member"},
+        method="POST",
+        ok="redirect:/challenges/",
+        prepare=_new_attachment,
+    ),
+    Case(
+        "challenges/<slug:slug>/results/",
+        "/challenges/{w.challenge.slug}/results/",
+        STAFF,
+        marker="Erie entry",
+    ),
+    # --- blog feeds ----------------------------------------------------------------------------
+    Case("blog/feed/", "/blog/feed/", EVERYONE),
+    Case("blog/feed/atom/", "/blog/feed/atom/", EVERYONE),
+    Case("blog/category/<slug:slug>/feed/", "/blog/category/{w.category.slug}/feed/", EVERYONE),
+    Case(
+        "blog/category/<slug:slug>/feed/atom/",
+        "/blog/category/{w.category.slug}/feed/atom/",
+        EVERYONE,
+    ),
+    # --- newsletter ----------------------------------------------------------------------------
+    Case("newsletter/subscribe/", "/newsletter/subscribe/", EVERYONE),
+    Case("newsletter/subscribe/sent/", "/newsletter/subscribe/sent/", EVERYONE),
+    Case(
+        "newsletter/confirm/<str:token>/",
+        "/newsletter/confirm/{w.confirmation_token}/",
+        EVERYONE,
+        label="the signed token is the credential",
+    ),
+    Case(
+        "newsletter/unsubscribe/<str:token>/",
+        "/newsletter/unsubscribe/{w.unsubscribe_token}/",
+        EVERYONE,
+        label="the signed token is the credential",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/",
+        "/newsletter/editions/{w.public_edition.pk}/",
+        EVERYONE,
+        marker=w.PUBLIC_EDITION,
+        label="sent to all subscribers",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/",
+        "/newsletter/editions/{w.members_edition.pk}/",
+        MEMBERS | STAFF,
+        marker=w.MEMBERS_EDITION,
+        label="sent to members only",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/",
+        "/newsletter/editions/{w.cluster_edition.pk}/",
+        {"member", "staff"},
+        marker=w.CLUSTER_EDITION,
+        label="sent to one cluster",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/",
+        "/newsletter/editions/{w.draft_edition.pk}/",
+        STAFF,
+        marker=w.DRAFT_EDITION,
+        label="draft",
+    ),
+    Case(
+        "newsletter/webhook/bounces/",
+        "/newsletter/webhook/bounces/",
+        NOBODY,
+        method="POST",
+        label="off while NEWSLETTER_WEBHOOK_SECRET is unset",
+    ),
+    # --- library feeds (teasers only) ----------------------------------------------------------
+    Case("library/feed/", "/library/feed/", EVERYONE, never=(w.LIBRARY_BODY,)),
+    Case("library/feed/atom/", "/library/feed/atom/", EVERYONE, never=(w.LIBRARY_BODY,)),
+    # --- public media --------------------------------------------------------------------------
+    Case(
+        "^media/(?P<path>(?:images|original_images)/.+)$",
+        "/media/{w.image.file.name}",
+        EVERYONE,
+        label="an original image",
+    ),
+    Case(
+        "^media/(?P<path>(?:images|original_images)/.+)$",
+        "/media/{w.rendition.file.name}",
+        EVERYONE,
+        label="a rendition",
+    ),
+    # --- Wagtail's front-end utilities ---------------------------------------------------------
+    Case(
+        "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
+        "/_util/authenticate_with_password/999999/{w.about.pk}/",
+        NOBODY,
+    ),
+    Case(
+        "_util/login/",
+        "/_util/login/",
+        NOBODY,
+        label="every sign-in goes through allauth (rate limits, second factor)",
+    ),
+    # --- the Wagtail page tree -----------------------------------------------------------------
+    Case("^((?:[\\w\\-]+/)*)$", "/", EVERYONE, label="home"),
+    Case("^((?:[\\w\\-]+/)*)$", "/about/", EVERYONE, label="standard page"),
+    Case("^((?:[\\w\\-]+/)*)$", "/blog/", EVERYONE, label="blog index"),
+    Case("^((?:[\\w\\-]+/)*)$", "{w.post.url}", EVERYONE, label="blog post"),
+    Case("^((?:[\\w\\-]+/)*)$", "/blog/category/transit/", EVERYONE, label="blog category"),
+    Case("^((?:[\\w\\-]+/)*)$", "/blog/tag/streets/", EVERYONE, label="blog tag"),
+    Case("^((?:[\\w\\-]+/)*)$", "/blog/author/ada-writer/", EVERYONE, label="blog author"),
+    Case("^((?:[\\w\\-]+/)*)$", "/blog/year/2026/", EVERYONE, label="blog year"),
+    Case(
+        "^((?:[\\w\\-]+/)*)$",
+        "/library/",
+        EVERYONE,
+        never=(w.LIBRARY_BODY,),
+        label="library index: teasers",
+    ),
+    Case(
+        "^((?:[\\w\\-]+/)*)$",
+        "/library/playbook/",
+        MEMBERS,
+        denied=TEASER,
+        marker=w.LIBRARY_BODY,
+        label="members-only resource page",
+    ),
+    Case(
+        "^((?:[\\w\\-]+/)*)$",
+        "/library/playbook/",
+        MEMBERS,
+        denied=TEASER,
+        marker="/documents/{w.library_file.pk}/",
+        label="members-only resource page: its file links",
+    ),
+    Case("^((?:[\\w\\-]+/)*)$", "/library/unpublished/", NOBODY, label="unpublished resource"),
+    # --- project views inside the Wagtail admin -----------------------------------------------
+    Case("admin/reports/page-feedback/", "/admin/reports/page-feedback/", STAFF),
+    Case("admin/reports/library-downloads/", "/admin/reports/library-downloads/", STAFF),
+    Case("admin/members/complimentary/", "/admin/members/complimentary/", STAFF),
+    Case("admin/members/report/", "/admin/members/report/", STAFF),
+    Case("admin/members/report.csv", "/admin/members/report.csv", STAFF, marker=w.LISTED_ORG),
+    Case("admin/vitals-import/", "/admin/vitals-import/", STAFF),
+    Case(
+        "admin/vitals-import/confirm/",
+        "/admin/vitals-import/confirm/",
+        STAFF,
+        method="POST",
+        ok="redirect:/admin/vitals-import/",
+    ),
+    Case(
+        "admin/vitals-import/<str:token>/",
+        "/admin/vitals-import/matrix-token/",
+        STAFF,
+        prepare=_import_in_progress,
+    ),
+    Case(
+        "admin/newsletter/editions/<int:pk>/send/",
+        "/admin/newsletter/editions/{w.draft_edition.pk}/send/",
+        STAFF,
+    ),
+    Case(
+        "admin/newsletter/editions/<int:pk>/progress.json",
+        "/admin/newsletter/editions/{w.draft_edition.pk}/progress.json",
+        STAFF,
+    ),
+    # --- the Wagtail admin (one rule for the family; each kind of view once) ------------------
+    Case("admin/*", "/admin/", ADMIN_USERS, label="dashboard"),
+    Case("admin/*", "/admin/pages/{w.library.pk}/", ADMIN_USERS, label="library explorer"),
+    Case(
+        "admin/*",
+        "/admin/pages/{w.resource.pk}/edit/",
+        ADMIN_USERS,
+        label="edit a library page",
+    ),
+    Case(
+        "admin/*",
+        "/admin/pages/{w.resource.pk}/view_draft/",
+        ADMIN_USERS,
+        marker=w.LIBRARY_BODY,
+        label="preview a library page",
+    ),
+    Case("admin/*", "/admin/pages/{w.about.pk}/edit/", STAFF, label="edit a page outside it"),
+    Case(
+        "admin/*",
+        "/admin/pages/{w.home.pk}/",
+        STAFF,
+        # Wagtail sends an editor to the part of the tree they may explore.
+        others={"library_editor": "redirect:/admin/pages/{w.library.pk}/"},
+        label="explorer outside the library",
+    ),
+    Case("admin/*", "/admin/documents/", ADMIN_USERS, label="documents"),
+    Case(
+        "admin/*",
+        "/admin/documents/edit/{w.library_file.pk}/",
+        ADMIN_USERS,
+        label="edit a library file",
+    ),
+    Case(
+        "admin/*",
+        "/admin/documents/edit/{w.public_file.pk}/",
+        STAFF,
+        label="edit a file outside the library",
+    ),
+    Case("admin/*", "/admin/images/", STAFF, label="images"),
+    Case(
+        "admin/*",
+        "/admin/snippets/newsletter/edition/",
+        STAFF,
+        marker="For members",
+        label="newsletter editions",
+    ),
+    Case(
+        "admin/*",
+        "/admin/snippets/newsletter/subscriber/",
+        STAFF,
+        marker="reader@example.org",
+        label="newsletter subscribers",
+    ),
+    Case("admin/*", "/admin/snippets/members/plan/", STAFF, label="membership plans"),
+    Case("admin/*", "/admin/snippets/events/event/", STAFF, label="events"),
+    Case(
+        "admin/*",
+        "/admin/snippets/events/submission/",
+        STAFF,
+        marker="Erie entry",
+        label="challenge entries",
+    ),
+    Case("admin/*", "/admin/snippets/vitals/metro/", STAFF, label="City Vitals metros"),
+    Case(
+        "admin/*",
+        "/admin/users/?q=member2",
+        STAFF,
+        marker="member2",
+        label="user accounts",
+    ),
+    Case("admin/*", "/admin/groups/", STAFF, label="groups"),
+    # Wagtail filters the site history to what each user may edit.
+    Case("admin/*", "/admin/reports/site-history/", ADMIN_USERS, label="Wagtail's reports"),
+    # --- the Django admin (superusers) ---------------------------------------------------------
+    Case("django-admin/*", "/django-admin/", STAFF, label="index"),
+    Case(
+        "django-admin/*",
+        "/django-admin/members/membership/?q=member2",
+        STAFF,
+        marker="member2",
+        label="memberships",
+    ),
+    Case("django-admin/*", "/django-admin/auth/user/", STAFF, label="user accounts"),
+]
+
+
+def _cell_id(case: Case, persona: str) -> str:
+    return f"{case.id} | {persona}"
+
+
+# Cells that fail on this branch only because another branch of issue 11 fixes them; each
+# entry is a strict xfail, so merging the fix makes it pass and fails until it is removed.
+F2 = "issue 11 findings 2 and 11: an edition's web version only for its audience and staff"
+F3 = "issue 11 finding 3: the second factor for every staff tool and people's data"
+F4 = "issue 11 finding 4: a permission per staff tool (library editors get none of these)"
+F7 = "issue 11 finding 7: a cluster roster lists only active members who opted in"
+F11 = "issue 11 finding 11: Cache-Control: private on every response to a signed-in person"
+# Public pages that do not yet say private to a signed-in member (finding 11).
+PUBLIC_PENDING = (
+    "GET robots.txt",
+    "GET sitemap.xml",
+    "GET search/ [library body never in results]",
+    "GET documents/<int:document_id>/<path:document_filename> [public file]",
+    "GET accounts/inactive/",
+    "GET accounts/confirm-email/",
+    "GET accounts/password/reset/",
+    "GET accounts/^confirm-email/(?P<key>[-:\\w]+)/$ [a key that is not valid]",
+    "GET accounts/password/reset/key/done/",
+    "GET accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$ [a key that is not valid]",
+    "GET accounts/password/reset/done/",
+    "GET vitals/",
+    "GET vitals/rankings.csv",
+    "GET vitals/api/rankings.json",
+    "GET vitals/methodology/",
+    "GET vitals/compare/",
+    "GET vitals/metros/<slug:slug>/",
+    "GET vitals/metros/<slug:slug>/badge.svg",
+    "GET vitals/metros/<slug:slug>/data.csv",
+    "GET vitals/indicators/<slug:slug>/",
+    "GET events/calendar.ics",
+    "GET events/<slug:slug>.ics",
+    "GET blog/feed/",
+    "GET blog/feed/atom/",
+    "GET blog/category/<slug:slug>/feed/",
+    "GET blog/category/<slug:slug>/feed/atom/",
+    "GET newsletter/subscribe/sent/",
+    "GET newsletter/editions/<int:pk>/ [sent to all subscribers]",
+    "GET library/feed/",
+    "GET library/feed/atom/",
+    "GET ^media/(?P<path>(?:images|original_images)/.+)$ [an original image]",
+    "GET ^media/(?P<path>(?:images|original_images)/.+)$ [a rendition]",
+    "GET ^((?:[\\w\\-]+/)*)$ [home]",
+    "GET ^((?:[\\w\\-]+/)*)$ [standard page]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog index]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog post]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog category]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog tag]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog author]",
+    "GET ^((?:[\\w\\-]+/)*)$ [blog year]",
+    "GET ^((?:[\\w\\-]+/)*)$ [library index: teasers]",
+)
+
+
+def _pending() -> dict[str, str]:
+    pending = {}
+
+    def add(reason, pattern, personas, *labels):
+        for case in CASES:
+            if case.pattern == pattern and (not labels or case.label in labels):
+                pending.update({_cell_id(case, persona): reason for persona in personas})
+
+    for pattern in (
+        "accounts/logout/",
+        "accounts/reauthenticate/",
+        "accounts/email/",
+        "accounts/password/change/",
+        "accounts/2fa/",
+    ):
+        add(F11, pattern, SIGNED_IN)
+    add(F11, "accounts/2fa/reauthenticate/", ADMIN_USERS)
+    editions = "newsletter/editions/<int:pk>/"
+    add(F2, editions, EVERYONE, "sent to members only", "sent to one cluster")
+    add(F3, editions, {STAFF_WITHOUT_2FA}, "sent to members only", "sent to one cluster", "draft")
+    for pattern in (
+        "admin/reports/page-feedback/",
+        "admin/reports/library-downloads/",
+        "admin/vitals-import/",
+        "admin/vitals-import/confirm/",
+        "admin/vitals-import/<str:token>/",
+    ):
+        add(F4, pattern, {"library_editor"})
+    add(F7, "clusters/<slug:slug>/", MEMBER_AREA)
+    for pattern in (
+        "documents/<int:document_id>/<path:document_filename>",
+        "documents/^(\\d+)/(.*)$",
+    ):
+        add(
+            F3,
+            pattern,
+            {STAFF_WITHOUT_2FA, EDITOR_WITHOUT_2FA},
+            "file of a members-only resource",
+            "file in the Members' library collection",
+            "Wagtail's own name for the gated URL",
+        )
+    for pattern in (
+        "network/",
+        "network/<str:username>/",
+        "events/<slug:slug>/attendees/",
+        "events/<slug:slug>/attendees.csv",
+        "challenges/attachments/<int:pk>/",
+        "challenges/<slug:slug>/results/",
+    ):
+        add(F3, pattern, {STAFF_WITHOUT_2FA}, "", "a listed member", *_ATTACHMENT_LABELS)
+    add(
+        F3,
+        "admin/*",
+        {EDITOR_WITHOUT_2FA},
+        "dashboard",
+        "library explorer",
+        "edit a library page",
+        "preview a library page",
+        "explorer outside the library",
+        "documents",
+        "edit a library file",
+        "Wagtail's reports",
+    )
+    pending.update(dict.fromkeys(PUBLIC_PENDING, F11))
+    return pending
+
+
+_ATTACHMENT_LABELS = ("entrant, its judge, staff", "another challenge: not the judge's")
+PENDING = _pending()
+
+
+def _cells():
+    for case in CASES:
+        for persona in PERSONAS:
+            cell = _cell_id(case, persona)
+            marks = []
+            if cell in PENDING:
+                marks.append(pytest.mark.xfail(strict=True, reason=PENDING[cell]))
+            yield pytest.param(case, persona, id=cell, marks=marks)
+
+
+def _client(world, persona: str) -> Client:
+    client = Client()
+    if persona != ANONYMOUS:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+    return client
+
+
+def _body(response) -> bytes:
+    if response.streaming:
+        # Consuming it closes it through the test client (which keeps the connection open).
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _request(client: Client, case: Case, url: str):
+    if case.method == "POST":
+        return client.post(url, case.data)
+    return client.get(url)
+
+
+def _outcome_error(response, expected, world) -> str | None:
+    """Why the response is not the expected outcome (None when it is)."""
+    status, location = response.status_code, response.get("Location", "")
+    if expected in (OK, TEASER):
+        return None if 200 <= status < 300 else f"expected a 2xx, got {status} {location}"
+    if expected == DENY:
+        if status in (403, 404):
+            return None
+        if status in (301, 302, 303) and (
+            location.startswith(DENIED_REDIRECTS) or location.rstrip("/") == "/admin"
+        ):
+            return None
+        return f"expected a denial, got {status} {location}"
+    if isinstance(expected, str) and expected.startswith("redirect:"):
+        prefix = expected.removeprefix("redirect:").format(w=world)
+        if status in (301, 302, 303) and location.startswith(prefix):
+            return None
+        return f"expected a redirect to {prefix}, got {status} {location}"
+    return None if status == expected else f"expected {expected}, got {status} {location}"
+
+
+def _check(case: Case, persona: str, response, expected, *, world, marker, sees_marker: bool):
+    body = _body(response)
+    problems = []
+    error = _outcome_error(response, expected, world)
+    if error:
+        problems.append(error)
+    if marker is not None:
+        if sees_marker and 200 <= response.status_code < 300 and marker not in body:
+            problems.append(f"the allowed response lacks {marker!r}")
+        if not sees_marker and marker in body:
+            problems.append(f"LEAK: {marker!r} is in the response")
+    for secret in case.never:
+        if _as_bytes(secret) in body:
+            problems.append(f"LEAK: {secret!r} is in the response")
+    if (
+        persona != ANONYMOUS
+        and case.personal
+        and 200 <= response.status_code < 300
+        and "private" not in response.get("Cache-Control", "")
+    ):
+        problems.append(f"no Cache-Control: private (got {response.get('Cache-Control')!r})")
+    return problems
+
+
+def _run_cell(world, case: Case, persona: str, expected, *, sees_marker: bool) -> list[str]:
+    extra = case.prepare(world) if case.prepare else {}
+    url = case.url.format(w=world, **extra)
+    marker = case.marker
+    if isinstance(marker, str):
+        marker = marker.format(w=world, **extra)
+    marker = None if marker is None else _as_bytes(marker)
+    client = _client(world, persona)
+    rounds = 2 if persona == ANONYMOUS and case.method == "GET" and case.personal else 1
+    for _ in range(rounds):  # the second may come from the page cache: it must say the same
+        response = _request(client, case, url)
+        problems = _check(
+            case, persona, response, expected, world=world, marker=marker, sees_marker=sees_marker
+        )
+        if problems:
+            return [f"{case.method} {url} as {persona}: " + "; ".join(problems)]
+    return []
+
+
+@pytest.mark.parametrize(("case", "persona"), list(_cells()))
+def test_access_matrix(matrix_world, db, case, persona):
+    problems = _run_cell(
+        matrix_world, case, persona, case.expected(persona), sees_marker=case.sees_marker(persona)
+    )
+
+    assert not problems, problems[0]
+
+
+PUBLIC_CASES = [
+    pytest.param(
+        case,
+        id=case.id,
+        marks=[pytest.mark.xfail(strict=True, reason=PENDING[case.id])]
+        if case.id in PENDING
+        else [],
+    )
+    for case in CASES
+    if case.method == "GET" and not case.personal and case.ok == OK
+]
+
+
+@pytest.mark.parametrize("case", PUBLIC_CASES)
+def test_public_pages_are_private_when_a_member_is_signed_in(matrix_world, db, case):
+    """A page everyone may see still shows a signed-in person's name and menu: never cached
+    for others (a member stands for every signed-in persona)."""
+    response = _client(matrix_world, "member").get(case.url.format(w=matrix_world))
+    _body(response)
+
+    assert 200 <= response.status_code < 300
+    assert "private" in response.get("Cache-Control", ""), response.get("Cache-Control")
+
+
+def _needs_second_factor(case: Case, holder: str) -> bool:
+    """Reached only through staff or editor rights (a signed-in nobody is refused)."""
+    return case.expected(holder) != DENY and case.expected("registered") == DENY
+
+
+SECOND_FACTOR_CELLS = [
+    pytest.param(
+        case,
+        without,
+        id=_cell_id(case, without),
+        marks=(
+            [pytest.mark.xfail(strict=True, reason=PENDING[_cell_id(case, without)])]
+            if _cell_id(case, without) in PENDING
+            else []
+        ),
+    )
+    for case in CASES
+    for holder, without in (("staff", STAFF_WITHOUT_2FA), ("library_editor", EDITOR_WITHOUT_2FA))
+    if _needs_second_factor(case, holder)
+]
+
+
+@pytest.mark.parametrize(("case", "persona"), SECOND_FACTOR_CELLS)
+def test_staff_rights_need_a_second_factor_whatever_the_url(matrix_world, db, case, persona):
+    problems = _run_cell(matrix_world, case, persona, DENY, sees_marker=False)
+
+    assert not problems, problems[0]
+
+
+def _routes(resolver=None, prefix=""):
+    """(route, callback module) of every URL pattern, includes flattened."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from _routes(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), getattr(entry.callback, "__module__", "")
+
+
+def _rule_for(route: str, module: str) -> str | None:
+    if any(case.pattern == route for case in CASES):
+        return route
+    for family in FAMILIES:
+        if route.startswith(family) and not module.startswith(PROJECT_MODULES):
+            return f"{family}*"
+    return None
+
+
+def test_every_url_pattern_has_an_access_rule():
+    missing = [route for route, module in _routes() if _rule_for(route, module) is None]
+
+    assert not missing, "no access rule for pattern(s): " + ", ".join(missing)
+
+
+def test_every_rule_stands_for_a_pattern_that_exists():
+    routes = {route for route, _ in _routes()}
+    families = {f"{family}*" for family in FAMILIES}
+    stale = {case.pattern for case in CASES} - routes - families
+
+    assert not stale, "access rules for pattern(s) that no longer exist: " + ", ".join(stale)
+
+
+def test_wagtails_front_end_login_form_cannot_sign_staff_in_without_the_second_factor(
+    client, db, settings
+):
+    """/_util/login/ is Django's plain login form: no rate limit, no second factor. Every
+    sign-in must go through allauth, like the admin login forms do."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.members.factories import PASSWORD, UserFactory
+
+    settings.STAFF_REQUIRE_2FA = True
+    boss = UserFactory(email="boss@example.org", is_staff=True, is_superuser=True)
+    TOTP.activate(boss, generate_totp_secret())
+
+    response = client.post("/_util/login/", {"username": boss.username, "password": PASSWORD})
+
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert client.get("/admin/").status_code != 200
+
+
+def test_every_pending_entry_names_a_cell_of_the_matrix():
+    cells = {_cell_id(case, persona) for case in CASES for persona in PERSONAS}
+    cells |= {param.id for param in SECOND_FACTOR_CELLS}
+    cells |= {param.id for param in PUBLIC_CASES}
+
+    assert not set(PENDING) - cells, sorted(set(PENDING) - cells)
