@@ -27,6 +27,8 @@ graceful_timeout = 30
 # workers of one replica from restarting together.
 max_requests = 2000
 max_requests_jitter = 200
+# No gunicornc control socket: nothing uses it, and its default path ($HOME) is read-only.
+control_socket_disable = True
 # The app logs one JSON line per request (civicnet.middleware.RequestLogMiddleware).
 accesslog = None
 errorlog = "-"

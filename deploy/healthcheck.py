@@ -6,6 +6,7 @@ they do for visitors. Standard library only: it runs every few seconds.
 
 import os
 import sys
+import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -19,6 +20,9 @@ request = urllib.request.Request(
 try:
     with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310 (our own address)
         sys.exit(0 if response.status == 200 else 1)
-except Exception as error:  # any failure means "not healthy"; say why in `docker inspect`
+except urllib.error.HTTPError as error:  # say why in `docker inspect`
+    print(f"healthz answered {error.code}: {error.read()[:300]!r}", file=sys.stderr)
+    sys.exit(1)
+except Exception as error:  # any failure means "not healthy"
     print(f"healthz failed: {error}", file=sys.stderr)
     sys.exit(1)

@@ -239,34 +239,13 @@ class LoopbackStack:
         )  # fmt: skip
 
     def _nginx(self) -> subprocess.Popen:
-        root = self.workdir / "nginx"
-        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-            (root / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        servers = " ".join(
-            f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in self.replica_ports
+        return start_front(
+            folder=self.workdir / "nginx",
+            port=self.front_port,
+            upstream_ports=self.replica_ports,
+            public_root=self.public_root,
+            private_root=self.private_root,
         )
-        site = render_template(
-            TEMPLATE.read_text(),
-            {
-                "CIVICNET_LISTEN": f"127.0.0.1:{self.front_port}",
-                "CIVICNET_UPSTREAM_SERVERS": servers,
-                "CIVICNET_PUBLIC_ROOT": str(self.public_root),
-                "CIVICNET_PRIVATE_ROOT": str(self.private_root),
-            },
-        )
-        (root / "civicnet.conf").write_text(site)
-        (root / "nginx.conf").write_text(MAIN_CONF.format(root=root))
-        conf = str(root / "nginx.conf")
-        check = subprocess.run(
-            [NGINX, "-t", "-q", "-c", conf, "-p", str(root)], capture_output=True, text=True
-        )
-        if check.returncode != 0:
-            raise RuntimeError(f"nginx refused the config:\n{check.stderr}")
-        process = self._spawn(
-            [NGINX, "-c", conf, "-p", str(root), "-g", "daemon off;"], "nginx.log"
-        )
-        _wait_for_port(self.front_port, process)
-        return process
 
     def _wait_for(self, url: str, port: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -284,6 +263,51 @@ class LoopbackStack:
             for log in sorted(self.workdir.glob("*.log"))
         )
         raise RuntimeError(f"{url} did not answer 200 within {timeout} s ({last})\n{logs}")
+
+
+def start_front(
+    *, folder: Path, port: int, upstream_ports: list[int], public_root: Path, private_root: Path
+) -> subprocess.Popen:
+    """Debian's nginx with deploy/nginx.conf.template, rendered as the nginx image renders it;
+    its config, logs and temp files live in `folder`. Also used by `make bench`."""
+    if not NGINX:
+        raise RuntimeError("nginx is not installed: apt-get install -y nginx")
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    servers = " ".join(
+        f"server 127.0.0.1:{upstream} max_fails=1 fail_timeout=5s;" for upstream in upstream_ports
+    )
+    site = render_template(
+        TEMPLATE.read_text(),
+        {
+            "CIVICNET_LISTEN": f"127.0.0.1:{port}",
+            "CIVICNET_UPSTREAM_SERVERS": servers,
+            "CIVICNET_PUBLIC_ROOT": str(public_root),
+            "CIVICNET_PRIVATE_ROOT": str(private_root),
+        },
+    )
+    (folder / "civicnet.conf").write_text(site)
+    (folder / "nginx.conf").write_text(MAIN_CONF.format(root=folder))
+    conf = str(folder / "nginx.conf")
+    check = subprocess.run(
+        [NGINX, "-t", "-q", "-c", conf, "-p", str(folder)], capture_output=True, text=True
+    )
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx refused the config:\n{check.stderr}")
+    log = open(folder / "nginx.log", "ab")  # noqa: SIM115 (lives as long as the process)
+    process = subprocess.Popen(
+        [NGINX, "-c", conf, "-p", str(folder), "-g", "daemon off;"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    _wait_for_port(port, process)
+    return process
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a process started here and its children (its own process group)."""
+    _stop(process, sig)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
