@@ -23,7 +23,9 @@ RUN DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=build STATIC_ROOT=/app/staticfil
     /opt/venv/bin/python manage.py collectstatic --noinput --verbosity 0
 
 FROM nginx:1.27 AS front
-RUN rm -f /etc/nginx/conf.d/default.conf && mkdir -p /srv/www/media /srv/private
+# No /srv/www/media or /srv/private in this image: docker would copy a root-owned empty
+# folder onto the still-empty shared volume, and the app could no longer write to it.
+RUN rm -f /etc/nginx/conf.d/default.conf
 COPY deploy/nginx.conf.template /etc/nginx/templates/civicnet.conf.template
 COPY --from=build /app/staticfiles /srv/www/static
 ENV CIVICNET_LISTEN=80 \
