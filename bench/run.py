@@ -154,6 +154,7 @@ def main() -> int:
                 # The same pages through the production front (deploy/nginx.conf.template):
                 # static files now come from nginx, pages still from this gunicorn.
                 front_port = _free_port()
+                workdir.chmod(0o755)  # nginx's workers (nobody, under root) read static/ here
                 front = start_front(
                     folder=workdir / "front",
                     port=front_port,
