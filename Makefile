@@ -59,3 +59,7 @@ worker: install ## A Celery worker (needs REDIS_URL)
 
 beat: install ## The Celery scheduler (needs REDIS_URL)
 	$(RUN) celery -A civicnet beat --loglevel=INFO
+
+.PHONY: stack-check
+stack-check: install ## Build the image, run the compose stack on loopback, check it, tear down (Docker; not in make test)
+	$(RUN) python scripts/stack_check.py

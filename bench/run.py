@@ -6,10 +6,13 @@ page below and one static file with `wrk` at 16 connections, in the same run, an
 requests/s, p50 and p99 for each. Target, for every page: at least half the requests/s of
 the static file, and p99 under 50 ms. Exits 1 when a target is missed.
 
+Then the same paths through the production front (nginx with deploy/nginx.conf.template
+before the same gunicorn), reported without targets (nginx serves the static file itself).
 Add pages to PAGES as the site grows. Environment knobs (all optional):
   BENCH_SECONDS (10), BENCH_GUNICORN (see GUNICORN below),
   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/civicnet_bench),
-  BENCH_REDIS_URL (unset: a private redis-server), BENCH_KEEP_DB=1 to keep the database.
+  BENCH_REDIS_URL (unset: a private redis-server), BENCH_KEEP_DB=1 to keep the database,
+  BENCH_FRONT=0 to skip the front.
 The server logs at WARNING (LOG_LEVEL=WARNING): one JSON line per request would otherwise
 be a large part of what is measured.
 """
@@ -31,6 +34,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from scripts.loopback_stack import NGINX, start_front, stop_process  # noqa: E402
+
+
+def front_available() -> bool:
+    return bool(NGINX)
+
 
 # Anonymous pages to measure, each against the static file. Later issues add theirs here.
 PAGES = [
@@ -66,6 +77,9 @@ DATABASE_URL = os.environ.get(
 # so neither the bench nor a test run elsewhere can flush the other's cache.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 KEEP_DB = os.environ.get("BENCH_KEEP_DB", "") == "1"
+# Also measure every path through the production front (nginx with deploy/nginx.conf.template
+# in front of the same gunicorn); BENCH_FRONT=0 skips it.
+FRONT = os.environ.get("BENCH_FRONT", "1") != "0"
 # wrk talks plain HTTP to gunicorn; this says "a TLS proxy in front", as in production.
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
 
@@ -103,8 +117,9 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    server = None
+    server = front = None
     results: dict[str, dict] = {}
+    front_results: dict[str, dict] = {}
     try:
         _check_services(redis_url)
         _recreate_database()
@@ -135,9 +150,32 @@ def main() -> int:
             measured = {path: _wrk(wrk, base + path, SECONDS) for path in targets}
             load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
             results[f"{label} ({load} on {os.cpu_count()} cores)"] = measured
+            if FRONT and front_available():
+                # The same pages through the production front (deploy/nginx.conf.template):
+                # static files now come from nginx, pages still from this gunicorn.
+                front_port = _free_port()
+                workdir.chmod(0o755)  # nginx's workers (nobody, under root) read static/ here
+                front = start_front(
+                    folder=workdir / "front",
+                    port=front_port,
+                    upstream_ports=[port],
+                    public_root=workdir,
+                    private_root=workdir / "private",
+                )
+                front_base = f"http://127.0.0.1:{front_port}"
+                for path in targets:
+                    _warm_up(front_base + path, is_page=path in PAGES)
+                print(f"Measuring through the front (nginx) → {label}", flush=True)
+                load_before = os.getloadavg()[0]
+                measured = {path: _wrk(wrk, front_base + path, SECONDS) for path in targets}
+                load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
+                front_results[f"front (nginx) → {label} ({load})"] = measured
+                stop_process(front)
             _stop(server)
             server = None
     finally:
+        if front is not None:
+            stop_process(front)
         if server is not None:
             _stop(server)
         if redis_server is not None:
@@ -152,12 +190,23 @@ def main() -> int:
     for label, measured in results.items():
         print(f"\n{label}")
         failed |= _report(measured, static_label=static_path)
+    for label, measured in front_results.items():
+        # Informational: nginx serves the static file from disk, far faster than whitenoise,
+        # so "× static" here says how far pages are from nginx's own speed; the targets
+        # above judge the app. Any error through the front still fails the bench.
+        print(f"\n{label}")
+        _report(measured, static_label=static_path, verdict=False)
+        failed |= any(result["errors"] for result in measured.values())
+    if FRONT and not front_available():
+        print(
+            "\nnginx is not installed (apt-get install -y nginx): not measured through the front."
+        )
     if os.getloadavg()[0] > (os.cpu_count() or 1):
         print("\nThe machine was busy with other work: latencies above say more about it than us.")
     return 1 if failed else 0
 
 
-def _report(results: dict, *, static_label: str) -> bool:
+def _report(results: dict, *, static_label: str, verdict: bool = True) -> bool:
     """Print one table and the verdict per page; True when a page missed its target."""
     static_rps = results[static_label]["rps"]
     width = max(len(label) for label in results)
@@ -170,7 +219,7 @@ def _report(results: dict, *, static_label: str) -> bool:
         )
     print()
     failed = False
-    for page in PAGES:
+    for page in PAGES if verdict else []:
         result = results[page]
         ratio = result["rps"] / static_rps if static_rps else 0.0
         ok = ratio >= TARGET_RATIO and result["p99"] < TARGET_P99_MS and not result["errors"]

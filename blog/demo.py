@@ -383,11 +383,8 @@ def _illustration(slug: str, kind: str, title: str, collection: Collection) -> I
     )
 
 
-def load(stdout) -> None:
-    home = HomePage.objects.first()
-    if home is None:
-        stdout.write("No home page: skipping the blog.")
-        return
+def index_ensure(home: HomePage) -> BlogIndexPage:
+    """The blog's index page under the home page (a new deployment needs it too)."""
     index = BlogIndexPage.objects.first()
     if index is None:
         index = home.add_child(
@@ -400,6 +397,15 @@ def load(stdout) -> None:
             )
         )
         index.save_revision().publish()
+    return index
+
+
+def load(stdout) -> None:
+    home = HomePage.objects.first()
+    if home is None:
+        stdout.write("No home page: skipping the blog.")
+        return
+    index = index_ensure(home)
 
     root = Collection.get_first_root_node()
     collection = Collection.objects.filter(name="Blog illustrations").first() or root.add_child(

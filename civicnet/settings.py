@@ -12,8 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,7 +57,10 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://localhost/")
 EMAIL_URL = env_str("EMAIL_URL", "console://")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "civicnet <hello@civicnet.example>")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address, as visitors reach it. Links in emails, allauth's protocol and every
+# https-only setting follow its scheme (see "Security" below). With DEBUG=0 it defaults to
+# https on the first ALLOWED_HOSTS entry; a stack served over plain http sets it to http://...
+SITE_URL = env_str("SITE_URL").rstrip("/")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
@@ -129,9 +134,15 @@ if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG=0 (comma-separated).")
+    SITE_URL = SITE_URL or f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
 else:
     SECRET_KEY = SECRET_KEY or "django-insecure-civicnet-development-key-not-for-production"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+    SITE_URL = SITE_URL or "http://127.0.0.1:8000"
+_site = urlsplit(SITE_URL)
+if _site.scheme not in {"http", "https"} or not _site.hostname:
+    raise ImproperlyConfigured(f"SITE_URL must be http(s)://host[:port], not {SITE_URL!r}.")
+SITE_IS_HTTPS = _site.scheme == "https"
 
 # --- Applications --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -274,7 +285,29 @@ CELERY_TASK_TIME_LIMIT = 300
 # Redis redelivers an unacknowledged task after the visibility timeout: keep it well above
 # the longest task (CELERY_TASK_TIME_LIMIT) so a slow task is never run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "civicnet")
+# --- Celery queues: transactional mail never waits behind bulk or slow work ---------------
+# Three queues, each with its own worker service in docker-compose.yml: "mail" (one email to
+# one person: registrations, confirmations, reminders), "bulk" (newsletter batches, which can
+# take many minutes) and "default" (everything else). CELERY_QUEUE renames the default queue
+# and prefixes the other two, so each test run keeps queues of its own; a worker started
+# without -Q consumes all three.
+CELERY_QUEUE = env_str("CELERY_QUEUE", "default")
+_queue_prefix = "" if CELERY_QUEUE == "default" else f"{CELERY_QUEUE}-"
+CELERY_MAIL_QUEUE = f"{_queue_prefix}mail"
+CELERY_BULK_QUEUE = f"{_queue_prefix}bulk"
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CELERY_QUEUE, CELERY_MAIL_QUEUE, CELERY_BULK_QUEUE)
+]
+CELERY_TASK_ROUTES = {
+    "events.send_registration_email": {"queue": CELERY_MAIL_QUEUE},
+    "events.send_due_reminders": {"queue": CELERY_MAIL_QUEUE},
+    "members.send_renewal_reminders": {"queue": CELERY_MAIL_QUEUE},
+    "newsletter.send_confirmation_email": {"queue": CELERY_MAIL_QUEUE},
+    "newsletter.prepare_edition": {"queue": CELERY_BULK_QUEUE},
+    "newsletter.send_batch": {"queue": CELERY_BULK_QUEUE},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The worker logs through LOGGING below (JSON, request ids, error reporting), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -301,13 +334,15 @@ CELERY_BEAT_SCHEDULE["core-clear-expired-sessions"] = {
 }
 # Members: renewal reminders before yearly renewals, and expiry of ended memberships; both
 # are safe to run again, so a missed or doubled run does no harm.
+# Daily jobs run at a fixed time of day (crontab, in TIME_ZONE): a 24-hour interval would
+# drift with every redeploy of beat.
 CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
     "task": "members.send_renewal_reminders",
-    "schedule": 24 * 60 * 60.0,
+    "schedule": crontab(hour=9, minute=0),
 }
 CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
     "task": "members.expire_memberships",
-    "schedule": 24 * 60 * 60.0,
+    "schedule": crontab(hour=0, minute=30),
 }
 # Newsletter: start scheduled editions, and resume a send whose worker died mid-batch.
 CELERY_BEAT_SCHEDULE["newsletter-send-due-editions"] = {
@@ -368,7 +403,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in account emails use the scheme the site is served on (SITE_URL), never a guess.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
 WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 ACCOUNT_CHANGE_EMAIL = True  # one address per person; a new one replaces it once verified
 ACCOUNT_EMAIL_NOTIFICATIONS = True
@@ -435,6 +471,7 @@ REQUEST_BODY_MAX_BYTES_BY_NAMESPACE = {
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab schedules are in the site's time zone
 USE_I18N = True
 USE_TZ = True
 
@@ -464,15 +501,25 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# --- Deployment: https follows SITE_URL ---------------------------------------------------
+# The front proxy (nginx) terminates the client connection and says which scheme it used in
+# X-Forwarded-Proto. When SITE_URL is https (production), cookies are secure, http is
+# redirected and HSTS is sent; when it is http (a local stack, or TLS not set up yet), none of
+# these is on, so sessions, CSRF and the links in emails work on the address actually served.
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    CSRF_TRUSTED_ORIGINS = [f"https://{host.lstrip('.')}" for host in ALLOWED_HOSTS]
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SITE_IS_HTTPS)
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if SITE_IS_HTTPS else 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SITE_IS_HTTPS
+    SECURE_HSTS_PRELOAD = SITE_IS_HTTPS
+    SESSION_COOKIE_SECURE = SITE_IS_HTTPS
+    CSRF_COOKIE_SECURE = SITE_IS_HTTPS
+    CSRF_TRUSTED_ORIGINS = list(
+        dict.fromkeys(
+            [f"{_site.scheme}://{_site.netloc}"]
+            + [f"{_site.scheme}://{host.lstrip('.')}" for host in ALLOWED_HOSTS]
+        )
+    )
 
 # --- Input, headers and caching of signed-in pages (issue 11) ----------------------------
 # Browser features no page of the site uses; video embeds may go full screen.

@@ -260,11 +260,9 @@ def _library_editors(index) -> None:
         )
 
 
-def load(stdout) -> None:
-    home = HomePage.objects.first()
-    if home is None:
-        stdout.write("No home page: skipping the library.")
-        return
+def index_ensure(home: HomePage) -> LibraryIndexPage:
+    """The library's index page, its review workflow, its editors' group and the members-only
+    collection (a new deployment needs all of them too)."""
     index = LibraryIndexPage.objects.first()
     if index is None:
         index = home.add_child(
@@ -278,6 +276,17 @@ def load(stdout) -> None:
         )
         index.save_revision().publish()
     library_collection()
+    _review_workflow(index)
+    _library_editors(index)
+    return index
+
+
+def load(stdout) -> None:
+    home = HomePage.objects.first()
+    if home is None:
+        stdout.write("No home page: skipping the library.")
+        return
+    index = index_ensure(home)
 
     topics = {
         name: ResourceTopic.objects.get_or_create(
@@ -389,6 +398,4 @@ def load(stdout) -> None:
             ),
         ]
         index.save_revision().publish()
-    _review_workflow(index)
-    _library_editors(index)
     stdout.write(f"Library: {ResourcePage.objects.count()} resources in place ({created} new).")

@@ -186,9 +186,14 @@ def _ensure_member(user) -> None:
         )
 
 
-def load(stdout) -> None:
+def plans_ensure() -> None:
+    """The membership plans (a new deployment needs them too: see bootstrap_site)."""
     for plan in PLANS:
         Plan.objects.get_or_create(slug=plan["slug"], defaults=plan)
+
+
+def load(stdout) -> None:
+    plans_ensure()
 
     _demo_user(
         STAFF_EMAIL,
