@@ -202,6 +202,7 @@ def test_worker_killed_after_the_server_accepted_data_sends_that_one_message_at_
     assert resumed_after < 60
     # The one message in flight (accepted by the server, not yet committed as sent) is the
     # only one that can go twice; everyone else gets exactly one copy.
+    print(f"data: the message in flight arrived {sink.by_recipient[held]} times")  # noqa: T201
     assert sink.by_recipient[held] <= 2
     others = {address: n for address, n in sink.by_recipient.items() if address != held}
     assert len(others) == 499 and set(others.values()) == {1}
