@@ -1,10 +1,12 @@
-"""Newsletter writes: subscriptions, suppressions, and sending editions exactly once per address.
+"""Newsletter writes: subscriptions, suppressions, and sending editions once per address.
 
 Delivery is built for workers that die. Each (edition, address) has one Delivery row. A batch
 task claims one queued row at a time with SELECT ... FOR UPDATE SKIP LOCKED, hands the message
 to the mail server, marks the row sent and commits, all in one short transaction: a repeated or
 concurrent task skips rows that are locked or already sent, and a worker killed before the
-commit leaves its row queued for whoever runs the batch next.
+commit leaves its row queued for whoever runs the batch next. The one copy that can go twice
+is the message of a worker killed after the server accepted it and before that commit.
+Running batches renew a lease (BatchLease) so beat resumes a dead worker's batch in seconds.
 """
 
 import contextlib
@@ -404,8 +406,8 @@ def _finish_if_done(edition_id: int) -> bool:
 def _set_synchronous_commit(*, on: bool) -> None:
     """Commit per message without waiting for the WAL flush to disk (PostgreSQL only).
 
-    A commit per message is what makes delivery exactly-once when a worker dies; not waiting
-    for the flush makes it cheap. Only a crash of PostgreSQL itself can then lose the last
+    A commit per message keeps what a dying worker can send twice to its one message in flight;
+    not waiting for the flush makes it cheap. Only a crash of PostgreSQL itself can then lose the last
     fraction of a second of "sent" marks, and those few copies would be sent again.
     """
     if db_connection.vendor == "postgresql":
