@@ -406,9 +406,9 @@ def _finish_if_done(edition_id: int) -> bool:
 def _set_synchronous_commit(*, on: bool) -> None:
     """Commit per message without waiting for the WAL flush to disk (PostgreSQL only).
 
-    A commit per message keeps what a dying worker can send twice to its one message in flight;
-    not waiting for the flush makes it cheap. Only a crash of PostgreSQL itself can then lose the last
-    fraction of a second of "sent" marks, and those few copies would be sent again.
+    A commit per message keeps what a dying worker can send twice to its one message in
+    flight; not waiting for the flush makes it cheap. Only a crash of PostgreSQL itself can
+    then lose the last fraction of a second of "sent" marks, and those copies go again.
     """
     if db_connection.vendor == "postgresql":
         with db_connection.cursor() as cursor:
