@@ -82,6 +82,14 @@ NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
 NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
 NEWSLETTER_STALL_SECONDS = env_int("NEWSLETTER_STALL_SECONDS", 300)
 NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
+# Newsletter: resuming a batch whose worker died. A running batch renews its lease at least
+# every NEWSLETTER_HEARTBEAT_SECONDS; beat's resume sweep runs every NEWSLETTER_RESUME_EVERY_SECONDS
+# and re-enqueues a batch whose lease is older than NEWSLETTER_LEASE_SECONDS. Worst case from a
+# kill to the batch going again: lease + sweep period + heartbeat (50 s by default). A live
+# batch held past its lease by a slow mail server just gets a twin that skips its locked row.
+NEWSLETTER_HEARTBEAT_SECONDS = env_int("NEWSLETTER_HEARTBEAT_SECONDS", 5)
+NEWSLETTER_LEASE_SECONDS = env_int("NEWSLETTER_LEASE_SECONDS", 30)
+NEWSLETTER_RESUME_EVERY_SECONDS = env_int("NEWSLETTER_RESUME_EVERY_SECONDS", 15)
 # Newsletter sign-up limits (counted in the shared cache): one confirmation email per address
 # per window, and at most this many sign-up requests per client address (as reported through
 # TRUSTED_PROXY_COUNT proxies) per window. Past either, the form answers as usual, sends nothing.
@@ -351,7 +359,7 @@ CELERY_BEAT_SCHEDULE["newsletter-send-due-editions"] = {
 }
 CELERY_BEAT_SCHEDULE["newsletter-resume-stalled-sends"] = {
     "task": "newsletter.resume_stalled_sends",
-    "schedule": 120.0,
+    "schedule": float(NEWSLETTER_RESUME_EVERY_SECONDS),
 }
 # Events: 24-hour and 1-hour reminders found in the database (no far-future ETA tasks),
 # and any registration email a crashed worker left unsent.

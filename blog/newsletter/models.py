@@ -254,3 +254,28 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.edition_id} → {self.email}: {self.status}"
+
+
+class BatchLease(models.Model):
+    """A send batch that has started: its worker renews `heartbeat_at` every few seconds.
+
+    A batch whose heartbeat has gone quiet belongs to a dead worker (its row locks died with
+    its database connection), so beat re-enqueues it at once instead of waiting for the
+    broker's visibility timeout. The row is deleted when the batch returns.
+    """
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="batch_leases")
+    low = models.BigIntegerField()
+    high = models.BigIntegerField()
+    heartbeat_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "low", "high"], name="newsletter_batchlease_range_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["heartbeat_at"], name="newsletter_lease_heartbeat")]
+
+    def __str__(self):
+        return f"{self.edition_id} [{self.low}, {self.high}] @ {self.heartbeat_at}"

@@ -1,10 +1,12 @@
-"""Newsletter writes: subscriptions, suppressions, and sending editions exactly once per address.
+"""Newsletter writes: subscriptions, suppressions, and sending editions once per address.
 
 Delivery is built for workers that die. Each (edition, address) has one Delivery row. A batch
 task claims one queued row at a time with SELECT ... FOR UPDATE SKIP LOCKED, hands the message
 to the mail server, marks the row sent and commits, all in one short transaction: a repeated or
 concurrent task skips rows that are locked or already sent, and a worker killed before the
-commit leaves its row queued for whoever runs the batch next.
+commit leaves its row queued for whoever runs the batch next. The one copy that can go twice
+is the message of a worker killed after the server accepted it and before that commit.
+Running batches renew a lease (BatchLease) so beat resumes a dead worker's batch in seconds.
 """
 
 import contextlib
@@ -29,7 +31,7 @@ from django.utils import timezone
 from core.mail import retry_delay, send_failure
 
 from . import ratelimit, selectors
-from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
+from .models import TOPIC_FIELDS, BatchLease, Delivery, Edition, Subscriber, Suppression
 from .rendering import (
     PreparedEdition,
     absolute,
@@ -348,30 +350,47 @@ def edition_enqueue_pending(*, edition_id: int) -> int:
 
 
 def editions_resume_stalled(*, now=None) -> list[int]:
-    """Re-enqueue sends that made no progress for NEWSLETTER_STALL_SECONDS.
+    """Re-enqueue batches whose worker died, and sends that made no progress at all.
 
-    A worker killed mid-batch takes its task with it until the broker's visibility timeout;
-    this gets the batch's remaining rows going again within minutes. Re-enqueueing a batch
-    that is in fact still running is harmless (rows are claimed under a lock).
+    Run by beat every NEWSLETTER_RESUME_EVERY_SECONDS. A batch that has started holds a lease
+    it renews every NEWSLETTER_HEARTBEAT_SECONDS; a lease older than NEWSLETTER_LEASE_SECONDS
+    means its worker is gone (its row locks went with its database connection), so the batch
+    is enqueued again now rather than after the broker's one-hour visibility timeout.
+    Re-enqueueing a batch that is in fact still running is harmless (rows are claimed under a
+    lock, SKIP LOCKED). Batches lost before they started (no lease) are caught by the slower
+    edition-wide check: nothing sent for NEWSLETTER_STALL_SECONDS.
     """
     from .tasks import prepare_edition
 
     now = now or timezone.now()
+    resumed = set()
+    stale = BatchLease.objects.filter(
+        heartbeat_at__lt=now - timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS)
+    )
+    for lease in stale.select_related("edition").order_by("pk"):
+        if lease.edition.status != Edition.Status.SENDING:
+            # Paused, cancelled or done: resume/send enqueues afresh when the time comes.
+            lease.delete()
+            continue
+        # Renewing the lease here re-enqueues a dead batch once per lease period, not at
+        # every sweep while its new task waits in the queue.
+        BatchLease.objects.filter(pk=lease.pk).update(heartbeat_at=now)
+        _enqueue_batch(lease.edition_id, lease.low, lease.high)
+        resumed.add(lease.edition_id)
     cutoff = now - timedelta(seconds=settings.NEWSLETTER_STALL_SECONDS)
-    resumed = []
     for edition in Edition.objects.filter(status=Edition.Status.SENDING, started_at__lte=cutoff):
         if edition.prepared_at is None:
             prepare_edition.delay(edition.pk)
-            resumed.append(edition.pk)
+            resumed.add(edition.pk)
             continue
         recent = Delivery.objects.filter(edition=edition, sent_at__gte=cutoff).exists()
         if recent:
             continue
         if edition_enqueue_pending(edition_id=edition.pk):
-            resumed.append(edition.pk)
+            resumed.add(edition.pk)
         else:
             _finish_if_done(edition.pk)
-    return resumed
+    return sorted(resumed)
 
 
 def _finish_if_done(edition_id: int) -> bool:
@@ -387,9 +406,9 @@ def _finish_if_done(edition_id: int) -> bool:
 def _set_synchronous_commit(*, on: bool) -> None:
     """Commit per message without waiting for the WAL flush to disk (PostgreSQL only).
 
-    A commit per message is what makes delivery exactly-once when a worker dies; not waiting
-    for the flush makes it cheap. Only a crash of PostgreSQL itself can then lose the last
-    fraction of a second of "sent" marks, and those few copies would be sent again.
+    A commit per message keeps what a dying worker can send twice to its one message in
+    flight; not waiting for the flush makes it cheap. Only a crash of PostgreSQL itself can
+    then lose the last fraction of a second of "sent" marks, and those copies go again.
     """
     if db_connection.vendor == "postgresql":
         with db_connection.cursor() as cursor:
@@ -463,6 +482,20 @@ def _save(claim: _Claim) -> None:
         )
 
 
+def _lease_renew(*, edition_id: int, low: int, high: int) -> None:
+    """Take or renew this batch's lease (an upsert: a twin of the batch may hold it too)."""
+    BatchLease.objects.bulk_create(
+        [BatchLease(edition_id=edition_id, low=low, high=high, heartbeat_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["edition", "low", "high"],
+        update_fields=["heartbeat_at"],
+    )
+
+
+def _lease_release(*, edition_id: int, low: int, high: int) -> None:
+    BatchLease.objects.filter(edition_id=edition_id, low=low, high=high).delete()
+
+
 def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
     """Send every queued delivery of this edition whose subscriber id is in [low, high].
 
@@ -484,13 +517,21 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
         else None
     )
     _set_synchronous_commit(on=False)
+    _lease_renew(edition_id=edition_id, low=low, high=high)
     next_status_check = time.monotonic() + 0.5
+    heartbeat_every = settings.NEWSLETTER_HEARTBEAT_SECONDS
+    next_heartbeat = time.monotonic() + heartbeat_every
     try:
         while True:
+            if time.monotonic() >= next_heartbeat:
+                # One write every few seconds, not per message: the resume sweep's sign of life.
+                _lease_renew(edition_id=edition_id, low=low, high=high)
+                next_heartbeat = time.monotonic() + heartbeat_every
             if time.monotonic() >= next_status_check:
                 # Pause takes effect within half a second, without a query per message.
                 status = Edition.objects.filter(pk=edition_id).values_list("status", flat=True)
                 if status.first() != Edition.Status.SENDING:
+                    _lease_release(edition_id=edition_id, low=low, high=high)
                     return result
                 next_status_check = time.monotonic() + 0.5
             connection_broke = False
@@ -566,6 +607,9 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
         with contextlib.suppress(Exception):  # the server may already have gone
             connection.close()
         _set_synchronous_commit(on=True)
+    # Returning normally: the task (or its retry with countdown) owns the rest. A crash above
+    # leaves the lease to go stale, so the sweep picks the batch up again.
+    _lease_release(edition_id=edition_id, low=low, high=high)
     waiting = Delivery.objects.filter(
         edition_id=edition_id,
         status=Delivery.Status.QUEUED,

@@ -2,7 +2,8 @@
 
 Enough of SMTP for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT. `on_rcpt(address)`
 may return a reply such as "451 4.3.0 try later" to refuse a recipient, or block to hold the
-client mid-transaction.
+client mid-transaction. `on_data(recipients)` runs once a message is recorded (accepted) and
+before the client hears "250": blocking there holds the client in the duplicate window.
 """
 
 import re
@@ -17,10 +18,11 @@ class SMTPSink(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, *, keep_messages: bool = True, on_rcpt=None):
+    def __init__(self, *, keep_messages: bool = True, on_rcpt=None, on_data=None):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.keep_messages = keep_messages
         self.on_rcpt = on_rcpt
+        self.on_data = on_data
         self.lock = threading.Lock()
         self.count = 0
         self.by_recipient: Counter = Counter()
@@ -90,6 +92,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 if data is None:
                     return
                 server.record(recipients, data)
+                if server.on_data:
+                    server.on_data(recipients)
                 recipients = []
                 self.reply("250 OK queued")
             elif verb == "RSET":

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from blog.newsletter import services
-from blog.newsletter.models import Delivery, Edition, Subscriber, Suppression
+from blog.newsletter.models import BatchLease, Delivery, Edition, Subscriber, Suppression
 from blog.newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
 
 from .factories import make_edition, make_subscriber
@@ -268,6 +268,73 @@ def test_stalled_send_is_re_enqueued_for_the_rows_still_queued(
         edition.pk
     ]
     assert len(enqueued) == 2  # three queued rows in batches of two
+
+
+@override_settings(NEWSLETTER_LEASE_SECONDS=30)
+def test_only_a_batch_whose_lease_went_quiet_is_re_enqueued_and_only_once_per_lease(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    make_subscriber("a@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    now = timezone.now()
+    BatchLease.objects.create(edition=edition, low=1, high=10, heartbeat_at=now)
+    BatchLease.objects.create(edition=edition, low=11, high=20, heartbeat_at=now)
+    BatchLease.objects.filter(low=11).update(heartbeat_at=now - timedelta(seconds=31))
+    enqueued = []
+    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+
+    assert services.editions_resume_stalled(now=now) == [edition.pk]
+    assert enqueued == [(edition.pk, 11, 20)]
+    # Its new task may wait in the queue: the next sweeps leave it alone until the lease
+    # (renewed by the sweep) goes quiet again.
+    assert services.editions_resume_stalled(now=now + timedelta(seconds=15)) == []
+    assert len(enqueued) == 1
+    services.editions_resume_stalled(now=now + timedelta(seconds=31))
+    assert enqueued[1:] == [(edition.pk, 1, 10), (edition.pk, 11, 20)]
+
+
+def test_a_quiet_lease_of_a_paused_edition_is_dropped_not_re_enqueued(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    make_subscriber("a@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    services.edition_pause(edition=edition)
+    BatchLease.objects.create(
+        edition=edition, low=1, high=10, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    enqueued = []
+    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+    assert services.editions_resume_stalled() == []
+    assert enqueued == [] and not BatchLease.objects.exists()
+
+
+def test_a_finished_batch_releases_its_lease_and_a_crashed_one_keeps_it(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    for n in range(3):
+        make_subscriber(f"p{n}@example.org")
+    edition = make_edition()
+    _start(edition, django_capture_on_commit_callbacks)
+    saves = []
+
+    def crash_on_second(claim, real=services._save):
+        saves.append(claim.pk)
+        if len(saves) == 2:
+            raise RuntimeError("worker lost")
+        real(claim)
+
+    monkeypatch.setattr(services, "_save", crash_on_second)
+    with pytest.raises(RuntimeError):
+        _send_all(edition)
+    lease = BatchLease.objects.get()
+    assert (lease.edition_id, lease.low, lease.high) == (edition.pk, 0, 10**12)
+
+    monkeypatch.undo()
+    assert _send_all(edition)["sent"] == 2
+    assert not BatchLease.objects.exists()
+    assert Delivery.objects.filter(edition=edition, status=Delivery.Status.SENT).count() == 3
 
 
 def test_test_send_goes_to_the_editor_only(staff):
