@@ -59,12 +59,11 @@ def person(home_page):
     event_services.registration_create(event=EventFactory(slug="webinar"), user=user)
     # A submitted (and judged) entry, a draft, and a place on a colleague's team.
     teammate = make_member(email="teammate@example.org")
-    entry = event_services.submission_save(
+    entry = entry_with_team(
         challenge=make_challenge(slug="heat"),
-        user=user,
+        leader=user,
         fields={"title": "Cool roofs", "city": "Akron", "summary": "Paint them white."},
         team=[teammate],
-        submit=True,
     )
     judge = UserFactory(email="judge@example.org")
     event_services.judge_assign(submission=entry, judge=judge)
@@ -74,16 +73,30 @@ def person(home_page):
         fields={"title": "Rain gardens", "city": "Akron", "summary": "Draft."},
         submit=False,
     )
-    event_services.submission_save(
+    entry_with_team(
         challenge=make_challenge(slug="transit"),
-        user=teammate,
+        leader=teammate,
         fields={"title": "Bus lanes", "city": "Akron", "summary": "Paint them red."},
         team=[user],
-        submit=True,
     )
     subscription_set_for_user(user=user, topics=["research"])
     feedback_record(page=home_page, visitor_key=f"user:{user.pk}", helpful=True, user=user)
     return user
+
+
+def entry_with_team(*, challenge, leader, fields, team):
+    """A submitted entry whose team accepted the leader's invitations."""
+    entry = event_services.submission_save(
+        challenge=challenge, user=leader, fields=fields, submit=False
+    )
+    invited = {person.email: person for person in team}
+    for invitation in event_services.team_invite(
+        submission=entry, user=leader, emails=list(invited)
+    ):
+        event_services.team_invitation_accept(invitation=invitation, user=invited[invitation.email])
+    return event_services.submission_save(
+        challenge=challenge, user=leader, fields=fields, submit=True
+    )
 
 
 def export(client, user) -> dict:
