@@ -68,6 +68,10 @@ def _paths_showing(page) -> list[str] | None:
     posts and resources there), so those clear the vitals section too.
     """
     url = page.get_url()
+    # get_url() keeps the site's root paths on the instance it was asked of; a page made in
+    # code asks before its Site points at it, and would then have no URL for the rest of its
+    # life (make_home_page, bootstrap_site). Leave the caller's instance as it was.
+    page.__dict__.pop("_wagtail_cached_site_root_paths", None)
     if not url or not url.startswith("/"):
         return None
     paths = [url]

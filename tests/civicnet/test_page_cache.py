@@ -412,3 +412,10 @@ def test_publishing_a_page_keeps_other_sections_cached(visitor, about):
     assert visitor.get("/about/")["X-Page-Cache"] == "miss"
     assert visitor.get("/")["X-Page-Cache"] == "miss"  # the home page lists its children
     assert visitor.get("/events/")["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_clearing_on_a_new_page_leaves_the_page_its_url(home_page):
+    # The clear asks the new page for its URL before the Site points at it; the instance
+    # must not keep that answer (it did: the home page then had no URL at all).
+    assert home_page.url == "/"

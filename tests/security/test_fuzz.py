@@ -412,6 +412,7 @@ def test_every_url_pattern_answers_hostile_input_without_a_server_error(world):
 
     # Read before the admin routes are fuzzed as staff (they may move or delete a page).
     page_urls = [page.url for page in world["pages"]]
+    assert None not in page_urls
     fuzzer, unfilled = fuzz_routes(routes, world, clients, users)
     # Wagtail serves the page tree through one pattern: fuzz each kind of page too.
     for url in page_urls:
