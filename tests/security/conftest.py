@@ -7,6 +7,7 @@ request changes is rolled back before the next."""
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
@@ -249,6 +250,9 @@ def matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
             atomic = transaction.atomic()
             atomic.__enter__()
             try:
+                # Built before the per-test cache clearing: rate limits left by earlier tests
+                # (sign-up per address) would refuse the world's own sign-ups.
+                cache.clear()
                 world = _build(tmp_media)
                 world.tmp_private = tmp_private
                 world.sessions = sign_in_all(world.users)
