@@ -31,6 +31,8 @@ from django.utils.http import content_disposition_header
 from django.views.static import serve
 
 PUBLIC_MEDIA_FOLDERS = frozenset({"original_images", "images", "profiles", "avatar_images"})
+# wagtail.images.shortcuts names the rendition of an image whose source file is missing so.
+WAGTAIL_MISSING_IMAGE = "not-found"
 # A private file opened inline (HTML, SVG, PDF) must not run script or load anything.
 FILE_CSP = "default-src 'none'"
 
@@ -76,7 +78,9 @@ class MediaStorage(FileSystemStorage):
         return private_storage()._save(name, content)
 
     def url(self, name):
-        if is_public_name(name):
+        # Wagtail names the stand-in for an image whose file is missing "not-found" and asks
+        # for its URL: a broken image (404 at /media/), not an error page.
+        if is_public_name(name) or name == WAGTAIL_MISSING_IMAGE:
             return super().url(name)
         raise NotImplementedError("Private files have no URL; serve them from a gated view.")
 

@@ -7,6 +7,7 @@ request changes is rolled back before the next."""
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
@@ -36,8 +37,8 @@ def _build(tmp_media):
     from django.contrib.auth.models import Group
 
     from blog.newsletter import services as newsletter_services
-    from blog.newsletter.models import Edition
-    from blog.newsletter.tokens import confirmation_token, unsubscribe_token
+    from blog.newsletter.models import Delivery, Edition
+    from blog.newsletter.tokens import confirmation_token, unsubscribe_token, web_version_token
     from events import services as event_services
     from library.demo import _library_editors
     from members.models import Membership
@@ -172,6 +173,18 @@ def _build(tmp_media):
     )
     draft_edition = make_edition(subject="Draft", body=[("intro", f"<p>{DRAFT_EDITION}</p>")])
     subscriber = make_subscriber("reader@example.org")
+    # The members' edition reached this reader: their own link in it opens it for them.
+    Delivery.objects.create(
+        edition=members_edition,
+        subscriber=subscriber,
+        email=subscriber.email,
+        status=Delivery.Status.SENT,
+        sent_at=timezone.now(),
+    )
+    # The entrant invited member2 (an active member on another challenge) to their team.
+    (invitation,) = event_services.team_invite(
+        submission=entry, user=member, emails=["member2@example.org"]
+    )
     pending = newsletter_services.subscriber_request(email="pending@example.org", topics=[])
 
     return SimpleNamespace(
@@ -207,7 +220,9 @@ def _build(tmp_media):
         members_edition=members_edition,
         cluster_edition=cluster_edition,
         draft_edition=draft_edition,
+        invitation=invitation,
         unsubscribe_token=unsubscribe_token(subscriber.pk),
+        web_version_token=web_version_token(members_edition.pk, subscriber.pk),
         confirmation_token=confirmation_token(pending.pk, pending.confirmation_nonce),
         tmp_media=tmp_media,
     )
@@ -215,10 +230,14 @@ def _build(tmp_media):
 
 @pytest.fixture(scope="module")
 def matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The world, built once per module inside a transaction that is rolled back at the end."""
+    """The world, built once per module inside a transaction that is rolled back at the end.
+    Its files live in its own public and private roots (a test module using it must keep
+    them: see `_files_in_tmp` in test_access_matrix.py)."""
     tmp_media = tmp_path_factory.mktemp("matrix-media")
+    tmp_private = tmp_path_factory.mktemp("matrix-private")
     overrides = override_settings(
         MEDIA_ROOT=tmp_media,
+        PRIVATE_MEDIA_ROOT=tmp_private,
         # Production's rule: staff (and admin users) need a second factor.
         STAFF_REQUIRE_2FA=True,
         # Checkout shows its page rather than "not configured" (nothing calls Stripe on GET).
@@ -231,7 +250,11 @@ def matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
             atomic = transaction.atomic()
             atomic.__enter__()
             try:
+                # Built before the per-test cache clearing: rate limits left by earlier tests
+                # (sign-up per address) would refuse the world's own sign-ups.
+                cache.clear()
                 world = _build(tmp_media)
+                world.tmp_private = tmp_private
                 world.sessions = sign_in_all(world.users)
                 yield world
             finally:

@@ -10,14 +10,15 @@ built from the real objects of `matrix_world` and the rule of who gets it. For e
 A pattern with no case fails `test_every_url_pattern_has_an_access_rule`, so a new URL can
 not ship without deciding who may reach it.
 
-Cells that fail only because a fix of issue 11 is on another branch are listed in PENDING
-(strict xfail: once the fix is merged the cell passes and its entry must be removed).
+One test per case runs all of its personas against the one world (each persona's requests
+in a savepoint rolled back after it), and reports every failing cell at once.
 """
 
 from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -102,6 +103,13 @@ def _new_attachment(world):
     return {"spare": attachment.pk}
 
 
+def _member2_on_the_team(world):
+    from events import services
+
+    services.team_invitation_accept(invitation=world.invitation, user=world.users["member2"])
+    return {}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -119,6 +127,7 @@ _TO_ACCOUNT = dict.fromkeys(SIGNED_IN, "redirect:/account/")
 CASES = [
     # --- project: health, robots, sitemap, feedback, search --------------------------------
     Case("healthz", "/healthz", EVERYONE),
+    Case("healthz/ready", "/healthz/ready", EVERYONE),
     Case("robots.txt", "/robots.txt", EVERYONE),
     Case(
         "sitemap.xml",
@@ -245,6 +254,15 @@ CASES = [
     # --- members: account, membership, network, clusters -------------------------------------
     Case("account/", "/account/", SIGNED_IN),
     Case("account/profile/", "/account/profile/", SIGNED_IN),
+    Case(
+        "account/export.json",
+        "/account/export.json",
+        SIGNED_IN,
+        marker="member@example.org",
+        sees=frozenset({"member"}),
+        label="each person's own data only",
+    ),
+    Case("account/delete/", "/account/delete/", SIGNED_IN),
     Case("account/seats/", "/account/seats/", {"org_admin"}, others=_NOT_ORG_ADMIN),
     Case("membership/", "/membership/", EVERYONE),
     Case(
@@ -400,6 +418,30 @@ CASES = [
         prepare=_new_attachment,
     ),
     Case(
+        "challenges/<slug:slug>/invitations/<slug:key>/",
+        "/challenges/{w.challenge.slug}/invitations/{w.invitation.key}/",
+        {"member2"},
+        marker="invited you to join their team",
+        label="only the person invited",
+    ),
+    Case(
+        "challenges/<slug:slug>/submit/invitations/<int:pk>/withdraw/",
+        "/challenges/{w.challenge.slug}/submit/invitations/{w.invitation.pk}/withdraw/",
+        {"member"},
+        method="POST",
+        ok="redirect:/challenges/",
+        label="only the entry's leader",
+    ),
+    Case(
+        "challenges/<slug:slug>/submit/team/<int:user_id>/remove/",
+        "/challenges/{w.challenge.slug}/submit/team/{w.users[member2].pk}/remove/",
+        {"member", "member2"},
+        method="POST",
+        ok="redirect:/challenges/",
+        prepare=_member2_on_the_team,
+        label="the leader, or the teammate leaving",
+    ),
+    Case(
         "challenges/<slug:slug>/results/",
         "/challenges/{w.challenge.slug}/results/",
         STAFF,
@@ -458,6 +500,36 @@ CASES = [
         label="draft",
     ),
     Case(
+        "newsletter/",
+        "/newsletter/",
+        EVERYONE,
+        marker="For members",
+        sees=MEMBERS | STAFF,
+        label="archive: members' editions for members and staff",
+    ),
+    Case(
+        "newsletter/",
+        "/newsletter/",
+        EVERYONE,
+        marker="For the cluster",
+        sees=frozenset({"member", "staff"}),
+        label="archive: a cluster's edition for its people and staff",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/<str:token>/",
+        "/newsletter/editions/{w.members_edition.pk}/{w.web_version_token}/",
+        EVERYONE,
+        marker=w.MEMBERS_EDITION,
+        label="a recipient's own link: the signed token is the credential",
+    ),
+    Case(
+        "newsletter/editions/<int:pk>/<str:token>/",
+        "/newsletter/editions/{w.cluster_edition.pk}/{w.web_version_token}/",
+        NOBODY,
+        never=(w.CLUSTER_EDITION,),
+        label="a token for another edition",
+    ),
+    Case(
         "newsletter/webhook/bounces/",
         "/newsletter/webhook/bounces/",
         NOBODY,
@@ -468,17 +540,14 @@ CASES = [
     Case("library/feed/", "/library/feed/", EVERYONE, never=(w.LIBRARY_BODY,)),
     Case("library/feed/atom/", "/library/feed/atom/", EVERYONE, never=(w.LIBRARY_BODY,)),
     # --- public media --------------------------------------------------------------------------
+    Case("^media/(?P<path>.*)$", "/media/{w.image.file.name}", EVERYONE, label="an original image"),
+    Case("^media/(?P<path>.*)$", "/media/{w.rendition.file.name}", EVERYONE, label="a rendition"),
     Case(
-        "^media/(?P<path>(?:images|original_images)/.+)$",
-        "/media/{w.image.file.name}",
-        EVERYONE,
-        label="an original image",
-    ),
-    Case(
-        "^media/(?P<path>(?:images|original_images)/.+)$",
-        "/media/{w.rendition.file.name}",
-        EVERYONE,
-        label="a rendition",
+        "^media/(?P<path>.*)$",
+        "/media/{w.library_file.file.name}",
+        NOBODY,
+        never=(w.LIBRARY_FILE,),
+        label="a members-only file's storage name: no URL maps onto private files",
     ),
     # --- Wagtail's front-end utilities ---------------------------------------------------------
     Case(
@@ -641,144 +710,6 @@ CASES = [
 ]
 
 
-def _cell_id(case: Case, persona: str) -> str:
-    return f"{case.id} | {persona}"
-
-
-# Cells that fail on this branch only because another branch of issue 11 fixes them; each
-# entry is a strict xfail, so merging the fix makes it pass and fails until it is removed.
-F2 = "issue 11 findings 2 and 11: an edition's web version only for its audience and staff"
-F3 = "issue 11 finding 3: the second factor for every staff tool and people's data"
-F4 = "issue 11 finding 4: a permission per staff tool (library editors get none of these)"
-F7 = "issue 11 finding 7: a cluster roster lists only active members who opted in"
-F11 = "issue 11 finding 11: Cache-Control: private on every response to a signed-in person"
-# Public pages that do not yet say private to a signed-in member (finding 11).
-PUBLIC_PENDING = (
-    "GET robots.txt",
-    "GET sitemap.xml",
-    "GET search/ [library body never in results]",
-    "GET documents/<int:document_id>/<path:document_filename> [public file]",
-    "GET accounts/inactive/",
-    "GET accounts/confirm-email/",
-    "GET accounts/password/reset/",
-    "GET accounts/^confirm-email/(?P<key>[-:\\w]+)/$ [a key that is not valid]",
-    "GET accounts/password/reset/key/done/",
-    "GET accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$ [a key that is not valid]",
-    "GET accounts/password/reset/done/",
-    "GET vitals/",
-    "GET vitals/rankings.csv",
-    "GET vitals/api/rankings.json",
-    "GET vitals/methodology/",
-    "GET vitals/compare/",
-    "GET vitals/metros/<slug:slug>/",
-    "GET vitals/metros/<slug:slug>/badge.svg",
-    "GET vitals/metros/<slug:slug>/data.csv",
-    "GET vitals/indicators/<slug:slug>/",
-    "GET events/calendar.ics",
-    "GET events/<slug:slug>.ics",
-    "GET blog/feed/",
-    "GET blog/feed/atom/",
-    "GET blog/category/<slug:slug>/feed/",
-    "GET blog/category/<slug:slug>/feed/atom/",
-    "GET newsletter/subscribe/sent/",
-    "GET newsletter/editions/<int:pk>/ [sent to all subscribers]",
-    "GET library/feed/",
-    "GET library/feed/atom/",
-    "GET ^media/(?P<path>(?:images|original_images)/.+)$ [an original image]",
-    "GET ^media/(?P<path>(?:images|original_images)/.+)$ [a rendition]",
-    "GET ^((?:[\\w\\-]+/)*)$ [home]",
-    "GET ^((?:[\\w\\-]+/)*)$ [standard page]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog index]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog post]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog category]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog tag]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog author]",
-    "GET ^((?:[\\w\\-]+/)*)$ [blog year]",
-    "GET ^((?:[\\w\\-]+/)*)$ [library index: teasers]",
-)
-
-
-def _pending() -> dict[str, str]:
-    pending = {}
-
-    def add(reason, pattern, personas, *labels):
-        for case in CASES:
-            if case.pattern == pattern and (not labels or case.label in labels):
-                pending.update({_cell_id(case, persona): reason for persona in personas})
-
-    for pattern in (
-        "accounts/logout/",
-        "accounts/reauthenticate/",
-        "accounts/email/",
-        "accounts/password/change/",
-        "accounts/2fa/",
-    ):
-        add(F11, pattern, SIGNED_IN)
-    add(F11, "accounts/2fa/reauthenticate/", ADMIN_USERS)
-    editions = "newsletter/editions/<int:pk>/"
-    add(F2, editions, EVERYONE, "sent to members only", "sent to one cluster")
-    add(F3, editions, {STAFF_WITHOUT_2FA}, "sent to members only", "sent to one cluster", "draft")
-    for pattern in (
-        "admin/reports/page-feedback/",
-        "admin/reports/library-downloads/",
-        "admin/vitals-import/",
-        "admin/vitals-import/confirm/",
-        "admin/vitals-import/<str:token>/",
-    ):
-        add(F4, pattern, {"library_editor"})
-    add(F7, "clusters/<slug:slug>/", MEMBER_AREA)
-    for pattern in (
-        "documents/<int:document_id>/<path:document_filename>",
-        "documents/^(\\d+)/(.*)$",
-    ):
-        add(
-            F3,
-            pattern,
-            {STAFF_WITHOUT_2FA, EDITOR_WITHOUT_2FA},
-            "file of a members-only resource",
-            "file in the Members' library collection",
-            "Wagtail's own name for the gated URL",
-        )
-    for pattern in (
-        "network/",
-        "network/<str:username>/",
-        "events/<slug:slug>/attendees/",
-        "events/<slug:slug>/attendees.csv",
-        "challenges/attachments/<int:pk>/",
-        "challenges/<slug:slug>/results/",
-    ):
-        add(F3, pattern, {STAFF_WITHOUT_2FA}, "", "a listed member", *_ATTACHMENT_LABELS)
-    add(
-        F3,
-        "admin/*",
-        {EDITOR_WITHOUT_2FA},
-        "dashboard",
-        "library explorer",
-        "edit a library page",
-        "preview a library page",
-        "explorer outside the library",
-        "documents",
-        "edit a library file",
-        "Wagtail's reports",
-    )
-    pending.update(dict.fromkeys(PUBLIC_PENDING, F11))
-    return pending
-
-
-_ATTACHMENT_LABELS = ("entrant, its judge, staff", "another challenge: not the judge's")
-PENDING = _pending()
-
-
-def _cells():
-    for case in CASES:
-        for persona in PERSONAS:
-            cell = _cell_id(case, persona)
-            marks = []
-            if cell in PENDING:
-                marks.append(pytest.mark.xfail(strict=True, reason=PENDING[cell]))
-            yield pytest.param(case, persona, id=cell, marks=marks)
-
-
 def _client(world, persona: str) -> Client:
     client = Client()
     if persona != ANONYMOUS:
@@ -849,6 +780,16 @@ def _check(case: Case, persona: str, response, expected, *, world, marker, sees_
 
 
 def _run_cell(world, case: Case, persona: str, expected, *, sees_marker: bool) -> list[str]:
+    """One persona's requests, in a savepoint rolled back after them: what one persona's POST
+    changes (or `prepare` sets up) is gone before the next persona's turn."""
+    with transaction.atomic():
+        try:
+            return _run_cell_requests(world, case, persona, expected, sees_marker=sees_marker)
+        finally:
+            transaction.set_rollback(True)
+
+
+def _run_cell_requests(world, case, persona, expected, *, sees_marker):
     extra = case.prepare(world) if case.prepare else {}
     url = case.url.format(w=world, **extra)
     marker = case.marker
@@ -867,29 +808,50 @@ def _run_cell(world, case: Case, persona: str, expected, *, sees_marker: bool) -
     return []
 
 
-@pytest.mark.parametrize(("case", "persona"), list(_cells()))
-def test_access_matrix(matrix_world, db, case, persona):
-    problems = _run_cell(
-        matrix_world, case, persona, case.expected(persona), sees_marker=case.sees_marker(persona)
-    )
+@pytest.fixture(autouse=True)
+def _files_in_tmp(request, settings, tmp_path):
+    """A test on the world keeps the world's file roots (tests/conftest.py would move both to
+    each test's own empty folders, and every file of the world would be missing)."""
+    if "matrix_world" in request.fixturenames:
+        world = request.getfixturevalue("matrix_world")
+        settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT = world.tmp_media, world.tmp_private
+    else:
+        settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT = tmp_path / "media", tmp_path / "private"
 
-    assert not problems, problems[0]
+
+def _ids(cases):
+    seen: dict[str, int] = {}
+    ids = []
+    for case in cases:
+        seen[case.id] = seen.get(case.id, 0) + 1
+        ids.append(case.id if seen[case.id] == 1 else f"{case.id} #{seen[case.id]}")
+    return ids
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_access_matrix(matrix_world, db, case):
+    """Every persona gets what the case says (all failing cells reported together)."""
+    problems = [
+        problem
+        for persona in PERSONAS
+        for problem in _run_cell(
+            matrix_world,
+            case,
+            persona,
+            case.expected(persona),
+            sees_marker=case.sees_marker(persona),
+        )
+    ]
+
+    assert not problems, "\n".join(problems)
 
 
 PUBLIC_CASES = [
-    pytest.param(
-        case,
-        id=case.id,
-        marks=[pytest.mark.xfail(strict=True, reason=PENDING[case.id])]
-        if case.id in PENDING
-        else [],
-    )
-    for case in CASES
-    if case.method == "GET" and not case.personal and case.ok == OK
+    case for case in CASES if case.method == "GET" and not case.personal and case.ok == OK
 ]
 
 
-@pytest.mark.parametrize("case", PUBLIC_CASES)
+@pytest.mark.parametrize("case", PUBLIC_CASES, ids=_ids(PUBLIC_CASES))
 def test_public_pages_are_private_when_a_member_is_signed_in(matrix_world, db, case):
     """A page everyone may see still shows a signed-in person's name and menu: never cached
     for others (a member stands for every signed-in persona)."""
@@ -905,28 +867,29 @@ def _needs_second_factor(case: Case, holder: str) -> bool:
     return case.expected(holder) != DENY and case.expected("registered") == DENY
 
 
-SECOND_FACTOR_CELLS = [
-    pytest.param(
-        case,
-        without,
-        id=_cell_id(case, without),
-        marks=(
-            [pytest.mark.xfail(strict=True, reason=PENDING[_cell_id(case, without)])]
-            if _cell_id(case, without) in PENDING
-            else []
-        ),
-    )
-    for case in CASES
-    for holder, without in (("staff", STAFF_WITHOUT_2FA), ("library_editor", EDITOR_WITHOUT_2FA))
-    if _needs_second_factor(case, holder)
-]
+def _without_second_factor(case: Case) -> list[str]:
+    return [
+        without
+        for holder, without in (
+            ("staff", STAFF_WITHOUT_2FA),
+            ("library_editor", EDITOR_WITHOUT_2FA),
+        )
+        if _needs_second_factor(case, holder)
+    ]
 
 
-@pytest.mark.parametrize(("case", "persona"), SECOND_FACTOR_CELLS)
-def test_staff_rights_need_a_second_factor_whatever_the_url(matrix_world, db, case, persona):
-    problems = _run_cell(matrix_world, case, persona, DENY, sees_marker=False)
+SECOND_FACTOR_CASES = [case for case in CASES if _without_second_factor(case)]
 
-    assert not problems, problems[0]
+
+@pytest.mark.parametrize("case", SECOND_FACTOR_CASES, ids=_ids(SECOND_FACTOR_CASES))
+def test_staff_rights_need_a_second_factor_whatever_the_url(matrix_world, db, case):
+    problems = [
+        problem
+        for persona in _without_second_factor(case)
+        for problem in _run_cell(matrix_world, case, persona, DENY, sees_marker=False)
+    ]
+
+    assert not problems, "\n".join(problems)
 
 
 def _routes(resolver=None, prefix=""):
@@ -980,11 +943,3 @@ def test_wagtails_front_end_login_form_cannot_sign_staff_in_without_the_second_f
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert client.get("/admin/").status_code != 200
-
-
-def test_every_pending_entry_names_a_cell_of_the_matrix():
-    cells = {_cell_id(case, persona) for case in CASES for persona in PERSONAS}
-    cells |= {param.id for param in SECOND_FACTOR_CELLS}
-    cells |= {param.id for param in PUBLIC_CASES}
-
-    assert not set(PENDING) - cells, sorted(set(PENDING) - cells)

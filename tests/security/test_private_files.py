@@ -412,3 +412,19 @@ def test_real_server_refuses_an_oversized_chunked_upload_after_the_limit(served)
     assert answered
     assert sent < 8 * 1024 * 1024  # refused soon after the 3 MB limit, not at the end
     assert raw.startswith(b"HTTP/1.1 413 ")
+
+
+def test_an_image_whose_file_is_missing_gets_a_broken_image_not_an_error(db):
+    """Wagtail shows an image whose file is gone (a restore without media, a deleted file)
+    through a stand-in rendition named "not-found" and asks for its URL: the admin's image
+    listing and every page showing the image used to answer 500 (private names have no URL)."""
+    from wagtail.images.shortcuts import get_rendition_or_not_found
+
+    from tests.blog.factories import make_image
+
+    image = make_image()
+    image.file.storage.delete(image.file.name)
+
+    rendition = get_rendition_or_not_found(image, "max-165x165")
+
+    assert rendition.url == settings.MEDIA_URL + "not-found"
