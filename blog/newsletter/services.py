@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.mail import retry_delay, send_failure
+from core.signals import public_pages_changed
 
 from . import ratelimit, selectors
 from .models import TOPIC_FIELDS, BatchLease, Delivery, Edition, Subscriber, Suppression
@@ -396,11 +397,13 @@ def editions_resume_stalled(*, now=None) -> list[int]:
 def _finish_if_done(edition_id: int) -> bool:
     if Delivery.objects.filter(edition_id=edition_id, status=Delivery.Status.QUEUED).exists():
         return False
-    return bool(
-        Edition.objects.filter(
-            pk=edition_id, status=Edition.Status.SENDING, prepared_at__isnull=False
-        ).update(status=Edition.Status.SENT, finished_at=timezone.now())
-    )
+    finished = Edition.objects.filter(
+        pk=edition_id, status=Edition.Status.SENDING, prepared_at__isnull=False
+    ).update(status=Edition.Status.SENT, finished_at=timezone.now())
+    if finished:
+        # The archive lists it now (and a public edition's page opens): drop cached copies.
+        public_pages_changed.send(sender=Edition, paths=["/newsletter/"])
+    return bool(finished)
 
 
 def _set_synchronous_commit(*, on: bool) -> None:

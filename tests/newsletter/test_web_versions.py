@@ -171,6 +171,20 @@ def test_public_edition_has_one_plain_address_for_everyone(
     assert page.status_code == 200 and "private" not in page.get("Cache-Control", "")
 
 
+def test_a_finished_send_clears_the_cached_archive_for_visitors(
+    client, django_capture_on_commit_callbacks
+):
+    make_subscriber("a@example.org")
+    client.get("/newsletter/")
+    assert client.get("/newsletter/").headers["X-Page-Cache"] == "hit"
+
+    _send(make_edition(subject="Fresh off the press"), django_capture_on_commit_callbacks)
+
+    archive = client.get("/newsletter/")
+    assert archive.headers["X-Page-Cache"] == "miss"
+    assert "Fresh off the press" in archive.content.decode()
+
+
 def test_archive_lists_to_each_person_only_the_editions_they_may_read(
     client, members_edition, member, registered, staff, django_assert_max_num_queries
 ):
