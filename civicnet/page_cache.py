@@ -44,6 +44,8 @@ from django.middleware.csrf import (
     get_token,
 )
 
+from core.throttle import client_address
+
 GENERATION_KEY = "page-cache:generation"
 SECTION_KEY_PREFIX = "page-cache:section:"
 # Sections that show content from every other one: any targeted clear drops them too.
@@ -173,15 +175,6 @@ def entry_key(request, query: str | None = None) -> str:
         query = cacheable_query(request) or ""
     url = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
     return ENTRY_KEY_PREFIX + hashlib.sha256(url.encode()).hexdigest()
-
-
-def client_address(request) -> str:
-    """The visitor's address: the socket's, or the one TRUSTED_PROXY_COUNT proxies report."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    if count > 0 and len(forwarded) >= count and forwarded[-count]:
-        return forwarded[-count][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
 
 
 def _client_may_store(request) -> bool:

@@ -1,21 +1,34 @@
-"""Per-client limits on actions that cost nothing to repeat (votes, sign-ups).
+"""Per-client limits on actions that cost nothing to repeat (votes, sign-ups, page-cache
+stores), and the one answer to "who is this client".
 
-Counted in the shared cache (Redis in production), in fixed windows. The client address is
-the one allauth's rate limits use, so TRUSTED_PROXY_COUNT governs both: behind a proxy it
-must be set, or every visitor shares the proxy's address.
+Counted in the shared cache (Redis in production), in fixed windows. The client address
+follows TRUSTED_PROXY_COUNT, as allauth's rate limits do: behind a proxy it must be set, or
+every visitor shares the proxy's address.
 """
 
 import hashlib
 import ipaddress
 import time
 
-from allauth.account.adapter import get_adapter
+from django.conf import settings
 from django.core.cache import cache
 
 
 def client_address(request) -> str:
-    """The visitor's address; an IPv6 client counts as its /64, which one host usually holds."""
-    address = get_adapter().get_client_ip(request)
+    """The visitor's address as the site's trusted proxies report it.
+
+    With TRUSTED_PROXY_COUNT = n, the n-th address from the right of X-Forwarded-For is the
+    one the outermost trusted proxy saw (anything to its left the client could have written);
+    with 0, or a header shorter than that, the socket address. An IPv6 client counts as its
+    /64, which one host usually holds.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if count > 0 and len(forwarded) >= count:
+        address = forwarded[-count][:64]
+    else:
+        address = request.META.get("REMOTE_ADDR", "")[:64]
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:

@@ -11,21 +11,6 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "newsletter:signup-limit:"
 
 
-def client_address(request) -> str:
-    """The visitor's address as the site's trusted proxies report it.
-
-    With TRUSTED_PROXY_COUNT = n, the n-th address from the right of X-Forwarded-For is the
-    one the outermost trusted proxy saw (anything to its left the client could have written);
-    with 0, or a header shorter than that, the socket address.
-    """
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if count > 0 and len(forwarded) >= count:
-        return forwarded[-count][:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
-
-
 def _key(kind: str, value: str) -> str:
     # Hashed: no address in the cache's key space, and any length or character fits.
     return KEY_PREFIX + kind + ":" + hashlib.sha256(value.encode()).hexdigest()

@@ -17,8 +17,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.staff import staff_can
+from core.throttle import client_address
 
-from . import ratelimit, selectors, services
+from . import selectors, services
 from .forms import PreferencesForm, SubscribeForm
 from .models import Edition, Subscriber, Suppression
 from .rendering import web_version_html
@@ -61,7 +62,7 @@ def subscribe(request):
             services.subscriber_request(
                 email=form.cleaned_data["email"],
                 topics=form.cleaned_data["topics"],
-                client=ratelimit.client_address(request),
+                client=client_address(request),
             )
         return redirect("newsletter:subscribe_sent")
     return render(request, "newsletter/subscribe.html", {"form": form})
