@@ -61,7 +61,7 @@ def setup_django(database_url: str, email_url: str):
 
 def send_worker(database_url, email_url, edition_id, ranges, result_queue):
     setup_django(database_url, email_url)
-    from blog.newsletter import services
+    from newsletter import services
 
     sent = 0
     for low, high in ranges:
@@ -96,8 +96,8 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from blog.newsletter import services
-    from blog.newsletter.models import Subscriber
+    from newsletter import services
+    from newsletter.models import Subscriber
     from tests.newsletter.factories import make_edition
 
     print(f"Migrating {name} ...", flush=True)

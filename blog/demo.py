@@ -5,9 +5,9 @@ import datetime
 
 from django.core.files.images import ImageFile
 from wagtail.images.models import Image
-from wagtail.models import Collection
+from wagtail.models import Collection, Page
 
-from civicnet.models import HomePage
+from core.pages import site_home
 
 from .illustrations import draw
 from .models import Author, BlogCategory, BlogIndexPage, BlogPage
@@ -383,7 +383,7 @@ def _illustration(slug: str, kind: str, title: str, collection: Collection) -> I
     )
 
 
-def index_ensure(home: HomePage) -> BlogIndexPage:
+def index_ensure(home: Page) -> BlogIndexPage:
     """The blog's index page under the home page (a new deployment needs it too)."""
     index = BlogIndexPage.objects.first()
     if index is None:
@@ -401,7 +401,7 @@ def index_ensure(home: HomePage) -> BlogIndexPage:
 
 
 def load(stdout) -> None:
-    home = HomePage.objects.first()
+    home = site_home()
     if home is None:
         stdout.write("No home page: skipping the blog.")
         return

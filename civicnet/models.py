@@ -5,7 +5,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .blocks import BodyBlock, ToolBlock
+from core.blocks import BodyBlock, ToolBlock
 
 
 class HomePage(Page):

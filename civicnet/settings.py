@@ -72,7 +72,7 @@ STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
 # How many proxies in front of the site append to X-Forwarded-For (rate limits key on the
 # client address they report; 0 trusts no header and uses the socket address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-# Newsletter (blog.newsletter): sender, confirmation link lifetime, delivery batch size,
+# Newsletter (newsletter): sender, confirmation link lifetime, delivery batch size,
 # retries of transient SMTP errors (base * 2^attempt seconds), when a stalled send is resumed,
 # and the shared secret the bounce/complaint webhook checks (unset: the webhook is off).
 NEWSLETTER_FROM_EMAIL = env_str("NEWSLETTER_FROM_EMAIL", DEFAULT_FROM_EMAIL)
@@ -118,6 +118,22 @@ PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300)
 # How many new pages one client (by address, see TRUSTED_PROXY_COUNT) may make the page cache
 # store per minute; past it their pages are still served, just not stored.
 PAGE_CACHE_STORES_PER_CLIENT = env_int("PAGE_CACHE_STORES_PER_CLIENT", 60)
+# The page cache (core.page_cache) keys a page on the query parameters its view reads (a
+# full-match pattern on the name), by path (a full-match pattern). A page is cached once per combination of these; a request
+# carrying any other parameter is rendered and served but not cached. A view that starts
+# reading a new parameter must add it here, or its pages with it are simply not cached.
+_RANKINGS_FILTERS = r"q|year|peer|region|state|band|sort|dir|w_[\w-]{1,40}"
+PAGE_CACHE_QUERY_PARAMETERS = [
+    (r"/vitals/", _RANKINGS_FILTERS),
+    (r"/vitals/(rankings\.csv|api/rankings\.json)", _RANKINGS_FILTERS + "|indicator"),
+    (r"/vitals/metros/[\w-]+/(data\.csv)?", r"peer"),
+    (r"/vitals/indicators/[\w-]+/", r"peer|series|metro"),
+    (r"/vitals/compare/", r"metro|peer"),
+    (r"/events/(past/)?", r"kind|topic|page"),
+    (r"/blog/.*", r"page"),
+    (r"/library/", r"type|topic|city|sort|page"),
+    (r"/search/", r"q|type|page"),
+]
 # Milliseconds to wait for the cache Redis (connect, then each reply) before giving up on it,
 # and seconds a web process then leaves it alone before trying again.
 CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 250)
@@ -160,7 +176,7 @@ INSTALLED_APPS = [
     "vitals",
     "events",
     "blog",
-    "blog.newsletter",
+    "newsletter",
     "library",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -200,7 +216,7 @@ MIDDLEWARE = [
     "core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions: a cached anonymous page is served without touching them.
-    "civicnet.page_cache.PageCacheMiddleware",
+    "core.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -32,7 +32,7 @@ urlpatterns = [
     path("vitals/", include("vitals.urls")),
     path("", include("events.urls")),
     path("blog/", include("blog.urls")),
-    path("newsletter/", include("blog.newsletter.urls")),
+    path("newsletter/", include("newsletter.urls")),
     path("library/", include("library.urls")),
 ]
 

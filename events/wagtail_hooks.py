@@ -128,3 +128,9 @@ def _public_pages_changed():
 hooks.register("after_create_snippet", _after_change)
 hooks.register("after_edit_snippet", _after_change)
 hooks.register("after_delete_snippet", _after_delete)
+
+
+@hooks.register("register_account_section")
+def account_section():
+    """The person's registrations and submissions on /account/ (members shows it)."""
+    return "events/account_section.html"

@@ -1,6 +1,6 @@
 from wagtail import blocks
 
-from civicnet.blocks import BodyBlock
+from core.blocks import BodyBlock
 
 
 class RecommendationBlock(blocks.StructBlock):

@@ -9,8 +9,9 @@ import textwrap
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
 from wagtail.documents.models import Document
+from wagtail.models import Page
 
-from civicnet.models import HomePage
+from core.pages import site_home
 
 from .models import LibraryIndexPage, ResourceCity, ResourcePage, ResourceTopic
 from .selectors import library_collection
@@ -260,7 +261,7 @@ def _library_editors(index) -> None:
         )
 
 
-def index_ensure(home: HomePage) -> LibraryIndexPage:
+def index_ensure(home: Page) -> LibraryIndexPage:
     """The library's index page, its review workflow, its editors' group and the members-only
     collection (a new deployment needs all of them too)."""
     index = LibraryIndexPage.objects.first()
@@ -282,7 +283,7 @@ def index_ensure(home: HomePage) -> LibraryIndexPage:
 
 
 def load(stdout) -> None:
-    home = HomePage.objects.first()
+    home = site_home()
     if home is None:
         stdout.write("No home page: skipping the library.")
         return

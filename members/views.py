@@ -11,14 +11,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from wagtail import hooks
 
 from core.body_limit import request_body_limit
 from core.params import id_param
@@ -44,14 +43,6 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 User = get_user_model()
 DIRECTORY_PAGE_SIZE = 24
-# Other apps may add a section to /account/ by providing one of these templates; members
-# never imports them (see ARCHITECTURE: dependencies point downwards).
-ACCOUNT_SECTION_TEMPLATES = [
-    "events/account_section.html",
-    "blog/account_section.html",
-    "library/account_section.html",
-]
-
 private = cache_control(private=True)
 
 
@@ -101,14 +92,9 @@ def members_only(view):
 
 
 def _account_sections() -> list[str]:
-    sections = []
-    for name in ACCOUNT_SECTION_TEMPLATES:
-        try:
-            get_template(name)
-        except TemplateDoesNotExist:
-            continue
-        sections.append(name)
-    return sections
+    """Templates other apps add to /account/ through the "register_account_section" hook
+    (a function returning a template name); members never imports them."""
+    return [section() for section in hooks.get_hooks("register_account_section")]
 
 
 # --- The signed-in person's own pages ------------------------------------------------------

@@ -1,8 +1,8 @@
 import pytest
 from django.core.cache import cache
 
-from civicnet.page_cache import page_cache_clear
 from civicnet.selectors import HOME_COUNTERS_CACHE_KEY
+from core.page_cache import page_cache_clear
 from tests.members.factories import make_member
 
 pytestmark = pytest.mark.django_db

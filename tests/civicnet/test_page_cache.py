@@ -10,7 +10,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_control, never_cache
 
 from civicnet.models import PageFeedback
-from civicnet.page_cache import (
+from core.page_cache import (
     CSRF_PLACEHOLDER,
     ENTRY_KEY_PREFIX,
     PageCacheMiddleware,

@@ -1,7 +1,7 @@
 import pytest
 
-from blog.newsletter.models import Edition, Subscriber
-from blog.newsletter.tokens import confirmation_token, unsubscribe_token
+from newsletter.models import Edition, Subscriber
+from newsletter.tokens import confirmation_token, unsubscribe_token
 from tests.e2e.conftest import serious_accessibility_violations
 from tests.newsletter.factories import make_edition
 
@@ -36,7 +36,7 @@ def test_visitor_subscribes_confirms_and_unsubscribes_in_one_click(page, home_pa
 
 
 def test_web_version_of_a_sent_edition_is_readable_and_accessible(page, home_page, artifacts):
-    from blog.newsletter.rendering import render_edition
+    from newsletter.rendering import render_edition
 
     edition = make_edition(subject="Transit week")
     edition.rendered_html, edition.rendered_text = render_edition(edition)

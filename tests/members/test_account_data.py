@@ -10,8 +10,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from blog.newsletter.models import Subscriber
-from blog.newsletter.services import subscription_set_for_user
 from civicnet.models import PageFeedback
 from civicnet.services import feedback_record
 from events import services as event_services
@@ -24,6 +22,8 @@ from members.services import (
     cluster_join,
     membership_set,
 )
+from newsletter.models import Subscriber
+from newsletter.services import subscription_set_for_user
 from tests.events.factories import EventFactory, make_challenge
 from tests.members.factories import PASSWORD, UserFactory, make_cluster, make_member
 from tests.members.test_account_pages import image_upload

@@ -325,9 +325,9 @@ def test_home_counters_count_seat_holders_and_never_lapsed_people(lapsed):
 
 
 def test_members_only_newsletters_reach_seat_holders_and_never_lapsed_people(member, lapsed):
-    from blog.newsletter.models import Edition
-    from blog.newsletter.selectors import audience_subscribers
-    from blog.newsletter.services import subscription_set_for_user
+    from newsletter.models import Edition
+    from newsletter.selectors import audience_subscribers
+    from newsletter.services import subscription_set_for_user
 
     seat = seat_holder("Seat.Reader@Example.org")
     for person in (member, lapsed, seat):

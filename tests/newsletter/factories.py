@@ -1,14 +1,14 @@
 import itertools
 
-from blog.newsletter import services
-from blog.newsletter.models import Edition, Subscriber
+from newsletter import services
+from newsletter.models import Edition, Subscriber
 
 _counter = itertools.count(1)
 
 
 def make_subscriber(email: str | None = None, *, topics=("research", "events")) -> Subscriber:
     """A confirmed subscriber, made through sign-up and confirmation like a real one."""
-    from blog.newsletter.tokens import confirmation_token
+    from newsletter.tokens import confirmation_token
 
     email = email or f"reader{next(_counter)}@example.org"
     subscriber = services.subscriber_request(email=email, topics=topics)

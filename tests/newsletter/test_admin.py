@@ -2,8 +2,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from blog.newsletter import services
-from blog.newsletter.models import Edition
+from newsletter import services
+from newsletter.models import Edition
 
 from .factories import make_edition, make_many_subscribers, make_subscriber
 
@@ -100,7 +100,7 @@ def test_progress_json_reports_counts_in_constant_queries(
 
 
 def test_staff_record_a_suppression_in_the_admin_and_it_is_stored_in_lower_case(editor):
-    from blog.newsletter.models import Suppression
+    from newsletter.models import Suppression
 
     make_subscriber("complainer@example.org")
     assert editor.get(reverse("wagtailsnippets_newsletter_subscriber:list")).status_code == 200

@@ -6,9 +6,9 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from blog.newsletter import services
-from blog.newsletter.models import BatchLease, Delivery, Edition, Subscriber, Suppression
-from blog.newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
+from newsletter import services
+from newsletter.models import BatchLease, Delivery, Edition, Subscriber, Suppression
+from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
 
 from .factories import make_edition, make_subscriber
 

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from blog.newsletter.models import Subscriber
+from newsletter.models import Subscriber
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -107,8 +107,8 @@ def test_client_limit_counts_the_address_the_trusted_proxy_reports(client, setti
 def test_limited_confirmed_suppressed_and_new_addresses_all_get_the_same_page(
     client, settings, eager_tasks
 ):
-    from blog.newsletter import services
-    from blog.newsletter.models import Suppression
+    from newsletter import services
+    from newsletter.models import Suppression
 
     from .factories import make_subscriber
 

@@ -9,9 +9,9 @@ from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from blog.newsletter import services
-from blog.newsletter.models import Subscriber, Suppression
-from blog.newsletter.tokens import confirmation_token, unsubscribe_token
+from newsletter import services
+from newsletter.models import Subscriber, Suppression
+from newsletter.tokens import confirmation_token, unsubscribe_token
 
 from .factories import make_subscriber
 
@@ -198,8 +198,8 @@ def test_bounce_webhook_is_off_without_a_secret():
 def test_demo_content_loads_twice_without_duplicates():
     import io
 
-    from blog.newsletter import demo
-    from blog.newsletter.models import Delivery, Edition
+    from newsletter import demo
+    from newsletter.models import Delivery, Edition
 
     demo.load(io.StringIO())
     counts = (Subscriber.objects.count(), Edition.objects.count(), Delivery.objects.count())

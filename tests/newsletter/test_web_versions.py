@@ -5,9 +5,9 @@ import re
 import pytest
 from django.core import mail
 
-from blog.newsletter import services
-from blog.newsletter.models import Edition
 from members.services import cluster_join
+from newsletter import services
+from newsletter.models import Edition
 from tests.members.factories import make_cluster, make_member
 
 from .factories import make_edition, make_subscriber

@@ -18,8 +18,8 @@ from django.core import mail
 from django.db import connection
 from django.test import override_settings
 
-from blog.newsletter import services, tasks
-from blog.newsletter.models import Delivery, Edition, Subscriber
+from newsletter import services, tasks
+from newsletter.models import Delivery, Edition, Subscriber
 from tests.conftest import wait_for
 
 from .factories import make_edition, make_many_subscribers

@@ -36,13 +36,13 @@ OTHER_ENTRY_SUMMARY = "Marker-other-entry-summary-3V5"
 def _build(tmp_media):
     from django.contrib.auth.models import Group
 
-    from blog.newsletter import services as newsletter_services
-    from blog.newsletter.models import Delivery, Edition
-    from blog.newsletter.tokens import confirmation_token, unsubscribe_token, web_version_token
     from events import services as event_services
     from library.demo import _library_editors
     from members.models import Membership
     from members.services import cluster_join, profile_update
+    from newsletter import services as newsletter_services
+    from newsletter.models import Delivery, Edition
+    from newsletter.tokens import confirmation_token, unsubscribe_token, web_version_token
     from tests.blog.factories import (
         AuthorFactory,
         CategoryFactory,

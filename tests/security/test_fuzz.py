@@ -181,9 +181,9 @@ def world(home_page, member, staff, tmp_path, settings):
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from blog.newsletter.tokens import confirmation_token, unsubscribe_token
     from events import services as event_services
     from events.models import JudgeAssignment, Submission
+    from newsletter.tokens import confirmation_token, unsubscribe_token
     from tests.blog.factories import CategoryFactory, make_blog_index, make_image, make_post
     from tests.civicnet.factories import make_standard_page
     from tests.events.factories import EventFactory, make_challenge

@@ -6,7 +6,7 @@ import civicnet.demo
 import library.demo
 import members.demo
 import vitals.demo
-from civicnet.page_cache import page_cache_clear
+from core.page_cache import page_cache_clear
 
 
 class Command(BaseCommand):

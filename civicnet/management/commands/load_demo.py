@@ -14,7 +14,7 @@ DEMO_MODULES = [
     "civicnet.demo",
     "events.demo",
     "blog.demo",
-    "blog.newsletter.demo",
+    "newsletter.demo",
     "library.demo",
 ]
 

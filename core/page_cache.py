@@ -19,7 +19,7 @@ is handled the same way.
 Views whose response depends on who is asking must say so with `Cache-Control: private`
 (or never_cache); those responses are never stored.
 
-Bounded: a page is keyed on the query parameters its view reads (QUERY_PARAMETERS, in
+Bounded: a page is keyed on the query parameters its view reads (settings.PAGE_CACHE_QUERY_PARAMETERS, in
 normalised order), so `?utm_source=x` or `?junk=1` can never add copies: a request with
 a parameter no view reads is served but neither looked up nor stored. And one client may
 make the cache store at most PAGE_CACHE_STORES_PER_CLIENT new pages a minute.
@@ -28,6 +28,7 @@ The cache may be down: its backend (core.cache.FailSoftRedisCache) then answers 
 cache, and every request is rendered as if nothing were cached.
 """
 
+import functools
 import hashlib
 import re
 import time
@@ -67,23 +68,6 @@ MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
 MAX_CACHED_BYTES = 2 * 1024 * 1024
 STORES_KEY_PREFIX = "page-cache:stores:"
 
-# The query parameters each cacheable view reads (a full-match pattern on the name), by
-# path (a full-match pattern). A page is cached once per combination of these; a request
-# carrying any other parameter is rendered and served but not cached. A view that starts
-# reading a new parameter must add it here, or its pages with it are simply not cached.
-_RANKINGS_FILTERS = r"q|year|peer|region|state|band|sort|dir|w_[\w-]{1,40}"
-QUERY_PARAMETERS = [
-    (r"/vitals/", _RANKINGS_FILTERS),
-    (r"/vitals/(rankings\.csv|api/rankings\.json)", _RANKINGS_FILTERS + "|indicator"),
-    (r"/vitals/metros/[\w-]+/(data\.csv)?", r"peer"),
-    (r"/vitals/indicators/[\w-]+/", r"peer|series|metro"),
-    (r"/vitals/compare/", r"metro|peer"),
-    (r"/events/(past/)?", r"kind|topic|page"),
-    (r"/blog/.*", r"page"),
-    (r"/library/", r"type|topic|city|sort|page"),
-    (r"/search/", r"q|type|page"),
-]
-_QUERY_PARAMETERS = [(re.compile(path), re.compile(names)) for path, names in QUERY_PARAMETERS]
 # Past these a query is someone probing, not a visitor following the site's own links.
 MAX_QUERY_PARAMETERS = 16
 MAX_QUERY_VALUE_LENGTH = 200
@@ -120,6 +104,38 @@ def page_cache_clear(paths=None) -> None:
         transaction.on_commit(bump)
 
 
+# App label -> URL paths of other sections that also show that app's pages.
+_ALSO_CLEARED: dict[str, list[str]] = {}
+
+
+def also_clear_when_published(app_label: str, path: str) -> None:
+    """Publishing a page of `app_label` also forgets the cached pages of `path`'s section."""
+    paths = _ALSO_CLEARED.setdefault(app_label, [])
+    if path not in paths:
+        paths.append(path)
+
+
+def paths_showing(page) -> list[str] | None:
+    """URL paths of the page and its ancestors, or None (everything) when it has no URL.
+
+    Plus the sections registered for the page's app with also_clear_when_published().
+    """
+    url = page.get_url()
+    # get_url() keeps the site's root paths on the instance it was asked of; a page made in
+    # code asks before its Site points at it, and would then have no URL for the rest of its
+    # life (make_home_page, bootstrap_site). Leave the caller's instance as it was.
+    page.__dict__.pop("_wagtail_cached_site_root_paths", None)
+    if not url or not url.startswith("/"):
+        return None
+    paths = [url]
+    for ancestor in page.get_ancestors():
+        ancestor_url = ancestor.specific_deferred.get_url() if ancestor.depth > 1 else None
+        if ancestor_url and ancestor_url.startswith("/"):
+            paths.append(ancestor_url)
+    paths.extend(_ALSO_CLEARED.get(page.specific_class._meta.app_label, ()))
+    return paths
+
+
 def section_of(path: str) -> str:
     """The first segment of a URL path: "/events/x/" is in "events", "/" in ""."""
     return path.lstrip("/").split("/", 1)[0]
@@ -151,7 +167,7 @@ def cacheable_query(request) -> str | None:
     if not query:
         return ""
     path = request.path_info
-    names = next((names for pattern, names in _QUERY_PARAMETERS if pattern.fullmatch(path)), None)
+    names = next((names for pattern, names in _query_parameters() if pattern.fullmatch(path)), None)
     if names is None:
         return None
     if len(query) > MAX_QUERY_PARAMETERS:
@@ -167,6 +183,14 @@ def cacheable_query(request) -> str | None:
             return None
         pairs.extend((name, value) for value in values)
     return urlencode(pairs)
+
+
+@functools.cache
+def _query_parameters():
+    return [
+        (re.compile(path), re.compile(names))
+        for path, names in settings.PAGE_CACHE_QUERY_PARAMETERS
+    ]
 
 
 def entry_key(request, query: str | None = None) -> str:

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class NewsletterConfig(AppConfig):
     """The newsletter: subscribers, editions written in Wagtail, delivery by Celery."""
 
-    name = "blog.newsletter"
+    name = "newsletter"
     label = "newsletter"
     verbose_name = "Newsletter"
 
