@@ -43,9 +43,10 @@ test: install lint ## Run the whole suite on PostgreSQL and Redis
 	$(RUN) python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(RUN) pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check and format check
+lint: install ## ruff check and format check; the layers and no import cycles (lint-imports)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports --no-cache
 
 format: install ## Fix what ruff can fix
 	$(RUN) ruff check --fix .
