@@ -5,7 +5,11 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from blog.selectors import latest_posts
 from core.blocks import BodyBlock, ToolBlock
+from events.selectors import upcoming_public_events
+
+from .selectors import home_counters
 
 
 class HomePage(Page):
@@ -44,12 +48,6 @@ class HomePage(Page):
     subpage_types = ["civicnet.StandardPage", "blog.BlogIndexPage", "library.LibraryIndexPage"]
 
     def get_context(self, request, *args, **kwargs):
-        # The home page reads every app; importing them here keeps model loading light.
-        from blog.selectors import latest_posts
-        from events.selectors import upcoming_public_events
-
-        from .selectors import home_counters
-
         context = super().get_context(request, *args, **kwargs)
         context["counters"] = home_counters()
         context["upcoming_events"] = upcoming_public_events(limit=3)

@@ -10,6 +10,7 @@ run again; with no query or no result at all, the page suggests what to read.
 import difflib
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -18,8 +19,15 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch
 from django.utils.html import escape, strip_tags
 from django.utils.safestring import mark_safe
+from taggit.models import Tag
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
+
+from blog.models import BlogCategory, BlogPage
+from blog.selectors import latest_posts
+from events.selectors import published_events, upcoming_events
+from library.models import ResourceCity, ResourcePage, ResourceTopic
+from vitals.models import Metro
 
 RESULTS_PER_PAGE = 10
 MAX_PER_SOURCE = 100
@@ -74,8 +82,6 @@ def _stream_text(stream) -> str:
 
 
 def _page_results(query: str) -> list[Result]:
-    from blog.models import BlogPage
-    from library.models import ResourcePage
 
     pages = (
         Page.objects.live()
@@ -122,10 +128,6 @@ def _page_results(query: str) -> list[Result]:
 
 
 def _event_results(query: str) -> list[Result]:
-    try:
-        from events.selectors import published_events
-    except ImportError:  # the events app is not there yet
-        return []
     events = (
         get_search_backend()
         .search(query, published_events(), operator="and")
@@ -151,10 +153,6 @@ def _event_results(query: str) -> list[Result]:
 
 
 def _metro_results(query: str) -> list[Result]:
-    try:
-        from vitals.models import Metro
-    except ImportError:
-        return []
     terms = _terms(query)
     if not terms:
         return []
@@ -221,28 +219,15 @@ def vocabulary() -> list[str]:
     """Words a reader might search for, from titles, tags, topics and metro names."""
 
     def build():
-        from blog.models import BlogCategory
-        from library.models import ResourceCity, ResourceTopic
 
         texts = list(Page.objects.live().public().values_list("title", flat=True))
         texts += BlogCategory.objects.values_list("name", flat=True)
         texts += ResourceTopic.objects.values_list("name", flat=True)
         texts += ResourceCity.objects.values_list("name", flat=True)
-        from taggit.models import Tag
 
         texts += Tag.objects.values_list("name", flat=True)
-        try:
-            from vitals.models import Metro
-
-            texts += Metro.objects.values_list("principal_city", flat=True)
-        except ImportError:
-            pass
-        try:
-            from events.selectors import published_events
-
-            texts += published_events().values_list("title", flat=True)
-        except ImportError:
-            pass
+        texts += Metro.objects.values_list("principal_city", flat=True)
+        texts += published_events().values_list("title", flat=True)
         return sorted({word for text in texts for word in re.findall(r"[a-z]{3,}", text.lower())})
 
     return cache.get_or_set(VOCABULARY_CACHE_KEY, build, VOCABULARY_SECONDS)
@@ -269,8 +254,6 @@ def corrected(query: str) -> str:
 
 def suggestions() -> dict:
     """What to offer when there is nothing to show: new posts, resources and events."""
-    from blog.selectors import latest_posts
-    from library.models import ResourcePage
 
     resources = list(
         ResourcePage.objects.live()
@@ -278,13 +261,7 @@ def suggestions() -> dict:
         .order_by("-date", "-pk")
         .only("title", "url_path", "summary", "resource_type", "path", "depth")[:3]
     )
-    events = []
-    try:
-        from events.selectors import upcoming_events
-
-        events = list(upcoming_events()[:3])
-    except ImportError:
-        pass
+    events = list(upcoming_events()[:3])
     return {"posts": latest_posts(limit=3), "resources": resources, "events": events}
 
 
@@ -313,8 +290,6 @@ def search(request):
         page = paginator.page(1)
     for result in page:
         result.snippet = highlight(result.text, correction or query)
-
-    from urllib.parse import urlencode
 
     base = {"q": query}
     tabs = [{"label": "All", "count": len(results), "query": urlencode(base), "selected": not kind}]

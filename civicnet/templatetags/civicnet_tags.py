@@ -3,6 +3,9 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from wagtail.models import Page, Site
 
+from blog.models import BlogPage
+from library.models import ResourcePage
+
 register = template.Library()
 
 # The site's sections that are Django views. A section appears in the header once its app
@@ -51,8 +54,6 @@ def metro_related(context, metro, limit: int = 3):
     It lives in the project so that vitals never imports blog or library. Only public
     fields are shown: a resource's teaser, never its members-only body.
     """
-    from blog.models import BlogPage
-    from library.models import ResourcePage
 
     city = metro.principal_city
     posts = (
