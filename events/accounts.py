@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
-from . import services
 from .models import JudgeAssignment, Registration, RegistrationEmail, Submission
+from .services.registrations import registration_cancel
 
 
 def account_export(*, user, **kwargs) -> dict:
@@ -63,7 +63,7 @@ def account_delete(*, user, placeholder, **kwargs) -> None:
     for registration in Registration.objects.filter(user=user, event__starts_at__gt=now).exclude(
         status=Registration.Status.CANCELLED
     ):
-        services.registration_cancel(registration=registration, now=now, notify=False)
+        registration_cancel(registration=registration, now=now, notify=False)
     # Emails not sent yet would go to an address that no longer exists.
     RegistrationEmail.objects.filter(registration__user=user, sent_at=None).update(
         sent_at=now, skipped=True

@@ -11,8 +11,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from . import services
 from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
+from .services.calendar_sync import event_calendar_sync
+from .services.registrations import registration_create
 
 MEMBER_EMAIL = "member@civicnet.example"
 
@@ -73,7 +74,7 @@ def _event(slug: str, **fields) -> tuple[Event, bool]:
                 room=room,
                 speaker=Speaker.objects.filter(name=speaker).first(),
             )
-        services.event_calendar_sync(event=event)
+        event_calendar_sync(event=event)
     return event, created
 
 
@@ -213,7 +214,7 @@ def load(stdout) -> None:
         )
         webinar = Event.objects.get(slug="missing-middle-housing-webinar")
         if not webinar.registrations.filter(user=user).exists():
-            services.registration_create(event=webinar, user=user)
+            registration_create(event=webinar, user=user)
 
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     challenge, new_challenge = Challenge.objects.get_or_create(

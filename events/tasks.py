@@ -1,11 +1,16 @@
-"""Thin Celery tasks: take ids, call a service, safe to run twice."""
+"""Thin Celery tasks: take ids, call a service, safe to run twice.
+
+Tasks import services, never the reverse: a service that records an email sends a signal of
+events.signals after commit, and events.apps connects it to the queue_* functions below.
+"""
 
 import logging
 from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import services
+from .models import Registration
+from .services import emails, payments, teams
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +18,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="events.send_registration_email", soft_time_limit=50, time_limit=60)
 def send_registration_email(email_id: int) -> bool:
     # A failed send is recorded on its row with a retry time; send_due_reminders retries it.
-    return services.registration_email_send(email_id=email_id)
+    return emails.registration_email_send(email_id=email_id)
 
 
 @shared_task(name="events.send_due_reminders", soft_time_limit=240, time_limit=280)
@@ -22,9 +27,9 @@ def send_due_reminders() -> int:
     due. Each send is recorded, so running twice (or after a crash) sends none twice; each
     email is its own unit, so one that fails never holds up the rest."""
     sent = 0
-    for email_id in services.reminders_queue_due():
+    for email_id in emails.reminders_queue_due():
         try:
-            sent += services.registration_email_send(email_id=email_id)
+            sent += emails.registration_email_send(email_id=email_id)
         except Exception:
             logger.exception("Event email %s could not be sent", email_id)
     return sent
@@ -34,12 +39,10 @@ def send_due_reminders() -> int:
 def reconcile_ticket_payments() -> int:
     """Run by Celery beat: settle tickets whose buyer never came back from Stripe Checkout
     (paid: confirm; expired or abandoned: release the place)."""
-    from .models import Registration
-
     settled = 0
-    for registration in Registration.objects.filter(pk__in=services.pending_payment_ids()):
+    for registration in Registration.objects.filter(pk__in=payments.pending_payment_ids()):
         try:
-            synced = services.registration_sync_payment(registration=registration)
+            synced = payments.registration_sync_payment(registration=registration)
         except Exception:
             # One session Stripe cannot answer for must not stop the others; next run retries.
             logger.exception("Ticket payment of registration %s not reconciled", registration.pk)
@@ -57,4 +60,12 @@ def reconcile_ticket_payments() -> int:
     time_limit=60,
 )
 def send_team_invitation(invitation_id: int) -> bool:
-    return services.team_invitation_send(invitation_id=invitation_id)
+    return teams.team_invitation_send(invitation_id=invitation_id)
+
+
+def queue_registration_email(*, email_id: int, **kwargs) -> None:
+    send_registration_email.delay(email_id)
+
+
+def queue_team_invitation(*, invitation_id: int, **kwargs) -> None:
+    send_team_invitation.delay(invitation_id)

@@ -1,43 +1,43 @@
 from django.urls import path
 
-from . import views
+from .views import judging, public, registration, staff, submissions
 
 app_name = "events"
 urlpatterns = [
-    path("events/", views.event_index, name="index"),
-    path("events/past/", views.event_past, name="past"),
-    path("events/calendar.ics", views.calendar_ics, name="calendar"),
-    path("events/<slug:slug>.ics", views.event_ics, name="ics"),
-    path("events/<slug:slug>/", views.event_detail, name="detail"),
-    path("events/<slug:slug>/register/", views.event_register, name="register"),
-    path("events/<slug:slug>/cancel/", views.event_cancel, name="cancel"),
-    path("events/<slug:slug>/attendees/", views.event_attendees, name="attendees"),
-    path("events/<slug:slug>/attendees.csv", views.event_attendees_csv, name="attendees_csv"),
-    path("challenges/", views.challenge_index, name="challenges"),
-    path("challenges/judging/", views.judging_index, name="judging"),
-    path("challenges/judging/<int:pk>/", views.judging_score, name="judge_score"),
-    path("challenges/attachments/<int:pk>/", views.attachment_download, name="attachment"),
-    path("challenges/<slug:slug>/", views.challenge_detail, name="challenge_detail"),
-    path("challenges/<slug:slug>/submit/", views.challenge_submit, name="challenge_submit"),
+    path("events/", public.event_index, name="index"),
+    path("events/past/", public.event_past, name="past"),
+    path("events/calendar.ics", public.calendar_ics, name="calendar"),
+    path("events/<slug:slug>.ics", public.event_ics, name="ics"),
+    path("events/<slug:slug>/", public.event_detail, name="detail"),
+    path("events/<slug:slug>/register/", registration.event_register, name="register"),
+    path("events/<slug:slug>/cancel/", registration.event_cancel, name="cancel"),
+    path("events/<slug:slug>/attendees/", staff.event_attendees, name="attendees"),
+    path("events/<slug:slug>/attendees.csv", staff.event_attendees_csv, name="attendees_csv"),
+    path("challenges/", public.challenge_index, name="challenges"),
+    path("challenges/judging/", judging.judging_index, name="judging"),
+    path("challenges/judging/<int:pk>/", judging.judging_score, name="judge_score"),
+    path("challenges/attachments/<int:pk>/", submissions.attachment_download, name="attachment"),
+    path("challenges/<slug:slug>/", public.challenge_detail, name="challenge_detail"),
+    path("challenges/<slug:slug>/submit/", submissions.challenge_submit, name="challenge_submit"),
     path(
         "challenges/<slug:slug>/submit/attachments/<int:pk>/delete/",
-        views.attachment_delete,
+        submissions.attachment_delete,
         name="attachment_delete",
     ),
     path(
         "challenges/<slug:slug>/invitations/<slug:key>/",
-        views.team_invitation,
+        submissions.team_invitation,
         name="team_invitation",
     ),
     path(
         "challenges/<slug:slug>/submit/invitations/<int:pk>/withdraw/",
-        views.team_invitation_withdraw,
+        submissions.team_invitation_withdraw,
         name="team_invitation_withdraw",
     ),
     path(
         "challenges/<slug:slug>/submit/team/<int:user_id>/remove/",
-        views.team_member_remove,
+        submissions.team_member_remove,
         name="team_member_remove",
     ),
-    path("challenges/<slug:slug>/results/", views.challenge_results, name="challenge_results"),
+    path("challenges/<slug:slug>/results/", staff.challenge_results, name="challenge_results"),
 ]

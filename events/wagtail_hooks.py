@@ -8,7 +8,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.signals import public_pages_changed
+
 from .models import Challenge, Event, JudgeAssignment, Speaker, Submission, Topic
+from .services.calendar_sync import event_calendar_sync
+from .services.registrations import PUBLIC_EVENT_PATHS, waitlist_promote
 
 
 class AttendeesColumn(Column):
@@ -102,12 +106,10 @@ EVENTS_MODELS = (Event, Speaker, Topic, Challenge, Submission)
 
 def _after_change(request, instance):
     if isinstance(instance, Event):
-        from . import services
-
         # After the edit commits: bump SEQUENCE and tell registrants when the time moved;
         # when staff raised the capacity, the waitlist moves up at once.
-        transaction.on_commit(lambda: services.event_calendar_sync(event=instance))
-        transaction.on_commit(lambda: services.waitlist_promote(event=instance))
+        transaction.on_commit(lambda: event_calendar_sync(event=instance))
+        transaction.on_commit(lambda: waitlist_promote(event=instance))
     if isinstance(instance, EVENTS_MODELS):
         _public_pages_changed()  # anonymous copies of listings and detail pages are now stale
 
@@ -118,10 +120,6 @@ def _after_delete(request, instances):
 
 
 def _public_pages_changed():
-    from core.signals import public_pages_changed
-
-    from .services import PUBLIC_EVENT_PATHS
-
     public_pages_changed.send(sender=Event, paths=PUBLIC_EVENT_PATHS)
 
 

@@ -110,7 +110,10 @@ def test_attachments_are_checked_for_type_size_and_content(client, member):
     ):
         with pytest.raises(ValidationError):
             services.submission_attach(submission=submission, user=member, upload=bad)
-    with mock.patch("events.services.ATTACHMENT_MAX_BYTES", 4), pytest.raises(ValidationError):
+    with (
+        mock.patch("events.services.submissions.ATTACHMENT_MAX_BYTES", 4),
+        pytest.raises(ValidationError),
+    ):
         services.submission_attach(
             submission=submission, user=member, upload=SimpleUploadedFile("big.pdf", PDF)
         )

@@ -172,7 +172,7 @@ def test_admin_menu_shows_each_tool_only_to_those_who_hold_its_permission(client
 
 # Views that serve staff and others (the entrant's own file, a judge's entry, a sent
 # edition): their staff branch must go through core.staff.staff_can().
-MIXED_VIEWS = {"events.views.attachment_download", "newsletter.views.web_version"}
+MIXED_VIEWS = {"events.views.submissions.attachment_download", "newsletter.views.web_version"}
 STAFF_CHECK = re.compile(
     r"is_staff|is_superuser|has_perm|permission_required|user_passes_test|access_admin"
 )

@@ -1,0 +1,67 @@
+"""Registering for an event (free, or a paid ticket through Stripe Checkout) and cancelling."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from members import billing
+from members.selectors import membership_is_active
+
+from .. import selectors
+from ..services.payments import registration_start_checkout, registration_sync_payment
+from ..services.registrations import RegistrationError, registration_cancel, registration_create
+from .common import private, published_event, render_page
+
+
+@private
+@login_required
+def event_register(request, slug):
+    event = published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    session_id = request.GET.get("session_id")
+    if registration and session_id and session_id == registration.stripe_checkout_session_id:
+        # Back from Stripe Checkout: ask Stripe rather than trusting the address.
+        registration = registration_sync_payment(registration=registration)
+    if request.method == "POST" and registration is None:
+        is_member = membership_is_active(request.user)
+        try:
+            if event.is_free_for(is_member=is_member):
+                registration = registration_create(event=event, user=request.user)
+            else:
+                here = request.build_absolute_uri(reverse("events:register", args=[event.slug]))
+                registration = registration_start_checkout(
+                    event=event, user=request.user, success_url=here, cancel_url=here
+                )
+                return redirect(registration.stripe_checkout_url)
+        except RegistrationError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("events:register", slug=event.slug)
+    is_member = membership_is_active(request.user)
+    context = {
+        "event": event,
+        "registration": registration,
+        "waitlist_position": registration and selectors.waitlist_position(registration),
+        "remaining": selectors.remaining_places(event),
+        "registration_state": event.registration_state(),
+        "is_member": is_member,
+        "is_free": event.is_free_for(is_member=is_member),
+        "payments_configured": billing.payments_configured(),
+    }
+    return render_page(request, "events/event_register.html", context)
+
+
+@private
+@login_required
+@require_POST
+def event_cancel(request, slug):
+    event = published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    if registration is None:
+        raise Http404
+    registration_cancel(registration=registration)
+    messages.success(request, f"Your registration for {event.title} is cancelled.")
+    return redirect("events:detail", slug=event.slug)
