@@ -98,6 +98,7 @@ def main():
 
     from newsletter import services
     from newsletter.models import Subscriber
+    from newsletter.services import deliveries
     from tests.newsletter.factories import make_edition
 
     print(f"Migrating {name} ...", flush=True)
@@ -113,7 +114,7 @@ def main():
         )
     edition = make_edition(subject="Benchmark edition")
     ranges = []
-    services._enqueue_batch = lambda edition_id, low, high: ranges.append((low, high))
+    deliveries._enqueue_batch = lambda edition_id, low, high: ranges.append((low, high))
     services.edition_send(edition=edition)
     started = time.perf_counter()
     services.deliveries_prepare(edition_id=edition.pk)

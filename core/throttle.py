@@ -38,11 +38,20 @@ def client_address(request) -> str:
     return str(parsed)
 
 
-def throttle_allow(*, action: str, key: str, limit: int, seconds: int) -> bool:
-    """Count one attempt of `action` by `key`; False once `limit` is passed in this window."""
-    window = int(time.time() // seconds)
+def throttle_allow(
+    *, action: str, key: str, limit: int, seconds: int, window_from_first_attempt: bool = False
+) -> bool:
+    """Count one attempt of `action` by `key`; False once `limit` is passed in this window.
+
+    Windows follow the clock (the same `seconds`-long slots for every key) unless
+    `window_from_first_attempt`: then a key's window opens at its first attempt, so two
+    windows' allowances never land back to back (a limit of 1 is once per `seconds`).
+    Raises what the cache raises when it is unreachable; the caller decides what that means.
+    """
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    counter = f"throttle:{action}:{digest}:{window}"
+    counter = f"throttle:{action}:{digest}"
+    if not window_from_first_attempt:
+        counter += f":{int(time.time() // seconds)}"
     cache.add(counter, 0, timeout=seconds)
     try:
         return cache.incr(counter) <= limit

@@ -11,7 +11,8 @@ class NewsletterConfig(AppConfig):
     def ready(self):
         from members.signals import account_deleting, account_exporting
 
-        from . import accounts
+        # Registers the tasks in every process: the services start them by name.
+        from . import accounts, tasks  # noqa: F401
 
         account_exporting.connect(accounts.account_export, dispatch_uid="newsletter-account")
         account_deleting.connect(accounts.account_delete, dispatch_uid="newsletter-account")

@@ -11,6 +11,7 @@ from wagtail.models import PreviewableMixin
 from members.models import Sector
 
 from .blocks import EditionBodyBlock
+from .rendering import edition_context
 
 
 class Topic(models.TextChoices):
@@ -210,13 +211,16 @@ class Edition(PreviewableMixin, models.Model):
     def is_editable(self) -> bool:
         return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
 
+    @property
+    def is_public(self) -> bool:
+        """Sent to every subscriber, with no topic filter: anyone may read it on the web."""
+        return self.audience == self.Audience.ALL and not self.topic
+
     # --- Wagtail preview: the email as recipients will see it --------------------------------
     def get_preview_template(self, request, mode_name):
         return "newsletter/email/edition.html"
 
     def get_preview_context(self, request, mode_name):
-        from .rendering import edition_context
-
         return edition_context(self, unsubscribe_url="#unsubscribe-preview")
 
 

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from wagtail.rich_text import expand_db_html
 
+from events.selectors import upcoming_public_events
+
 from .templatetags.newsletter_email import STYLES
 from .tokens import unsubscribe_token, web_version_token
 
@@ -44,9 +46,7 @@ def web_version_url(edition, subscriber_id: int | None = None) -> str:
     """Where "read it in your browser" points. A public edition has one address for all; an
     edition for a restricted audience gives each recipient a signed link of their own, which
     opens it for them without an account and tells nobody else anything."""
-    from .selectors import edition_is_public
-
-    if subscriber_id is None or edition_is_public(edition):
+    if subscriber_id is None or edition.is_public:
         return absolute(edition.get_absolute_url())
     token = web_version_token(edition.pk, subscriber_id)
     return absolute(
@@ -121,8 +121,6 @@ def _sections(edition) -> list[dict]:
             if items:
                 sections.append({"kind": "items", "heading": value["heading"], "items": items})
         elif block.block_type == "upcoming_events":
-            from events.selectors import upcoming_public_events
-
             items = [
                 Item(
                     title=event.title,

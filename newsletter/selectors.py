@@ -6,6 +6,9 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from members.models import Cluster, Profile
+from members.selectors import active_member_users, cluster_people, membership_is_active
+
 from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
 
 
@@ -15,8 +18,6 @@ def is_suppressed(email: str) -> bool:
 
 def _active_member_emails():
     # The same members as membership_is_active decides: seat holders of organisations too.
-    from members.selectors import active_member_users
-
     return active_member_users().values(address=Lower("email"))
 
 
@@ -31,8 +32,6 @@ def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
     if edition.audience == Edition.Audience.MEMBERS:
         subscribers = subscribers.filter(email__in=_active_member_emails())
     elif edition.audience == Edition.Audience.SECTOR:
-        from members.models import Profile
-
         in_sector = Profile.objects.filter(sector=edition.sector).values(
             address=Lower("user__email")
         )
@@ -40,8 +39,6 @@ def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
             email__in=in_sector
         )
     elif edition.audience == Edition.Audience.CLUSTER:
-        from members.selectors import cluster_people
-
         if edition.cluster_id is None:
             return subscribers.none().annotate(suppressed=Value(False))
         people = cluster_people(edition.cluster).values(address=Lower("email"))
@@ -109,11 +106,6 @@ def sent_editions() -> QuerySet[Edition]:
 
 
 # --- Who may read which edition's web version ----------------------------------------------
-def edition_is_public(edition: Edition) -> bool:
-    """Sent to every subscriber, with no topic filter: anyone may read it on the web."""
-    return edition.audience == Edition.Audience.ALL and not edition.topic
-
-
 def _entitled(user) -> Q:
     """Sent editions whose audience takes in this signed-in person as they are today.
 
@@ -121,9 +113,6 @@ def _entitled(user) -> Q:
     active members, a sector's for active members of that sector, a cluster's for its
     people, a topic's for those subscribed to that topic.
     """
-    from members.models import Cluster
-    from members.selectors import cluster_people, membership_is_active
-
     audiences = Q(audience=Edition.Audience.ALL)
     if membership_is_active(user):
         audiences |= Q(audience=Edition.Audience.MEMBERS)
@@ -171,7 +160,7 @@ def edition_readable_by(edition: Edition, user) -> bool:
     at its plain address?"""
     if edition.status != Edition.Status.SENT:
         return False
-    if edition_is_public(edition):
+    if edition.is_public:
         return True
     return editions_readable_by(user).filter(pk=edition.pk).exists()
 

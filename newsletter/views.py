@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -39,8 +40,6 @@ def render(request, template_name, context=None, status=None):
 
 
 def _verified_account_email(user) -> bool:
-    from allauth.account.models import EmailAddress
-
     return (
         user.is_authenticated
         and bool(user.email)
@@ -173,7 +172,7 @@ def web_version(request, pk: int):
         edition, request.user
     ):
         return _unavailable(request)
-    public = edition.status == Edition.Status.SENT and selectors.edition_is_public(edition)
+    public = edition.status == Edition.Status.SENT and edition.is_public
     return _edition_page(edition, public=public)
 
 

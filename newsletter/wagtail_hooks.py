@@ -10,7 +10,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.staff import staff_tool
 
-from . import selectors
+from . import admin_views, selectors
 from .models import Edition, Subscriber, Suppression
 
 
@@ -89,8 +89,6 @@ register_snippet(NewsletterGroup)
 
 @hooks.register("register_admin_urls")
 def register_newsletter_admin_urls():
-    from . import admin_views
-
     urls = [
         path(
             "editions/<int:pk>/send/",

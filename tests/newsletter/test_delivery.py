@@ -1,4 +1,7 @@
+import os
 import smtplib
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -9,6 +12,7 @@ from django.utils import timezone
 from newsletter import services
 from newsletter.models import BatchLease, Delivery, Edition, Subscriber, Suppression
 from newsletter.rendering import UNSUBSCRIBE_PLACEHOLDER
+from newsletter.services import deliveries, sending
 
 from .factories import make_edition, make_subscriber
 
@@ -183,7 +187,7 @@ def test_transient_smtp_error_retries_later_with_exponential_backoff(
     edition = make_edition()
     _start(edition, django_capture_on_commit_callbacks)
     connection = FlakyConnection(smtplib.SMTPResponseException(451, b"try later"), failures=2)
-    monkeypatch.setattr(services, "_mail_connection", lambda: connection)
+    monkeypatch.setattr(sending, "_mail_connection", lambda: connection)
 
     result = _send_all(edition)
     delivery = Delivery.objects.get(edition=edition)
@@ -213,7 +217,7 @@ def test_permanent_smtp_error_marks_the_delivery_failed_and_suppresses_the_addre
     edition = make_edition()
     _start(edition, django_capture_on_commit_callbacks)
     refused = smtplib.SMTPRecipientsRefused({"nobody@example.org": (550, b"no such user")})
-    monkeypatch.setattr(services, "_mail_connection", lambda: FlakyConnection(refused))
+    monkeypatch.setattr(sending, "_mail_connection", lambda: FlakyConnection(refused))
     result = _send_all(edition)
     assert result["failed"] == 1 and result["retry_in"] is None
     delivery = Delivery.objects.get(edition=edition)
@@ -263,7 +267,7 @@ def test_stalled_send_is_re_enqueued_for_the_rows_still_queued(
         high=Subscriber.objects.order_by("pk").values_list("pk", flat=True)[1],
     )
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(deliveries, "_enqueue_batch", lambda *args: enqueued.append(args))
     assert services.editions_resume_stalled(now=timezone.now() + timedelta(seconds=1)) == [
         edition.pk
     ]
@@ -282,7 +286,7 @@ def test_only_a_batch_whose_lease_went_quiet_is_re_enqueued_and_only_once_per_le
     BatchLease.objects.create(edition=edition, low=11, high=20, heartbeat_at=now)
     BatchLease.objects.filter(low=11).update(heartbeat_at=now - timedelta(seconds=31))
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(deliveries, "_enqueue_batch", lambda *args: enqueued.append(args))
 
     assert services.editions_resume_stalled(now=now) == [edition.pk]
     assert enqueued == [(edition.pk, 11, 20)]
@@ -305,7 +309,7 @@ def test_a_quiet_lease_of_a_paused_edition_is_dropped_not_re_enqueued(
         edition=edition, low=1, high=10, heartbeat_at=timezone.now() - timedelta(hours=1)
     )
     enqueued = []
-    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: enqueued.append(args))
+    monkeypatch.setattr(deliveries, "_enqueue_batch", lambda *args: enqueued.append(args))
     assert services.editions_resume_stalled() == []
     assert enqueued == [] and not BatchLease.objects.exists()
 
@@ -319,13 +323,13 @@ def test_a_finished_batch_releases_its_lease_and_a_crashed_one_keeps_it(
     _start(edition, django_capture_on_commit_callbacks)
     saves = []
 
-    def crash_on_second(claim, real=services._save):
+    def crash_on_second(claim, real=sending._save):
         saves.append(claim.pk)
         if len(saves) == 2:
             raise RuntimeError("worker lost")
         real(claim)
 
-    monkeypatch.setattr(services, "_save", crash_on_second)
+    monkeypatch.setattr(sending, "_save", crash_on_second)
     with pytest.raises(RuntimeError):
         _send_all(edition)
     lease = BatchLease.objects.get()
@@ -414,3 +418,20 @@ def test_cluster_or_sector_audience_needs_its_choice():
         Edition(subject="x", body=[], audience=Edition.Audience.CLUSTER).clean()
     with pytest.raises(ValidationError):
         Edition(subject="x", body=[], audience=Edition.Audience.SECTOR).clean()
+
+
+def test_a_fresh_process_has_every_task_the_services_start_by_name():
+    # A web process imports no task module of its own: the app's ready() must register them.
+    script = (
+        "import django; django.setup()\n"
+        "from celery import current_app\n"
+        "from newsletter.services import background\n"
+        "names = [background.SEND_CONFIRMATION_EMAIL, background.PREPARE_EDITION,"
+        " background.SEND_BATCH]\n"
+        "print(sorted(set(names) - set(current_app.tasks)))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "civicnet.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]"

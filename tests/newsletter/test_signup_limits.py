@@ -125,3 +125,15 @@ def test_limited_confirmed_suppressed_and_new_addresses_all_get_the_same_page(
 
     assert set(pages.values()) == {fresh}
     assert [message.to for message in mail.outbox] == [["fresh@example.org"]]
+
+
+def test_without_the_shared_cache_the_form_sends_nothing(client, eager_tasks, monkeypatch):
+    from core import throttle
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(throttle.cache, "add", unreachable)
+    _sign_up(client, "anyone@example.org")
+    assert mail.outbox == []
+    assert not Subscriber.objects.filter(email="anyone@example.org").exists()

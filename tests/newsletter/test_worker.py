@@ -20,6 +20,7 @@ from django.test import override_settings
 
 from newsletter import services, tasks
 from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.services import deliveries
 from tests.conftest import wait_for
 
 from .factories import make_edition, make_many_subscribers
@@ -52,7 +53,7 @@ def test_the_same_send_tasks_enqueued_twice_send_once(celery_worker, monkeypatch
     make_many_subscribers(60)
     edition = make_edition()
     ranges = []
-    monkeypatch.setattr(services, "_enqueue_batch", lambda *args: ranges.append(args))
+    monkeypatch.setattr(deliveries, "_enqueue_batch", lambda *args: ranges.append(args))
     services.edition_send(edition=edition)
     wait_for(lambda: ranges, timeout=30)  # the worker prepared the deliveries
     (batch,) = ranges
