@@ -329,6 +329,7 @@ CELERY_TASK_ROUTES = {
     "events.send_due_reminders": {"queue": CELERY_MAIL_QUEUE},
     "members.send_renewal_reminders": {"queue": CELERY_MAIL_QUEUE},
     "members.send_join_request_emails": {"queue": CELERY_MAIL_QUEUE},
+    "civicnet.send_contact_message": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.send_confirmation_email": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.prepare_edition": {"queue": CELERY_BULK_QUEUE},
     "newsletter.send_batch": {"queue": CELERY_BULK_QUEUE},
