@@ -11,6 +11,8 @@ from events.selectors import upcoming_public_events
 
 from .selectors import home_counters
 
+from .contact import contact_page_serve
+
 
 class HomePage(Page):
     """The front door: the network's promise, its tools, live counters, what's next."""
@@ -90,3 +92,24 @@ class PageFeedback(models.Model):
 
     def __str__(self):
         return f"{'yes' if self.helpful else 'no'} on page {self.page_id}"
+
+
+class ContactPage(Page):
+    """The contact form at /contact/: editors write the words around it; messages are kept
+    (Admin → Contact messages) and emailed to staff who may read them."""
+
+    intro = models.TextField(
+        blank=True, help_text="Shown above the form: who reads messages and how soon they reply."
+    )
+    thank_you = models.TextField(
+        default="Thank you. Your message is with our team; we reply within two working days.",
+        help_text="Shown once a message is sent.",
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("thank_you")]
+    parent_page_types = ["civicnet.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    def serve(self, request, *args, **kwargs):
+        return contact_page_serve(self, request)

@@ -328,6 +328,8 @@ CELERY_TASK_ROUTES = {
     "events.send_registration_email": {"queue": CELERY_MAIL_QUEUE},
     "events.send_due_reminders": {"queue": CELERY_MAIL_QUEUE},
     "members.send_renewal_reminders": {"queue": CELERY_MAIL_QUEUE},
+    "members.send_join_request_emails": {"queue": CELERY_MAIL_QUEUE},
+    "civicnet.send_contact_message": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.send_confirmation_email": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.prepare_edition": {"queue": CELERY_BULK_QUEUE},
     "newsletter.send_batch": {"queue": CELERY_BULK_QUEUE},
@@ -424,6 +426,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# The confirmation link signs in the person who just signed up (in the same browser).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False

@@ -3,8 +3,12 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.models import Page
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.staff import PermissionMenuItem, staff_tool
+
+from .contact import ContactMessage
 
 
 @staff_tool("civicnet.view_feedback_report")
@@ -35,3 +39,19 @@ def register_feedback_report_menu_item():
         order=700,
         permission="civicnet.view_feedback_report",
     )
+
+
+class ContactMessageViewSet(SnippetViewSet):
+    model = ContactMessage
+    icon = "mail"
+    menu_label = "Contact messages"
+    add_to_admin_menu = True
+    menu_order = 540
+    list_display = ["name", "email", "topic", "created_at"]
+    list_filter = ["topic"]
+    search_fields = ["name", "email", "message"]
+    search_backend_name = None  # not in the search index: the database searches it
+    inspect_view_enabled = True
+
+
+register_snippet(ContactMessageViewSet)

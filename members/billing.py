@@ -58,14 +58,21 @@ def customer_for(user) -> str:
 
 
 def checkout_session_url(*, user, plan: Plan) -> str:
-    """Create a Checkout session in subscription mode for this user and plan; its URL."""
+    """Create a Checkout session in subscription mode for this user and plan; its URL.
+
+    Buyers may enter a promotion code (made in Stripe's dashboard); a plan with trial days
+    starts with that many free days (the subscription is "trialing", a member already)."""
+    subscription_data = {"metadata": {"user_id": str(user.pk), "plan": plan.slug}}
+    if plan.trial_days:
+        subscription_data["trial_period_days"] = plan.trial_days
     session = stripe_client().v1.checkout.sessions.create(
         params={
             "mode": "subscription",
             "customer": customer_for(user),
             "client_reference_id": str(user.pk),
             "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
-            "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.slug}},
+            "allow_promotion_codes": True,
+            "subscription_data": subscription_data,
             "metadata": {"user_id": str(user.pk), "plan": plan.slug},
             "success_url": _absolute(reverse("members:checkout_success"))
             + "?session_id={CHECKOUT_SESSION_ID}",

@@ -5,8 +5,9 @@ Safe to run again: everything is looked up first and created only when missing.
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from .models import Cluster, Membership, Plan, Sector
+from .models import Cluster, JoinRequest, Membership, Plan, Sector
 from .services import cluster_join, membership_set, profile_update
 
 User = get_user_model()
@@ -246,3 +247,20 @@ def load(stdout) -> None:
         for email in spec["people"]:
             user = User.objects.get(email=email)
             cluster_join(cluster=cluster, user=user)
+
+    join_request_example()
+
+
+def join_request_example() -> None:
+    """One request waiting for staff, as the "Ask to join" form records it (no email sent)."""
+    JoinRequest.objects.get_or_create(
+        email="priya.raman@demo.civicnet.example",
+        defaults={
+            "name": "Priya Raman",
+            "organisation": "Fresno Housing Collaborative",
+            "plan": Plan.objects.filter(slug="individual-yearly").first(),
+            "message": "I coordinate a housing coalition in Fresno and would like to join the "
+            "Central Valley conversations. Could you invoice our coalition?",
+            "emails_sent_at": timezone.now(),
+        },
+    )

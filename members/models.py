@@ -153,6 +153,10 @@ class Plan(models.Model):
     stripe_price_id = models.CharField(
         max_length=80, blank=True, help_text="The Stripe Price id (price_...) this plan bills."
     )
+    trial_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Free days before the first charge when joining through Stripe; 0 for none.",
+    )
     description = models.TextField(blank=True, help_text="One or two sentences under the price.")
     is_active = models.BooleanField(default=True, help_text="Offered on the membership page.")
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -344,3 +348,45 @@ class ClusterMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.cluster}"
+
+
+class JoinRequest(models.Model):
+    """Someone asked to join without paying online; staff approve it into a membership."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for staff"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    organisation = models.CharField(max_length=160, blank=True)
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.SET_NULL, related_name="join_requests"
+    )
+    message = models.TextField(max_length=2000, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="join_requests",
+        help_text="The account that asked, when the person was signed in.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set once both emails (staff, and the person's confirmation) went out: a task that runs
+    # twice sends nothing twice.
+    emails_sent_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    staff_note = models.TextField(blank=True, help_text="Why it was approved or declined.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("review_joinrequest", "Can approve or decline join requests")]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import joining, services
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +24,9 @@ def send_renewal_reminders() -> int:
 def expire_memberships() -> int:
     """Daily: memberships whose period (or grace period) is over become expired."""
     return services.memberships_expire()
+
+
+@shared_task(name="members.send_join_request_emails", soft_time_limit=50, time_limit=60)
+def send_join_request_emails(join_request_id: int) -> bool:
+    """Tell staff about a new join request and answer the person (once, however often run)."""
+    return joining.join_request_send_emails(join_request_id=join_request_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_join
 
 app_name = "members"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("account/export.json", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),
     path("membership/", views.membership_page, name="membership"),
+    path("membership/join/", views_join.join_request, name="join_request"),
+    path("membership/join/sent/", views_join.join_request_sent, name="join_request_sent"),
     path("membership/checkout/<slug:plan>/", views.checkout, name="checkout"),
     path("membership/welcome/", views.checkout_success, name="checkout_success"),
     path("membership/cancelled/", views.checkout_cancelled, name="checkout_cancelled"),

@@ -252,8 +252,8 @@ def checkout(request, plan: str):
     """GET: confirm the plan. POST: create the Checkout session and go to Stripe."""
     plan = get_object_or_404(Plan, slug=plan, is_active=True)
     if not billing.payments_configured() or not plan.stripe_price_id:
-        messages.info(request, "Online payments are not configured yet.")
-        return redirect("members:membership")
+        # No online payment for this plan: ask staff instead (the form says why).
+        return redirect(f"{reverse('members:join_request')}?{urlencode({'plan': plan.slug})}")
     membership = getattr(request.user, "membership", None)
     if membership is not None and membership.is_active() and not membership.is_complimentary:
         messages.info(request, "You are already a member: manage your plan from your account.")

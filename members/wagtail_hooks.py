@@ -8,7 +8,8 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.staff import PermissionMenuItem, staff_tool
 
-from . import admin_views, services
+from . import admin_views, services, views_join
+from .joining import REVIEW_PERMISSION
 from .models import Cluster, Plan
 
 
@@ -55,6 +56,16 @@ admin_urls = (
             name="report",
         ),
         path("report.csv", admin_views.report_csv, name="report_csv"),
+        path(
+            "join-requests/",
+            staff_tool(REVIEW_PERMISSION)(views_join.JoinRequestListView.as_view()),
+            name="join_requests",
+        ),
+        path(
+            "join-requests/<int:pk>/",
+            staff_tool(REVIEW_PERMISSION)(views_join.JoinRequestReviewView.as_view()),
+            name="join_request_review",
+        ),
     ],
     "members_admin",
 )
@@ -84,6 +95,17 @@ def register_complimentary_menu_item():
         icon_name="user",
         order=530,
         permission="members.grant_complimentary",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_join_requests_menu_item():
+    return PermissionMenuItem(
+        "Join requests",
+        reverse("members_admin:join_requests"),
+        icon_name="user",
+        order=525,
+        permission=REVIEW_PERMISSION,
     )
 
 

@@ -28,7 +28,16 @@ def test_a_fresh_database_serves_the_site_instead_of_the_wagtail_welcome_page(cl
     assert home.status_code == 200
     assert "Welcome to your new Wagtail site" not in home.content.decode()
     assert "We build and activate cross-sector teams." in home.content.decode()
-    for path in ("/about/", "/member-benefits/", "/blog/", "/library/", "/vitals/"):
+    for path in (
+        "/about/",
+        "/member-benefits/",
+        "/blog/",
+        "/library/",
+        "/vitals/",
+        "/contact/",
+        "/privacy/",
+        "/terms/",
+    ):
         assert client.get(path).status_code == 200, path
 
 

@@ -177,15 +177,16 @@ def test_membership_page_offers_checkout_when_stripe_is_configured(client, setti
     assert "Covers 10 people" in html
 
 
-def test_checkout_without_stripe_keys_explains_and_sends_back(client, registered, settings):
+def test_checkout_without_stripe_keys_sends_to_the_ask_to_join_form(client, registered, settings):
     settings.STRIPE_SECRET_KEY = ""
     make_plan()
     client.force_login(registered)
 
     response = client.post("/membership/checkout/individual-yearly/", follow=True)
 
-    assert response.redirect_chain[-1][0] == "/membership/"
-    assert "not configured" in response.content.decode()
+    # Issue 14: it used to bounce to /membership/ with the same notice twice.
+    assert response.redirect_chain[-1][0] == "/membership/join/?plan=individual-yearly"
+    assert "not taking payments online yet" in response.content.decode()
 
 
 def test_organisation_admin_names_colleagues_who_then_count_as_members(client):

@@ -3,7 +3,15 @@ import io
 import pytest
 
 from members import demo
-from members.models import Cluster, ClusterMembership, Membership, MembershipEvent, Plan, Profile
+from members.models import (
+    Cluster,
+    ClusterMembership,
+    JoinRequest,
+    Membership,
+    MembershipEvent,
+    Plan,
+    Profile,
+)
 from members.selectors import directory_profiles
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +20,15 @@ pytestmark = pytest.mark.django_db
 def counts():
     return [
         model.objects.count()
-        for model in (Plan, Cluster, ClusterMembership, Membership, MembershipEvent, Profile)
+        for model in (
+            Plan,
+            Cluster,
+            ClusterMembership,
+            Membership,
+            MembershipEvent,
+            Profile,
+            JoinRequest,
+        )
     ]
 
 
@@ -25,6 +41,7 @@ def test_members_demo_is_idempotent_and_fills_the_directory_and_clusters():
     assert counts() == first
     assert Plan.objects.filter(is_active=True).count() == 4
     assert Cluster.objects.count() == 2
+    assert JoinRequest.objects.filter(status=JoinRequest.Status.PENDING).count() == 1
     sectors = set(directory_profiles().values_list("sector", flat=True))
     assert len(sectors) >= 5
     assert all(cluster.lead for cluster in Cluster.objects.all())

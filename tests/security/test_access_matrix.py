@@ -110,6 +110,13 @@ def _member2_on_the_team(world):
     return {}
 
 
+def _join_request(world):
+    from members.models import JoinRequest
+
+    join_request = JoinRequest.objects.create(name="Asker", email="asker@example.org")
+    return {"join_request": join_request.pk}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -271,6 +278,8 @@ CASES = [
         SIGNED_IN,
         others={**_PAID_MEMBERS, "org_admin": "redirect:/account/"},
     ),
+    Case("membership/join/", "/membership/join/?plan=individual-yearly", EVERYONE),
+    Case("membership/join/sent/", "/membership/join/sent/", EVERYONE),
     Case("membership/welcome/", "/membership/welcome/", SIGNED_IN),
     Case("membership/cancelled/", "/membership/cancelled/", SIGNED_IN),
     Case(
@@ -599,6 +608,20 @@ CASES = [
     Case("admin/reports/library-downloads/", "/admin/reports/library-downloads/", STAFF),
     Case("admin/members/complimentary/", "/admin/members/complimentary/", STAFF),
     Case("admin/members/report/", "/admin/members/report/", STAFF),
+    Case(
+        "admin/members/join-requests/",
+        "/admin/members/join-requests/",
+        STAFF,
+        marker="asker@example.org",
+        prepare=_join_request,
+    ),
+    Case(
+        "admin/members/join-requests/<int:pk>/",
+        "/admin/members/join-requests/{join_request}/",
+        STAFF,
+        marker="asker@example.org",
+        prepare=_join_request,
+    ),
     Case("admin/members/report.csv", "/admin/members/report.csv", STAFF, marker=w.LISTED_ORG),
     Case("admin/vitals-import/", "/admin/vitals-import/", STAFF),
     Case(

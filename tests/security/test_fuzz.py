@@ -183,6 +183,7 @@ def world(home_page, member, staff, tmp_path, settings):
 
     from events import services as event_services
     from events.models import JudgeAssignment, Submission
+    from members.models import JoinRequest
     from newsletter.tokens import confirmation_token, unsubscribe_token
     from tests.blog.factories import CategoryFactory, make_blog_index, make_image, make_post
     from tests.civicnet.factories import make_standard_page
@@ -225,6 +226,7 @@ def world(home_page, member, staff, tmp_path, settings):
     assignment = JudgeAssignment.objects.create(submission=submission, judge=staff)
     cluster = make_cluster()
     plan = make_plan()
+    join_request = JoinRequest.objects.create(name="Fuzz", email="fuzz@example.org", plan=plan)
     edition = make_edition()
     subscriber = make_subscriber("reader@example.org")
     revision = victim_page.save_revision()
@@ -240,6 +242,7 @@ def world(home_page, member, staff, tmp_path, settings):
     by_route = {  # the project's own routes, by the prefix before the parameter
         "feedback/": about.pk,
         "membership/checkout/": plan.slug,
+        "members/join-requests/": join_request.pk,
         "network/": member.username,
         "clusters/": cluster.slug,
         "vitals/metros/": metro.slug,

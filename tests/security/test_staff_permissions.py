@@ -27,6 +27,7 @@ def tools(world) -> dict[str, tuple[str, str, dict]]:
         "members report": ("get", "/admin/members/report/", {}),
         "members report csv": ("get", "/admin/members/report.csv", {}),
         "complimentary": ("get", "/admin/members/complimentary/", {}),
+        "join requests": ("get", "/admin/members/join-requests/", {}),
         "feedback report": ("get", "/admin/reports/page-feedback/", {}),
         "downloads report": ("get", "/admin/reports/library-downloads/", {}),
         "newsletter send page": ("get", f"/admin/newsletter/editions/{edition}/send/", {}),
