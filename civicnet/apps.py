@@ -6,7 +6,10 @@ class CivicnetConfig(AppConfig):
     verbose_name = "civicnet"
 
     def ready(self):
+        # Registers the tasks in every process: services start them by name.
         from core.page_cache import also_clear_when_published
+
+        from . import tasks  # noqa: F401
 
         # Blog posts and library resources also appear on City Vitals metro pages (the
         # related posts and resources there, a cross-link this package composes).

@@ -13,10 +13,14 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from core.emails import send_site_email
+from core.tasks import enqueue_on_commit
 from core.throttle import client_address, throttle_allow
 
 logger = logging.getLogger(__name__)
 READ_PERMISSION = "civicnet.view_contactmessage"
+SEND_CONTACT_MESSAGE = (
+    "civicnet.send_contact_message"  # the task that sends the emails (core.tasks.enqueue)
+)
 CONTACT_MESSAGES_PER_HOUR = 5
 
 
@@ -89,8 +93,6 @@ def contact_message_readers():
 
 @transaction.atomic
 def contact_message_create(*, name: str, email: str, topic: str, message: str, user=None):
-    from .tasks import send_contact_message
-
     contact_message = ContactMessage.objects.create(
         name=name.strip(),
         email=email.strip(),
@@ -98,7 +100,7 @@ def contact_message_create(*, name: str, email: str, topic: str, message: str, u
         message=message.strip(),
         user=user if user is not None and user.is_authenticated else None,
     )
-    transaction.on_commit(lambda: send_contact_message.delay(contact_message.pk))
+    enqueue_on_commit(SEND_CONTACT_MESSAGE, contact_message.pk)
     return contact_message
 
 

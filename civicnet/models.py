@@ -9,9 +9,8 @@ from blog.selectors import latest_posts
 from core.blocks import BodyBlock, ToolBlock
 from events.selectors import upcoming_public_events
 
-from .selectors import home_counters
-
 from .contact import contact_page_serve
+from .selectors import home_counters
 
 
 class HomePage(Page):

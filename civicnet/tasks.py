@@ -9,7 +9,7 @@ def refresh_home_counters() -> dict[str, int]:
     return services.home_counters_refresh()
 
 
-@shared_task(name="civicnet.send_contact_message", soft_time_limit=50, time_limit=60)
+@shared_task(name=contact.SEND_CONTACT_MESSAGE, soft_time_limit=50, time_limit=60)
 def send_contact_message(contact_message_id: int) -> bool:
     """Email a contact message to staff (once, however often it runs)."""
     return contact.contact_message_send(contact_message_id=contact_message_id)

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
 from celery.result import AsyncResult
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +25,22 @@ _broker_paused_until = 0.0
 _lock = threading.Lock()
 # Options of apply_async worth keeping (JSON-safe ones; an `eta` is turned into a countdown).
 _KEPT_OPTIONS = {"countdown", "queue", "priority", "expires"}
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Start a registered task by its name.
+
+    An app's tasks module imports its services (a task takes ids and calls one), so services
+    start tasks by name rather than import the tasks back. Each app's AppConfig.ready() imports
+    its tasks module, so the names are registered in every process; an unknown name raises
+    KeyError instead of going to the broker unchecked.
+    """
+    current_app.tasks[task_name].delay(*args)
+
+
+def enqueue_on_commit(task_name: str, *args) -> None:
+    """enqueue() once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: enqueue(task_name, *args))
 
 
 class HoldingTask(Task):

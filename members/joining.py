@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import send_site_email
+from core.tasks import enqueue_on_commit
 
 from . import services
 from .models import JoinRequest, Membership, MembershipEvent, Plan
@@ -23,6 +24,9 @@ from .models import JoinRequest, Membership, MembershipEvent, Plan
 logger = logging.getLogger(__name__)
 User = get_user_model()
 REVIEW_PERMISSION = "members.review_joinrequest"
+SEND_JOIN_REQUEST_EMAILS = (
+    "members.send_join_request_emails"  # the task that sends the emails (core.tasks.enqueue)
+)
 # Per client, in the shared cache: enough for a person who mistyped, too few to spam staff.
 JOIN_REQUESTS_PER_HOUR = 5
 APPROVE_COMPLIMENTARY = "complimentary"
@@ -58,8 +62,6 @@ def join_request_create(
     user=None,
 ) -> JoinRequest:
     """Record a request to join; the emails go out once it is committed."""
-    from .tasks import send_join_request_emails
-
     join_request = JoinRequest.objects.create(
         name=name.strip(),
         email=email.strip().lower(),
@@ -68,7 +70,7 @@ def join_request_create(
         message=message.strip(),
         user=user if user is not None and user.is_authenticated else None,
     )
-    transaction.on_commit(lambda: send_join_request_emails.delay(join_request.pk))
+    enqueue_on_commit(SEND_JOIN_REQUEST_EMAILS, join_request.pk)
     return join_request
 
 

@@ -26,7 +26,7 @@ def expire_memberships() -> int:
     return services.memberships_expire()
 
 
-@shared_task(name="members.send_join_request_emails", soft_time_limit=50, time_limit=60)
+@shared_task(name=joining.SEND_JOIN_REQUEST_EMAILS, soft_time_limit=50, time_limit=60)
 def send_join_request_emails(join_request_id: int) -> bool:
     """Tell staff about a new join request and answer the person (once, however often run)."""
     return joining.join_request_send_emails(join_request_id=join_request_id)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.signals import public_pages_changed
+from core.tasks import enqueue
 
 from .. import selectors
 from ..models import BatchLease, Delivery, Edition
@@ -25,7 +26,7 @@ from . import background
 
 
 def _enqueue_batch(edition_id: int, low: int, high: int) -> None:
-    background.enqueue(background.SEND_BATCH, edition_id, low, high)
+    enqueue(background.SEND_BATCH, edition_id, low, high)
 
 
 def deliveries_prepare(*, edition_id: int) -> int:
@@ -131,7 +132,7 @@ def editions_resume_stalled(*, now=None) -> list[int]:
     cutoff = now - timedelta(seconds=settings.NEWSLETTER_STALL_SECONDS)
     for edition in Edition.objects.filter(status=Edition.Status.SENDING, started_at__lte=cutoff):
         if edition.prepared_at is None:
-            background.enqueue(background.PREPARE_EDITION, edition.pk)
+            enqueue(background.PREPARE_EDITION, edition.pk)
             resumed.add(edition.pk)
             continue
         recent = Delivery.objects.filter(edition=edition, sent_at__gte=cutoff).exists()

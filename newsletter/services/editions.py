@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from core.tasks import enqueue
+
 from ..models import Edition
 from ..rendering import build_test_message, render_edition
 from . import background
@@ -49,7 +51,7 @@ def edition_send(*, edition: Edition) -> Edition:
     edition.status = Edition.Status.SENDING
     edition.started_at = timezone.now()
     edition.save()
-    transaction.on_commit(lambda: background.enqueue(background.PREPARE_EDITION, edition.pk))
+    transaction.on_commit(lambda: enqueue(background.PREPARE_EDITION, edition.pk))
     return edition
 
 
@@ -71,7 +73,7 @@ def edition_resume(*, edition: Edition) -> Edition:
     edition.status = Edition.Status.SENDING
     edition.save(update_fields=["status", "updated_at"])
     if edition.prepared_at is None:
-        transaction.on_commit(lambda: background.enqueue(background.PREPARE_EDITION, edition.pk))
+        transaction.on_commit(lambda: enqueue(background.PREPARE_EDITION, edition.pk))
     else:
         transaction.on_commit(lambda: edition_enqueue_pending(edition_id=edition.pk))
     return edition

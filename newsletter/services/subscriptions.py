@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from core.tasks import enqueue
 from core.throttle import throttle_allow
 
 from .. import selectors
@@ -82,9 +83,7 @@ def subscriber_request(*, email: str, topics: Iterable[str], client: str = "") -
     subscriber.status = Subscriber.Status.PENDING
     subscriber.confirmation_nonce = secrets.token_hex(16)
     subscriber.save()
-    transaction.on_commit(
-        lambda: background.enqueue(background.SEND_CONFIRMATION_EMAIL, subscriber.pk)
-    )
+    transaction.on_commit(lambda: enqueue(background.SEND_CONFIRMATION_EMAIL, subscriber.pk))
     return subscriber
 
 
