@@ -6,14 +6,23 @@ import datetime
 import io
 import textwrap
 
+from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
 from wagtail.documents.models import Document
-from wagtail.models import Page
+from wagtail.models import (
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from core.pages import site_home
 
-from .models import LibraryIndexPage, ResourceCity, ResourcePage, ResourceTopic
+from .models import LibraryIndexPage, ResourceCity, ResourceDocument, ResourcePage, ResourceTopic
 from .selectors import library_collection
 
 TOPICS = ["Transit", "Talent", "Housing", "Open data", "Economy", "Civic engagement"]
@@ -191,8 +200,6 @@ def _document(resource_slug: str, title: str, kind: str, summary: str) -> Docume
 
 
 def _add(index, spec, body, topics, cities, files=()):
-    from .models import ResourceDocument
-
     resource = ResourcePage(
         title=spec["title"],
         slug=spec["slug"],
@@ -217,9 +224,6 @@ def _add(index, spec, body, topics, cities, files=()):
 
 def _review_workflow(index) -> None:
     """Library pages go through review before they are published (draft → review → publish)."""
-    from django.contrib.auth.models import Group
-    from wagtail.models import GroupApprovalTask, Workflow, WorkflowPage, WorkflowTask
-
     if WorkflowPage.objects.filter(page=index).exists():
         return
     moderators, _ = Group.objects.get_or_create(name="Moderators")
@@ -236,9 +240,6 @@ def _review_workflow(index) -> None:
 def _library_editors(index) -> None:
     """A group that edits the library and its files, and nothing else: pages they write go
     to review; files they upload land in the members-only collection."""
-    from django.contrib.auth.models import Group, Permission
-    from wagtail.models import GroupCollectionPermission, GroupPagePermission
-
     group, _ = Group.objects.get_or_create(name="Library editors")
     group.permissions.add(
         Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")

@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -19,6 +22,7 @@ from members.selectors import membership_is_active
 from .blocks import RecommendationBlock, ResourceBodyBlock
 
 RESOURCES_PER_PAGE = 12
+SORTS = {"newest": "Newest first", "useful": "Most useful"}
 
 
 class ResourceTopic(models.Model):
@@ -56,6 +60,68 @@ register_snippet(ResourceTopic)
 register_snippet(ResourceCity)
 
 
+@dataclass(frozen=True)
+class LibraryFilters:
+    """The library front page's facets and sort order, as its query string gives them."""
+
+    resource_type: str = ""
+    topic: str = ""
+    city: str = ""
+    sort: str = "newest"
+
+    @classmethod
+    def from_querydict(cls, query) -> "LibraryFilters":
+        resource_type = query.get("type", "")
+        sort = query.get("sort", "newest")
+        return cls(
+            resource_type=resource_type
+            if resource_type in ResourcePage.ResourceType.values
+            else "",
+            topic=query.get("topic", "")[:80],
+            city=query.get("city", "")[:80],
+            sort=sort if sort in SORTS else "newest",
+        )
+
+    def querystring(self, **changes) -> str:
+        """The filters as a query string ending in '&' (or empty), for links and pagination."""
+        values = {
+            "type": self.resource_type,
+            "topic": self.topic,
+            "city": self.city,
+            "sort": "" if self.sort == "newest" else self.sort,
+            **changes,
+        }
+        pairs = [(key, value) for key, value in values.items() if value]
+        return urlencode(pairs) + "&" if pairs else ""
+
+    def sort_links(self) -> list[dict]:
+        return [
+            {
+                "label": label,
+                "selected": value == self.sort,
+                "query": self.querystring(sort="" if value == "newest" else value),
+            }
+            for value, label in SORTS.items()
+        ]
+
+    def clear_query(self) -> str:
+        return self.querystring(type="", topic="", city="")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.resource_type or self.topic or self.city)
+
+    def apply(self, resources: QuerySet, *, skip: str = "") -> QuerySet:
+        """The resources these filters let through; `skip` names a facet to leave out."""
+        if self.resource_type and skip != "type":
+            resources = resources.filter(resource_type=self.resource_type)
+        if self.topic and skip != "topic":
+            resources = resources.filter(topics__slug=self.topic)
+        if self.city and skip != "city":
+            resources = resources.filter(cities__slug=self.city)
+        return resources
+
+
 class LibraryIndexPage(Page):
     """The resource library's front page at /library/: every resource as a public teaser,
     with facets (type, topic, city), sorting, and this month's recommendations."""
@@ -85,13 +151,77 @@ class LibraryIndexPage(Page):
     def resources(self):
         return ResourcePage.objects.child_of(self).live().public()
 
-    def get_context(self, request, *args, **kwargs):
-        from . import selectors
+    def filtered_resources(self, filters: LibraryFilters) -> QuerySet:
+        """The teasers to list: filtered, sorted, with topics and cities fetched in bulk."""
+        resources = filters.apply(self.resources()).prefetch_related("topics", "cities")
+        if filters.sort == "useful":
+            return annotate_usefulness(resources).order_by(
+                "-helpful_votes", "-download_total", "-date", "-pk"
+            )
+        return resources.order_by("-date", "-pk")
 
+    def facet_counts(self, filters: LibraryFilters) -> dict:
+        """For each facet, its values with how many resources each would show, given the
+        other facets' current choices (so a count is never a dead end)."""
+        resources = self.resources()
+        by_type = dict(
+            filters.apply(resources, skip="type")
+            .order_by()
+            .values_list("resource_type")
+            .annotate(n=Count("pk"))
+        )
+        types = [
+            {
+                "value": value,
+                "label": label,
+                "count": by_type.get(value, 0),
+                "selected": value == filters.resource_type,
+                "query": filters.querystring(type="" if value == filters.resource_type else value),
+            }
+            for value, label in ResourcePage.ResourceType.choices
+            if by_type.get(value) or value == filters.resource_type
+        ]
+
+        def related(model, relation, key, selected):
+            pks = filters.apply(resources, skip=key).values("pk")
+            rows = (
+                model.objects.filter(**{f"{relation}__in": pks})
+                .annotate(n=Count(relation, distinct=True))
+                .order_by("name")
+            )
+            return [
+                {
+                    "value": row.slug,
+                    "label": row.name,
+                    "count": row.n,
+                    "selected": row.slug == selected,
+                    "query": filters.querystring(**{key: "" if row.slug == selected else row.slug}),
+                }
+                for row in rows
+            ]
+
+        return {
+            "type": types,
+            "topic": related(ResourceTopic, "resources", "topic", filters.topic),
+            "city": related(ResourceCity, "resources", "city", filters.city),
+        }
+
+    def recommendations(self) -> list[dict]:
+        """This month's picks, fetched in one query."""
+        picks = []
+        for block in self.recommended.raw_data:
+            value = block.get("value") or {}
+            if block.get("type") == "resource" and value.get("resource"):
+                picks.append((value["resource"], value.get("note", "")))
+        ids = [pk for pk, _ in picks]
+        pages = ResourcePage.objects.live().public().filter(pk__in=ids).prefetch_related("topics")
+        by_id = {page.pk: page for page in pages}
+        return [{"resource": by_id[pk], "note": note} for pk, note in picks if pk in by_id]
+
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        filters = selectors.LibraryFilters.from_querydict(request.GET)
-        resources = selectors.filtered_resources(self.resources(), filters)
-        paginator = Paginator(resources, RESOURCES_PER_PAGE)
+        filters = LibraryFilters.from_querydict(request.GET)
+        paginator = Paginator(self.filtered_resources(filters), RESOURCES_PER_PAGE)
         try:
             page_obj = paginator.page(request.GET.get("page", 1))
         except (PageNotAnInteger, EmptyPage):
@@ -99,9 +229,9 @@ class LibraryIndexPage(Page):
         context.update(
             resources=page_obj,
             filters=filters,
-            facets=selectors.facet_counts(self.resources(), filters),
+            facets=self.facet_counts(filters),
             query_prefix=filters.querystring(),
-            recommendations=selectors.recommendations(self),
+            recommendations=self.recommendations(),
         )
         return context
 

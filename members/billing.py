@@ -1,4 +1,6 @@
-"""Stripe: Checkout, the customer portal and the webhook's event handlers.
+"""Stripe's API: customers, Checkout and portal sessions, cancellation, and verifying the
+webhook's payloads. What Stripe's answers change here is in members.services.subscriptions
+(writes) and members.webhooks (the event handlers).
 
 Calls go through the official `stripe` library. STRIPE_API_BASE points it elsewhere (the
 tests' fake Stripe on loopback); unset, it talks to api.stripe.com.
@@ -9,16 +11,15 @@ import time
 
 import stripe
 from django.conf import settings
-from django.db import transaction
 from django.dispatch import Signal
 from django.urls import reverse
 
-from . import services
 from .models import Membership, Plan
 
 logger = logging.getLogger(__name__)
 
-# Sent with session=<the Checkout session dict> when a payment-mode Checkout completes.
+# Sent (by members.webhooks) with session=<the Checkout session dict> when a payment-mode
+# Checkout completes.
 payment_checkout_completed = Signal()
 
 
@@ -41,11 +42,8 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def customer_for(user) -> str:
-    """The user's Stripe customer id, created (and stored) on their first checkout."""
-    membership = getattr(user, "membership", None)
-    if membership and membership.stripe_customer_id:
-        return membership.stripe_customer_id
+def customer_create(*, user) -> str:
+    """A new Stripe customer for the user; its id."""
     customer = stripe_client().v1.customers.create(
         params={
             "email": user.email,
@@ -53,11 +51,10 @@ def customer_for(user) -> str:
             "metadata": {"user_id": str(user.pk)},
         }
     )
-    services.membership_set_customer(user=user, customer_id=customer.id)
     return customer.id
 
 
-def checkout_session_url(*, user, plan: Plan) -> str:
+def checkout_session_url(*, user, plan: Plan, customer_id: str) -> str:
     """Create a Checkout session in subscription mode for this user and plan; its URL.
 
     Buyers may enter a promotion code (made in Stripe's dashboard); a plan with trial days
@@ -68,7 +65,7 @@ def checkout_session_url(*, user, plan: Plan) -> str:
     session = stripe_client().v1.checkout.sessions.create(
         params={
             "mode": "subscription",
-            "customer": customer_for(user),
+            "customer": customer_id,
             "client_reference_id": str(user.pk),
             "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
             "allow_promotion_codes": True,
@@ -133,8 +130,7 @@ def _signed_at(signature: str) -> int:
     return max(stamps, default=0)
 
 
-# --- Webhook handlers: each gets the event (a dict) and returns nothing -------------------
-def _current_subscription(subscription_id: str) -> dict | None:
+def current_subscription(subscription_id: str) -> dict | None:
     """The subscription as Stripe knows it now; None when Stripe does not know it (any other
     Stripe error propagates, and the webhook asks Stripe to retry)."""
     try:
@@ -143,82 +139,3 @@ def _current_subscription(subscription_id: str) -> dict | None:
         if error.http_status == 404:
             return None
         raise
-
-
-def _sync(event: dict, subscription_id: str, **extra) -> None:
-    subscription = _current_subscription(subscription_id)
-    if subscription is None:
-        # Retrying would never help: acknowledge it, so Stripe stops sending it for days.
-        logger.warning(
-            "Stripe event %s (%s) is about subscription %s, which Stripe does not know: ignored.",
-            event["id"],
-            event["type"],
-            subscription_id,
-        )
-        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
-        return
-    _apply(event, subscription, **extra)
-
-
-def _apply(event: dict, subscription: dict, **extra) -> None:
-    services.membership_sync_from_stripe(
-        event_id=event["id"],
-        event_type=event["type"],
-        subscription=subscription,
-        fetch_subscription=_current_subscription,
-        **extra,
-    )
-
-
-def handle_checkout_completed(event: dict) -> None:
-    session = event["data"]["object"]
-    if session.get("mode") == "payment":
-        # One-off payments belong to other apps (event tickets); members may not import
-        # them, so it announces the session, recorded in the same transaction.
-        with transaction.atomic():
-            services.stripe_event_record(event_id=event["id"], event_type=event["type"])
-            payment_checkout_completed.send(sender=handle_checkout_completed, session=session)
-        return
-    if session.get("mode") != "subscription" or not session.get("subscription"):
-        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
-        return
-    user_id = session.get("client_reference_id")
-    _sync(
-        event,
-        session["subscription"],
-        user_id=int(user_id) if user_id and user_id.isdigit() else None,
-        customer_id=session.get("customer") or "",
-    )
-
-
-def handle_subscription_changed(event: dict) -> None:
-    subscription = event["data"]["object"]
-    if event["type"] == "customer.subscription.deleted":
-        # A deleted subscription cannot change again: the event's copy is its final state.
-        _apply(event, subscription)
-        return
-    _sync(event, subscription["id"])
-
-
-def _invoice_subscription_id(invoice: dict) -> str:
-    parent = invoice.get("parent") or {}
-    details = parent.get("subscription_details") or {}
-    return details.get("subscription") or invoice.get("subscription") or ""
-
-
-def handle_invoice(event: dict) -> None:
-    subscription_id = _invoice_subscription_id(event["data"]["object"])
-    if not subscription_id:
-        services.stripe_event_record(event_id=event["id"], event_type=event["type"])
-        return
-    _sync(event, subscription_id)
-
-
-HANDLERS = {
-    "checkout.session.completed": handle_checkout_completed,
-    "customer.subscription.created": handle_subscription_changed,
-    "customer.subscription.updated": handle_subscription_changed,
-    "customer.subscription.deleted": handle_subscription_changed,
-    "invoice.paid": handle_invoice,
-    "invoice.payment_failed": handle_invoice,
-}

@@ -7,6 +7,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from vitals.models import Metro
+
 from .models import Cluster, JoinRequest, Membership, Plan, Sector
 from .services import cluster_join, membership_set, profile_update
 
@@ -170,8 +172,6 @@ def _demo_user(email: str, password: str | None, **fields):
 
 def _metro(city: str):
     """The City Vitals metro whose principal city this is, when vitals' data is loaded."""
-    from vitals.models import Metro
-
     name, _, state = city.partition(", ")
     return Metro.objects.filter(principal_city=name, states__contains=state).first()
 

@@ -1,10 +1,12 @@
 """Reads other apps ask of `members`. Gating is decided here, in one place."""
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
 
 from .models import Cluster, Membership, MembershipEvent, Plan, Profile, Seat, Sector
+from .signals import account_exporting
 
 User = get_user_model()
 
@@ -260,10 +262,6 @@ def account_export(*, user) -> dict:
 
     Other apps add their sections through the account_exporting signal.
     """
-    from allauth.account.models import EmailAddress
-
-    from .signals import account_exporting
-
     profile = Profile.objects.filter(user=user).select_related("home_metro").first()
     membership = Membership.objects.filter(user=user).select_related("plan").first()
     data = {

@@ -22,7 +22,7 @@ from wagtail import hooks
 from core.body_limit import request_body_limit
 from core.params import id_param
 
-from . import billing, services
+from . import billing, services, webhooks
 from .forms import AccountDeleteForm, DirectoryFilterForm, ProfileForm, SeatForm
 from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
 from .selectors import account_export as account_data
@@ -43,13 +43,9 @@ from .selectors import (
 logger = logging.getLogger(__name__)
 User = get_user_model()
 DIRECTORY_PAGE_SIZE = 24
+# core.middleware makes every response to a signed-in visitor private; this also covers the
+# sign-in redirect that these pages answer anonymous visitors with.
 private = cache_control(private=True)
-
-
-def _private_if_signed_in(request, response):
-    if request.user.is_authenticated:
-        patch_cache_control(response, private=True)
-    return response
 
 
 def join_prompt(request, *, status: int = 403):
@@ -78,15 +74,14 @@ def _see_other(url: str) -> HttpResponseRedirect:
 
 
 def members_only(view):
-    """Members and staff get the view; everyone else the join page. Never cached publicly."""
+    """Members and staff get the view; everyone else the join page. Never cached publicly:
+    the join page says so itself, and every signed-in response is private."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not can_see_member_area(request.user):
             return join_prompt(request)
-        response = view(request, *args, **kwargs)
-        patch_cache_control(response, private=True)
-        return response
+        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -233,7 +228,7 @@ def account_delete(request):
 def membership_page(request):
     """The plans and what membership gives; says so when payments are not configured."""
     plans = list(offered_plans())
-    response = render(
+    return render(
         request,
         "members/membership.html",
         {
@@ -243,7 +238,6 @@ def membership_page(request):
             "is_member": membership_is_active(request.user),
         },
     )
-    return _private_if_signed_in(request, response)
 
 
 @private
@@ -260,7 +254,11 @@ def checkout(request, plan: str):
         return redirect("members:dashboard")
     if request.method == "POST":
         try:
-            url = billing.checkout_session_url(user=request.user, plan=plan)
+            url = billing.checkout_session_url(
+                user=request.user,
+                plan=plan,
+                customer_id=services.stripe_customer_ensure(user=request.user),
+            )
         except stripe.StripeError:
             logger.exception("Stripe Checkout session could not be created")
             messages.error(request, "We could not reach our payment provider. Try again shortly.")
@@ -314,7 +312,7 @@ def stripe_webhook(request):
         event = billing.construct_event(request.body, request.headers.get("Stripe-Signature"))
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("Bad signature or payload.")
-    handler = billing.HANDLERS.get(event.get("type"))
+    handler = webhooks.HANDLERS.get(event.get("type"))
     if handler is None:
         return HttpResponse("Ignored.")
     if services.stripe_event_seen(event["id"]):
@@ -370,12 +368,11 @@ def profile(request, username: str):
 
 # --- City Clusters -------------------------------------------------------------------------
 def clusters(request):
-    response = render(
+    return render(
         request,
         "members/clusters.html",
         {"clusters": clusters_with_counts(), "can_see_members": can_see_member_area(request.user)},
     )
-    return _private_if_signed_in(request, response)
 
 
 def cluster(request, slug: str):
@@ -383,7 +380,7 @@ def cluster(request, slug: str):
     can_see = can_see_member_area(request.user)
     is_member = membership_is_active(request.user)
     roster = [profile.directory_card() for profile in cluster_roster(cluster)] if can_see else None
-    response = render(
+    return render(
         request,
         "members/cluster.html",
         {
@@ -397,7 +394,6 @@ def cluster(request, slug: str):
             and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),
         },
     )
-    return _private_if_signed_in(request, response)
 
 
 @require_POST

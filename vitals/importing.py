@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import Indicator, Metro, Source
+from .derived import DERIVED_INDICATORS
+from .models import Area, Indicator, Metro, Source
 
 KINDS = ("sources", "indicators", "metros", "observations")
 REQUIRED_COLUMNS = {
@@ -329,8 +330,6 @@ def _validate_indicator(raw, report, known, import_file):
 
 
 def _areas() -> list[str]:
-    from .models import Area
-
     return list(Area.values)
 
 
@@ -429,8 +428,6 @@ def _validate_observation(raw, report, known, import_file):
 
 
 def _derived_codes() -> set[str]:
-    from .derived import DERIVED_INDICATORS
-
     return set(DERIVED_INDICATORS)
 
 

@@ -1,11 +1,16 @@
 """Writes of City Vitals: importing figures (and the ranks recomputed after)."""
 
 import logging
+import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
-from django.utils.text import slugify
+from django.utils.text import get_valid_filename, slugify
+
+from core.signals import public_pages_changed
 
 from .derived import DERIVED_INDICATORS, derived_source
 from .importing import Problem, read_import_files
@@ -165,8 +170,6 @@ def _ensure_peer_groups(report) -> None:
 def _clear_page_cache() -> None:
     """Anonymous pages show figures (rankings, metro pages, the home page's counters, blog
     posts' charts): every cached page goes, so the next visitor sees the new ones."""
-    from core.signals import public_pages_changed
-
     public_pages_changed.send(sender=Metro, paths=None)
 
 
@@ -358,11 +361,6 @@ def vitals_settings_changed(*, rebuild_rankings: bool) -> None:
 
 def import_stage(*, files: list[tuple[str, bytes]]) -> str:
     """Keep uploaded files until staff confirm the import; returns the token naming them."""
-    import secrets
-
-    from django.conf import settings
-    from django.utils.text import get_valid_filename
-
     token = secrets.token_hex(16)
     folder = settings.PRIVATE_MEDIA_ROOT / "vitals-imports" / token
     folder.mkdir(parents=True, exist_ok=True)
@@ -373,10 +371,6 @@ def import_stage(*, files: list[tuple[str, bytes]]) -> str:
 
 def staged_files(token: str) -> list[tuple[str, str]]:
     """The staged files of a token as (name, text); an unknown token gives none."""
-    import re
-
-    from django.conf import settings
-
     if not re.fullmatch(r"[0-9a-f]{32}", token):
         return []
     folder = settings.PRIVATE_MEDIA_ROOT / "vitals-imports" / token

@@ -1,15 +1,11 @@
-"""Reads of City Vitals that pages, downloads and other apps share.
-
-Every function here runs a fixed number of queries, however many metros or years
-there are; ranks and percentiles come from the stored `Ranking` table.
-"""
+"""Peer groups, ranked series, overall positions and the rankings table."""
 
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, FloatField, Q, Sum, Value, When, Window
 from django.db.models.functions import Rank
 
-from .models import Indicator, PeerGroup, Ranking
+from ..models import Area, Indicator, Metro, PeerGroup, Ranking, Source
 
 # A metro gets an overall position only with figures for at least half the weight.
 MIN_WEIGHT_SHARE = 0.5
@@ -31,13 +27,24 @@ def ranked_metro_count() -> int:
     peer_group = default_peer_group()
     if peer_group is None:
         return 0
-    headlines = headline_indicators()
-    series = headline_series(peer_group=peer_group, indicators=headlines)
-    return len(overall_positions(peer_group=peer_group, series=series))
+    positions, _ = overall_ranking(peer_group=peer_group)
+    return len(positions)
 
 
 def default_peer_group() -> PeerGroup | None:
     return PeerGroup.objects.filter(is_default=True).first() or PeerGroup.objects.first()
+
+
+def peer_groups() -> list[PeerGroup]:
+    return list(PeerGroup.objects.all())
+
+
+def peer_group_for(groups: list[PeerGroup], slug: str) -> PeerGroup | None:
+    """The group of that slug; else the default group, else the first (None when none)."""
+    for group in groups:
+        if group.slug == slug:
+            return group
+    return next((g for g in groups if g.is_default), groups[0] if groups else None)
 
 
 def headline_indicators() -> list[Indicator]:
@@ -73,6 +80,22 @@ def headline_series(
 ) -> dict[int, Series]:
     rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
     return latest_series(rows, as_of_year=as_of_year)
+
+
+def ranked_years(*, peer_group: PeerGroup, indicators: list[Indicator]) -> list[int]:
+    """The years with ranked figures for any of the indicators, newest first."""
+    rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
+    return sorted({year for _, year, _, _ in rows}, reverse=True)
+
+
+def areas_without_data() -> list[str]:
+    """The labels of the areas none of whose indicators has a figure yet."""
+    covered = set(
+        Indicator.objects.filter(observations__isnull=False)
+        .values_list("area", flat=True)
+        .distinct()
+    )
+    return [label for value, label in Area.choices if value not in covered]
 
 
 def overall_positions(
@@ -188,8 +211,6 @@ def rankings_table(
     with_stability: bool = True,
 ) -> dict:
     """Everything the rankings page, CSV and JSON show, in a fixed number of queries."""
-    from .models import Metro, Source
-
     indicators = headline_indicators()
     rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
     years = sorted({year for _, year, _, _ in rows}, reverse=True)
@@ -245,3 +266,33 @@ def rankings_table(
         "ranked_count": len(positions),
         "positions": positions,
     }
+
+
+def overall_ranking(*, peer_group: PeerGroup | None) -> tuple[dict[int, dict], int | None]:
+    """The overall positions on the latest headline series, and the latest year among them."""
+    series = headline_series(peer_group=peer_group, indicators=headline_indicators())
+    positions = overall_positions(peer_group=peer_group, series=series)
+    return positions, max((s.year for s in series.values()), default=None)
+
+
+def sort_table_rows(rows: list[TableRow], *, key: str, descending: bool, columns) -> None:
+    """Sort the rankings table in place by overall position, metro, population or one
+    indicator's rank; metros without a position (or a rank) come last either way."""
+    by_code = {c.indicator.code: c.indicator for c in columns}
+    if key == "metro":
+        rows.sort(key=lambda r: r.metro.name, reverse=descending)
+    elif key == "population":
+        rows.sort(key=lambda r: r.metro.population, reverse=descending)
+    elif key in by_code:
+        indicator_id = by_code[key].pk
+        ranked = [r for r in rows if indicator_id in r.cells]
+        unranked = [r for r in rows if indicator_id not in r.cells]
+        ranked.sort(key=lambda r: (r.cells[indicator_id].rank, r.metro.name), reverse=descending)
+        rows[:] = ranked + sorted(unranked, key=lambda r: r.metro.name)
+    else:
+        ranked = sorted(
+            (r for r in rows if r.position),
+            key=lambda r: (r.position, r.metro.name),
+            reverse=descending,
+        )
+        rows[:] = ranked + sorted((r for r in rows if not r.position), key=lambda r: r.metro.name)

@@ -1,0 +1,55 @@
+"""Writes of `members`, one module per concern; every public name is importable from here."""
+
+from .accounts import AccountDeletionError, account_delete, user_delete_guard
+from .clusters import cluster_join, cluster_leave
+from .memberships import (
+    RENEWAL_REMINDER_DAYS,
+    membership_grant_complimentary,
+    membership_revoke_complimentary,
+    membership_send_renewal_reminder,
+    membership_set,
+    memberships_expire,
+    renewal_reminder_due_ids,
+    seat_add,
+    seat_remove,
+)
+from .profiles import PHOTO_SIZE, profile_update
+from .subscriptions import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    AlreadyProcessed,
+    membership_set_customer,
+    membership_sync_from_stripe,
+    status_for_subscription,
+    stripe_customer_ensure,
+    stripe_event_record,
+    stripe_event_seen,
+    subscription_supersedes,
+)
+
+__all__ = [
+    "LIVE_SUBSCRIPTION_STATUSES",
+    "PHOTO_SIZE",
+    "RENEWAL_REMINDER_DAYS",
+    "AccountDeletionError",
+    "AlreadyProcessed",
+    "account_delete",
+    "cluster_join",
+    "cluster_leave",
+    "membership_grant_complimentary",
+    "membership_revoke_complimentary",
+    "membership_send_renewal_reminder",
+    "membership_set",
+    "membership_set_customer",
+    "membership_sync_from_stripe",
+    "memberships_expire",
+    "profile_update",
+    "renewal_reminder_due_ids",
+    "seat_add",
+    "seat_remove",
+    "status_for_subscription",
+    "stripe_customer_ensure",
+    "stripe_event_record",
+    "stripe_event_seen",
+    "subscription_supersedes",
+    "user_delete_guard",
+]

@@ -1,0 +1,53 @@
+from django.http import Http404
+from django.urls import reverse
+
+from ..forms import RankingsForm
+from ..selectors import (
+    headline_indicators,
+    peer_group_for,
+    peer_groups,
+    ranked_years,
+    rankings_table,
+)
+
+HOME = {"label": "Home", "url": "/"}
+
+
+def crumbs(*, with_vitals: bool = True) -> list[dict]:
+    return (
+        [HOME, {"label": "City Vitals", "url": reverse("vitals:rankings")}]
+        if with_vitals
+        else [HOME]
+    )
+
+
+def rankings_context(request, *, with_stability=True, groups=None) -> dict:
+    """The rankings table the query string asks for (peer group, year, filters, weights),
+    with the form that read it; values the form refuses fall back to the defaults."""
+    groups = peer_groups() if groups is None else groups
+    indicators = headline_indicators()
+    peer_group = peer_group_for(groups, request.GET.get("peer", ""))
+    if peer_group is None:
+        raise Http404("No peer groups are set up.")
+    years = ranked_years(peer_group=peer_group, indicators=indicators)
+    form = RankingsForm(request.GET, years=years, peer_groups=groups, indicators=indicators)
+    weights = {i.pk: float(form.cleaned(f"w_{i.code}", 1)) for i in indicators}
+    if not any(weights.values()):
+        weights = dict.fromkeys(weights, 1.0)
+    table = rankings_table(
+        peer_group=peer_group,
+        as_of_year=form.cleaned("year"),
+        weights=weights,
+        state=form.cleaned("state", ""),
+        region=form.cleaned("region", ""),
+        band=form.cleaned("band", ""),
+        query=form.cleaned("q", "").strip(),
+        with_stability=with_stability,
+    )
+    return {
+        "form": form,
+        "peer_group": peer_group,
+        "indicators": indicators,
+        "weights": weights,
+        **table,
+    }

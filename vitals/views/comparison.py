@@ -1,0 +1,76 @@
+from django.shortcuts import render
+from django.utils.text import Truncator
+from django.views.decorators.http import require_GET
+
+from .. import charts
+from ..models import Metro
+from ..selectors import (
+    headline_indicators,
+    metro_choices,
+    metro_comparison,
+    peer_group_for,
+    peer_groups,
+)
+from .common import crumbs
+
+MOST_COMPARED = 5
+
+
+@require_GET
+def compare(request):
+    slugs = [s for s in request.GET.getlist("metro") if s][:MOST_COMPARED]
+    metros_by_slug = Metro.objects.in_bulk(slugs, field_name="slug")
+    chosen = [metros_by_slug[s] for s in dict.fromkeys(slugs) if s in metros_by_slug]
+    peer_group = peer_group_for(peer_groups(), request.GET.get("peer", ""))
+    comparison = metro_comparison(
+        metros=chosen, peer_group=peer_group, indicators=headline_indicators()
+    )
+    multiples = []
+    if len(chosen) >= 2:
+        multiples = [
+            _bars(row, chosen)
+            for row in comparison["rows"]
+            if any(c["figure"] for c in row["cells"])
+        ]
+    context = {
+        "metros": chosen,
+        "overall": comparison["overall"],
+        "rows": comparison["rows"],
+        "multiples": multiples,
+        "all_metros": metro_choices(),
+        "selects": [chosen[i].slug if i < len(chosen) else "" for i in range(MOST_COMPARED)],
+        "peer_group": peer_group,
+        "ranked_count": comparison["ranked_count"],
+        "too_few": len(chosen) < 2,
+        "crumbs": crumbs(),
+    }
+    return render(request, "vitals/compare.html", context)
+
+
+def _bars(row, metros) -> charts.Chart:
+    """One small bar chart of an indicator: a bar per metro with a figure, in its colour."""
+    indicator, s = row["indicator"], row["series"]
+    present = [
+        (i, m, c["figure"])
+        for i, (m, c) in enumerate(zip(metros, row["cells"], strict=True))
+        if c["figure"]
+    ]
+    return charts.bar_chart(
+        id=f"compare-{indicator.code}",
+        title=indicator.name,
+        description=f"{indicator.name} in {s.year}: "
+        + "; ".join(f"{m.principal_city} {indicator.format_value(f.value)}" for _, m, f in present),
+        x_label=indicator.get_unit_display(),
+        caption=Truncator(f"{s.year} · Source: {row['source'].publisher}").chars(64),
+        items=[
+            {
+                "label": Truncator(f"{m.principal_city}, {m.state_list[0]}").chars(18),
+                "value": f.value,
+                "colour": i,
+            }
+            for i, m, f in present
+        ],
+        fmt=indicator.format_value,
+        width=400,
+        left=120,
+    )

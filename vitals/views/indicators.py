@@ -1,0 +1,89 @@
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .. import charts
+from ..models import Indicator, Metro
+from ..selectors import (
+    indicator_rankings,
+    indicator_series,
+    peer_group_for,
+    peer_groups,
+    unranked_metros,
+)
+from .common import crumbs
+
+
+@require_GET
+def indicator(request, slug):
+    indicator = get_object_or_404(Indicator, code=slug.replace("-", "_"))
+    groups = peer_groups()
+    peer_group = peer_group_for(groups, request.GET.get("peer", ""))
+    year, _, source_code = request.GET.get("series", "").partition("|")
+    chosen = indicator_series(
+        indicator=indicator, peer_group=peer_group, year=year, source_code=source_code
+    )
+    series, source = chosen["series"], chosen["source"]
+    highlight = Metro.objects.filter(slug=request.GET.get("metro", "")).first()
+    rankings = indicator_rankings(indicator=indicator, peer_group=peer_group, series=series)
+    highlighted = next((r for r in rankings if highlight and r.metro_id == highlight.pk), None)
+    caption = f"{series.year if series else ''} · Source: {source.publisher if source else '—'}"
+    context = {
+        "indicator": indicator,
+        "peer_group": peer_group,
+        "peer_groups": groups,
+        "series": series,
+        "source": source,
+        "available": chosen["available"],
+        "rankings": rankings,
+        "unranked": unranked_metros(peer_group=peer_group, rankings=rankings),
+        "bar": _ranked_bars(indicator, peer_group, series, rankings, highlight, caption),
+        "distribution": _distribution(indicator, rankings, highlight, highlighted, caption),
+        "highlight": highlight,
+        "highlighted": highlighted,
+        "metros_for_highlight": [r.metro for r in sorted(rankings, key=lambda r: r.metro.name)],
+        "crumbs": crumbs(),
+    }
+    return render(request, "vitals/indicator.html", context)
+
+
+def _ranked_bars(indicator, peer_group, series, rankings, highlight, caption) -> charts.Chart:
+    return charts.bar_chart(
+        id="ranked",
+        title=f"{indicator.name}: {peer_group.name.lower()}, ranked",
+        description=(
+            f"Bar chart of {indicator.name.lower()} for {len(rankings)} metros in "
+            f"{series.year if series else ''}, best first "
+            f"({indicator.get_direction_display().lower()})."
+        ),
+        x_label=indicator.get_unit_display(),
+        caption=caption,
+        items=[
+            {
+                "label": f"{r.rank}. {r.metro.principal_city}, {r.metro.state_list[0]}",
+                "value": r.value,
+                "highlight": highlight is not None and r.metro_id == highlight.pk,
+            }
+            for r in rankings
+        ],
+        fmt=indicator.format_value,
+    )
+
+
+def _distribution(indicator, rankings, highlight, highlighted, caption) -> charts.Chart:
+    return charts.histogram(
+        id="distribution",
+        title=f"How {indicator.name.lower()} is spread across {len(rankings)} metros",
+        description=(
+            f"Histogram: how many metros fall in each band of {indicator.name.lower()}"
+            + (
+                f"; {highlight.name} is marked at {indicator.format_value(highlighted.value)}."
+                if highlighted
+                else "."
+            )
+        ),
+        x_label=indicator.get_unit_display(),
+        caption=caption,
+        values=[r.value for r in rankings],
+        fmt=indicator.format_value,
+        highlight=highlighted.value if highlighted else None,
+    )

@@ -1,0 +1,101 @@
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.views.decorators.http import require_GET
+
+from .. import charts
+from ..models import Metro
+from ..selectors import (
+    areas_without_data,
+    headline_indicators,
+    metro_profile,
+    overall_ranking,
+    peer_group_for,
+    peer_groups,
+)
+from .common import crumbs
+
+
+@require_GET
+def metro(request, slug):
+    metro = get_object_or_404(Metro, slug=slug)
+    peer_group = peer_group_for(peer_groups(), request.GET.get("peer", ""))
+    profile = metro_profile(metro=metro, peer_group=peer_group, indicators=headline_indicators())
+    for card in profile["cards"]:
+        card["chart"] = _trend_chart(metro, card["indicator"], card["history"])
+        card["trend_rows"] = [
+            (o.year, o.period, o.source.title, card["indicator"].format_value(o.value))
+            for o in card["history"]
+        ]
+    # The project may add related posts and resources; vitals never names their apps.
+    related = select_template(
+        ["civicnet/includes/metro_related.html", "vitals/includes/related_none.html"]
+    )
+    context = {
+        "metro": metro,
+        "peer_group": peer_group,
+        **profile,
+        "related_template": related.template.name,
+        "badge_url": request.build_absolute_uri(reverse("vitals:badge", args=[metro.slug])),
+        "page_url": request.build_absolute_uri(metro.get_absolute_url()),
+        "areas_without_data": areas_without_data(),
+        "crumbs": crumbs(),
+    }
+    return render(request, "vitals/metro.html", context)
+
+
+def _trend_chart(metro, indicator, history) -> charts.Chart:
+    """A line per source of the metro's figures for the indicator, by year."""
+    by_source = {}
+    for o in history:
+        by_source.setdefault(o.source, []).append((o.year, o.value))
+    return charts.line_chart(
+        id=f"trend-{indicator.code}",
+        title=f"{indicator.name} in {metro.principal_city}, by year",
+        description=(
+            f"Line chart of {indicator.name.lower()} for {metro.name}, "
+            + "; ".join(
+                f"{source.publisher}: "
+                + ", ".join(f"{y} {indicator.format_value(v)}" for y, v in points)
+                for source, points in by_source.items()
+            )
+        ),
+        caption=_years_caption(by_source),
+        series=[
+            {"label": "Source: " + Truncator(source.title).chars(44), "points": points}
+            for source, points in by_source.items()
+        ],
+        fmt=indicator.format_value,
+        y_label=indicator.get_unit_display(),
+    )
+
+
+def _years_caption(by_source) -> str:
+    years = sorted({year for points in by_source.values() for year, _ in points})
+    if not years:
+        return ""
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    return f"Data years {span}; full source names in the table below."
+
+
+@require_GET
+def badge(request, slug):
+    metro = get_object_or_404(Metro, slug=slug)
+    peer_group = peer_group_for(peer_groups(), "")
+    positions, year = overall_ranking(peer_group=peer_group)
+    response = render(
+        request,
+        "vitals/badge.svg",
+        {
+            "metro": metro,
+            "overall": positions.get(metro.pk),
+            "ranked_count": len(positions),
+            "year": "" if year is None else year,
+            "peer_group": peer_group,
+        },
+        content_type="image/svg+xml; charset=utf-8",
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response

@@ -1,0 +1,65 @@
+from urllib.parse import urlencode
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ..selectors import (
+    areas_without_data,
+    indicators_by_area,
+    peer_groups,
+    sort_table_rows,
+    sources_with_counts,
+)
+from .common import crumbs, rankings_context
+
+
+@require_GET
+def rankings(request):
+    groups = peer_groups()
+    if not groups:
+        return render(request, "vitals/empty.html", {"crumbs": crumbs(with_vitals=False)})
+    context = rankings_context(request, groups=groups)
+    form = context["form"]
+    sort = form.cleaned("sort", "overall")
+    direction = form.cleaned("dir", "asc")
+    sort_table_rows(
+        context["rows"], key=sort, descending=direction == "desc", columns=context["columns"]
+    )
+    keep = {k: v for k, v in request.GET.items() if k not in {"sort", "dir"} and v}
+
+    def header(key, label, default_dir="asc"):
+        current = sort == key
+        next_dir = ("desc" if direction == "asc" else "asc") if current else default_dir
+        return {
+            "key": key,
+            "label": label,
+            "url": "?" + urlencode({**keep, "sort": key, "dir": next_dir}),
+            "aria_sort": ("ascending" if direction == "asc" else "descending") if current else None,
+        }
+
+    context["headers"] = {
+        "overall": header("overall", "Overall"),
+        "metro": header("metro", "Metro"),
+        "population": header("population", "Population", "desc"),
+    }
+    for column in context["columns"]:
+        column.header = header(column.indicator.code, column.indicator.name)
+    context["download_query"] = urlencode({k: v for k, v in keep.items() if k in {"year", "peer"}})
+    context["reweighted"] = any(w != 1.0 for w in context["weights"].values())
+    context["areas_without_data"] = areas_without_data()
+    context["crumbs"] = crumbs(with_vitals=False)
+    return render(request, "vitals/rankings.html", context)
+
+
+@require_GET
+def methodology(request):
+    return render(
+        request,
+        "vitals/methodology.html",
+        {
+            "areas": indicators_by_area(),
+            "sources": sources_with_counts(),
+            "peer_groups": peer_groups(),
+            "crumbs": crumbs(),
+        },
+    )
