@@ -67,15 +67,13 @@ class Fit:
 def least_squares(points: list[tuple[float, float]]) -> Fit | None:
     """The ordinary least-squares line through (x, y) points; None when it is undefined."""
     n = len(points)
-    if n < MIN_FIT_METROS:
+    if n < MIN_FIT_METROS or len({x for x, _ in points}) < 2:
         return None
     mean_x = sum(x for x, _ in points) / n
     mean_y = sum(y for _, y in points) / n
     sxx = sum((x - mean_x) ** 2 for x, _ in points)
     syy = sum((y - mean_y) ** 2 for _, y in points)
     sxy = sum((x - mean_x) * (y - mean_y) for x, y in points)
-    if sxx == 0:
-        return None
     slope = sxy / sxx
     r_squared = (sxy * sxy) / (sxx * syy) if syy else 0.0
     return Fit(slope=slope, intercept=mean_y - slope * mean_x, r_squared=r_squared, n=n)
