@@ -214,15 +214,19 @@ def test_new_constants_version_records_who_when_why_and_the_pages_use_it(visitor
     assert "version 2" in html and "Newer per-mile cost." in html
 
 
-def test_a_new_constants_version_clears_the_cached_pages(visitor, settings, small, staff):
+def test_a_new_constants_version_clears_the_cached_pages(
+    visitor, settings, small, staff, django_capture_on_commit_callbacks
+):
     settings.PAGE_CACHE_SECONDS = 300
     url = "/vitals/metros/gamma-oh/dividends/?miles=2"
     assert "$876.0 million" in visitor.get(url).content.decode()
+    assert visitor.get(url)["X-Page-Cache"] == "hit"  # it was stored
     values = {k: v for k, v in FIRST_CONSTANTS.items() if k != "reason"}
 
-    dividend_constants_create(
-        values={**values, "cost_per_mile": Decimal("0.80")}, reason="Newer.", user=staff
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        dividend_constants_create(
+            values={**values, "cost_per_mile": Decimal("0.80")}, reason="Newer.", user=staff
+        )
 
     assert "$1.8 billion" in visitor.get(url).content.decode()
 
@@ -326,3 +330,12 @@ def test_demo_saves_the_first_constants_once(db):
 
     assert list(DividendConstants.objects.values_list("version", flat=True)) == [1]
     assert DividendConstants.objects.get().cost_per_mile == Decimal("0.40")
+
+
+def test_the_step_form_pages_are_page_cached_by_their_parameters(rf):
+    from core.page_cache import cacheable_query
+
+    for path in ["/vitals/dividends/", "/vitals/metros/gamma-oh/dividends/"]:
+        query = cacheable_query(rf.get(path, {"miles": "2", "attainment": "1", "peer": "all"}))
+        assert query == "attainment=1&miles=2&peer=all"
+        assert cacheable_query(rf.get(path, {"poverty": "1", "utm_source": "x"})) is None
