@@ -339,3 +339,16 @@ def test_the_step_form_pages_are_page_cached_by_their_parameters(rf):
         query = cacheable_query(rf.get(path, {"miles": "2", "attainment": "1", "peer": "all"}))
         assert query == "attainment=1&miles=2&peer=all"
         assert cacheable_query(rf.get(path, {"poverty": "1", "utm_source": "x"})) is None
+
+
+def test_changing_a_peer_group_refits_its_slope(small):
+    from vitals.models import PeerGroup
+    from vitals.services import vitals_settings_changed
+
+    PeerGroup.objects.filter(slug="1m-plus").update(min_population=2_000_000)
+    vitals_settings_changed(rebuild_rankings=True)
+
+    stored = TalentSlope.objects.get(peer_group__slug="1m-plus")
+    assert stored.metro_count == 3  # Epsilon (1.5 million) has left the group
+    three = {code: FIGURES[code] for code in ["10001", "10002", "10003"]}
+    assert stored.dollars_per_point == pytest.approx(by_hand(three)[0] / 100)
