@@ -48,6 +48,8 @@ PAGES = [
     "/",
     "/vitals/",
     "/vitals/metros/pittsburgh-pa/",
+    "/vitals/dividends/",
+    "/vitals/metros/pittsburgh-pa/dividends/",
     "/vitals/rankings.csv",
     "/events/",
     "/blog/",

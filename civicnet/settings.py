@@ -127,6 +127,7 @@ PAGE_CACHE_QUERY_PARAMETERS = [
     (r"/vitals/", _RANKINGS_FILTERS),
     (r"/vitals/(rankings\.csv|api/rankings\.json)", _RANKINGS_FILTERS + "|indicator"),
     (r"/vitals/metros/[\w-]+/(data\.csv)?", r"peer"),
+    (r"/vitals/(metros/[\w-]+/)?dividends/", r"peer|attainment|miles|poverty"),
     (r"/vitals/indicators/[\w-]+/", r"peer|series|metro"),
     (r"/vitals/compare/", r"metro|peer"),
     (r"/events/(past/)?", r"kind|topic|page"),

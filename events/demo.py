@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from vitals.models import Dividend
+
 from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
 from .services.calendar_sync import event_calendar_sync
 from .services.registrations import registration_create
@@ -230,6 +232,7 @@ def load(stdout) -> None:
             "opens_at": now - timedelta(days=14),
             "closes_at": now + timedelta(days=45),
             "winners_announced_at": now + timedelta(days=90),
+            "dividend": Dividend.OPPORTUNITY,
         },
     )
     if new_challenge:

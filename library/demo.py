@@ -21,6 +21,7 @@ from wagtail.models import (
 )
 
 from core.pages import site_home
+from vitals.models import Dividend
 
 from .models import LibraryIndexPage, ResourceCity, ResourceDocument, ResourcePage, ResourceTopic
 from .selectors import library_collection
@@ -150,6 +151,11 @@ FRAMEWORK = {
     "evidence behind each, and how to estimate the dividend for your metro.",
     "topics": ["Economy", "Transit", "Talent"],
     "date": datetime.date(2026, 6, 15),
+}
+
+DIVIDEND_TAGS = {
+    "talent-attraction-benchmarks-2026": Dividend.TALENT,
+    "bus-network-redesign-playbook": Dividend.GREEN,
 }
 
 
@@ -400,4 +406,7 @@ def load(stdout) -> None:
             ),
         ]
         index.save_revision().publish()
+    # Listed under "Who is working on this" on the City Dividends pages; only untagged ones.
+    for slug, dividend in DIVIDEND_TAGS.items():
+        ResourcePage.objects.filter(slug=slug, dividend="").update(dividend=dividend)
     stdout.write(f"Library: {ResourcePage.objects.count()} resources in place ({created} new).")

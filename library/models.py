@@ -18,6 +18,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from members.selectors import membership_is_active
+from vitals.models import Dividend
 
 from .blocks import RecommendationBlock, ResourceBodyBlock
 
@@ -270,11 +271,26 @@ class ResourcePage(Page):
     )
     topics = ParentalManyToManyField(ResourceTopic, blank=True, related_name="resources")
     cities = ParentalManyToManyField(ResourceCity, blank=True, related_name="resources")
+    dividend = models.CharField(
+        max_length=16,
+        choices=Dividend.choices,
+        blank=True,
+        help_text="The City Dividend this resource helps a city earn: its teaser is then listed "
+        "on that dividend's pages under “Who is working on this”.",
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("resource_type"),
         FieldPanel("summary"),
-        MultiFieldPanel([FieldPanel("date"), FieldPanel("topics"), FieldPanel("cities")], "Filing"),
+        MultiFieldPanel(
+            [
+                FieldPanel("date"),
+                FieldPanel("topics"),
+                FieldPanel("cities"),
+                FieldPanel("dividend"),
+            ],
+            "Filing",
+        ),
         FieldPanel("body"),
         InlinePanel(
             "documents",

@@ -194,3 +194,65 @@ def line_chart(*, id, title, description, caption, series, fmt, y_label, width=4
     chart.caption_y = top + plot_h + 52 + len(series) * 16 + 6
     chart.height = chart.caption_y + 14
     return chart
+
+
+# Narrow enough that 12 px text stays at least 11 px on a 390 px phone (342 px of content).
+SCATTER_WIDTH = 340
+
+
+def scatter_chart(
+    *, id, title, description, x_label, y_label, caption, points, fit, fmt_x, fmt_y
+) -> Chart:
+    """Dots for (x, y) points with the fitted line across their x range; one may be
+    highlighted and labelled. points: dicts with x, y, label, highlight; fit: (slope,
+    intercept) or None."""
+    chart = Chart(id, title, description, x_label, y_label, caption, width=SCATTER_WIDTH)
+    left, right, top, plot_h = 52, SCATTER_WIDTH - 14, 48, 190
+    chart.left, chart.right, chart.top, chart.base_y = left, right, top, top + plot_h
+    chart.axis_y = chart.base_y + 34
+    chart.caption_y = chart.base_y + 52
+    chart.height = chart.caption_y + 10
+    chart.dots = []
+    if not points:
+        return chart
+    xs = [p["x"] for p in points]
+    ys = [p["y"] for p in points]
+    line_ends = []
+    if fit is not None:
+        slope, intercept = fit
+        line_ends = [(x, intercept + slope * x) for x in (min(xs), max(xs))]
+    x_ticks = nice_ticks(min(xs), max(xs))
+    y_ticks = nice_ticks(min(ys + [y for _, y in line_ends]), max(ys + [y for _, y in line_ends]))
+    x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+
+    def sx(value):
+        return left + (value - x_low) / (x_high - x_low) * (right - left)
+
+    def sy(value):
+        return top + plot_h - (value - y_low) / (y_high - y_low) * plot_h
+
+    chart.ticks = [{"x": sx(t), "label": fmt_x(t)} for t in x_ticks]
+    chart.y_ticks = [{"y": sy(t), "label": fmt_y(t)} for t in y_ticks]
+    if line_ends:
+        (x1, y1), (x2, y2) = line_ends
+        chart.fit_line = {"x1": sx(x1), "y1": sy(y1), "x2": sx(x2), "y2": sy(y2)}
+    # The highlighted dot is drawn last, on top of the others.
+    for point in sorted(points, key=lambda p: bool(p.get("highlight"))):
+        cx, cy = sx(point["x"]), sy(point["y"])
+        dot = {
+            "x": cx,
+            "y": cy,
+            "title": f"{point['label']}: {fmt_x(point['x'])}, {fmt_y(point['y'])}",
+            "highlight": bool(point.get("highlight")),
+        }
+        if dot["highlight"]:
+            # The label sits beside the dot, on whichever side has room.
+            on_left = cx > (left + right) / 2
+            chart.marker = {
+                "x": cx - 9 if on_left else cx + 9,
+                "y": max(top + 10, cy - 8),
+                "anchor": "end" if on_left else "start",
+                "label": point["label"],
+            }
+        chart.dots.append(dot)
+    return chart

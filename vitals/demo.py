@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from .dividends import dividend_constants_ensure_first
 from .importing import collect_paths
 from .services import vitals_import
 
@@ -23,3 +24,5 @@ def load(stdout) -> None:
         stdout.write(f"City Vitals data loaded ({counts}).")
     else:
         stdout.write("City Vitals data already up to date.")
+    if dividend_constants_ensure_first():
+        stdout.write("City Dividends constants: version 1 saved.")

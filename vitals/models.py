@@ -4,6 +4,7 @@ Figures arrive by import (`manage.py import_vitals`, or the admin's import scree
 ranks are computed once per import into `Ranking`, never per request.
 """
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -264,3 +265,95 @@ class ObservationRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.observation_id}: {self.old_value} -> {self.new_value}"
+
+
+class Dividend(models.TextChoices):
+    """The three City Dividends. Challenges and library resources are tagged with these."""
+
+    TALENT = "talent", "Talent Dividend"
+    GREEN = "green", "Green Dividend"
+    OPPORTUNITY = "opportunity", "Opportunity Dividend"
+
+
+class TalentSlope(models.Model):
+    """The Talent Dividend's slope for one peer group: per-capita income fitted on college
+    attainment across its metros, same year, plain least squares (unweighted).
+
+    Recomputed after every import, with the ranks; never per request.
+    """
+
+    peer_group = models.OneToOneField(
+        PeerGroup, on_delete=models.CASCADE, related_name="talent_slope"
+    )
+    year = models.PositiveSmallIntegerField()
+    attainment_source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    income_source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    metro_count = models.PositiveIntegerField()
+    dollars_per_point = models.FloatField(
+        help_text="Per-capita income (dollars of the data year) per percentage point of attainment."
+    )
+    intercept = models.FloatField(help_text="Fitted per-capita income at zero attainment.")
+    r_squared = models.FloatField()
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.peer_group}: ${self.dollars_per_point:,.0f} per point ({self.year})"
+
+
+class DividendConstants(models.Model):
+    """One version of the City Dividends constants. A version is never edited: staff save
+    a new one, with the reason, and the pages say which version they use."""
+
+    version = models.PositiveIntegerField(unique=True)
+    cost_per_mile = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        help_text="Dollars of vehicle cost a resident saves for each mile not driven.",
+    )
+    cost_per_mile_source = models.CharField(max_length=300)
+    cost_per_mile_year = models.PositiveSmallIntegerField(help_text="The year of the figure.")
+    poverty_spending = models.DecimalField(
+        max_digits=9,
+        decimal_places=0,
+        help_text="Public anti-poverty spending per person in poverty, dollars a year.",
+    )
+    poverty_spending_source = models.CharField(max_length=300)
+    poverty_spending_year = models.PositiveSmallIntegerField(help_text="The year of the figure.")
+    talent_step = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=1,
+        help_text="Default step: percentage points more adults with a four-year degree.",
+    )
+    green_step = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=1,
+        help_text="Default step: miles less driven per resident per day.",
+    )
+    opportunity_step = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        default=1,
+        help_text="Default step: percentage points less poverty.",
+    )
+    reason = models.TextField(help_text="Why this version: what changed, and on what evidence.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by_name = models.CharField(
+        max_length=200, blank=True, help_text="Kept when the account is deleted."
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "City Dividends constants"
+        verbose_name_plural = "City Dividends constants"
+
+    def __str__(self) -> str:
+        return f"City Dividends constants, version {self.version}"

@@ -13,6 +13,7 @@ from django.utils.text import get_valid_filename, slugify
 from core.signals import public_pages_changed
 
 from .derived import DERIVED_INDICATORS, derived_source
+from .dividends import talent_slopes_rebuild
 from .importing import Problem, read_import_files
 from .models import (
     ImportRun,
@@ -23,6 +24,7 @@ from .models import (
     PeerGroup,
     Ranking,
     Source,
+    TalentSlope,
 )
 from .ranking import rankings_rebuild
 
@@ -132,6 +134,8 @@ def vitals_import(
         _ensure_peer_groups(report)
         if report.changed or (not Ranking.objects.exists() and Observation.objects.exists()):
             report.rankings = rankings_rebuild()
+        if report.rankings is not None or not TalentSlope.objects.exists():
+            talent_slopes_rebuild()
         if report.changed:
             run = ImportRun.objects.create(
                 files=", ".join(name for name, _ in files),
@@ -356,6 +360,7 @@ def vitals_settings_changed(*, rebuild_rankings: bool) -> None:
     with transaction.atomic():
         if rebuild_rankings:
             rankings_rebuild()
+            talent_slopes_rebuild()
         transaction.on_commit(_clear_page_cache)
 
 

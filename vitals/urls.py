@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dividend_views, views
 
 app_name = "vitals"
 urlpatterns = [
@@ -9,7 +9,9 @@ urlpatterns = [
     path("api/rankings.json", views.rankings_json, name="rankings_json"),
     path("methodology/", views.methodology, name="methodology"),
     path("compare/", views.compare, name="compare"),
+    path("dividends/", dividend_views.dividends, name="dividends"),
     path("metros/<slug:slug>/", views.metro, name="metro"),
+    path("metros/<slug:slug>/dividends/", dividend_views.metro_dividends, name="metro_dividends"),
     path("metros/<slug:slug>/badge.svg", views.badge, name="badge"),
     path("metros/<slug:slug>/data.csv", views.metro_csv, name="metro_csv"),
     path("indicators/<slug:slug>/", views.indicator, name="indicator"),

@@ -6,7 +6,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.staff import PermissionMenuItem
 
-from . import admin_views
+from . import admin_views, dividend_admin_views
 from .models import ImportRun, Indicator, Metro, PeerGroup, Source
 from .services import vitals_settings_changed
 
@@ -117,3 +117,25 @@ def refresh_after_vitals_edit(request, instances):
     models = {type(instance) for instance in instances}
     if models & {Indicator, PeerGroup, Metro}:
         vitals_settings_changed(rebuild_rankings=PeerGroup in models)
+
+
+@hooks.register("register_admin_urls")
+def register_dividend_constants_urls():
+    return [
+        path(
+            "vitals-dividends/constants/",
+            dividend_admin_views.dividend_constants,
+            name="vitals_dividend_constants",
+        )
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_dividend_constants_menu_item():
+    return PermissionMenuItem(
+        "City Dividends constants",
+        reverse("vitals_dividend_constants"),
+        icon_name="cogs",
+        order=261,
+        permission="vitals.add_dividendconstants",
+    )

@@ -4,7 +4,9 @@ from django.urls import NoReverseMatch, reverse
 from wagtail.models import Page, Site
 
 from blog.models import BlogPage
+from events.selectors import published_challenges
 from library.models import ResourcePage
+from vitals.models import Dividend
 
 register = template.Library()
 
@@ -76,5 +78,42 @@ def metro_related(context, metro, limit: int = 3):
         "metro": metro,
         "posts": posts,
         "resources": resources,
+        "request": context.get("request"),
+    }
+
+
+@register.inclusion_tag("civicnet/includes/dividend_practice_items.html", takes_context=True)
+def dividend_practice(context, dividend: str = "", limit: int = 6):
+    """Prize Challenges and library resources tagged with a City Dividend ("who is working
+    on this"), for the vitals dividend pages: all three dividends, or the one named.
+
+    Two queries however many there are; resources show their public teaser only.
+    """
+    codes = [dividend] if dividend in Dividend.values else list(Dividend.values)
+    challenges = list(
+        published_challenges()
+        .filter(dividend__in=codes)
+        .order_by("-opens_at", "pk")
+        .only("title", "slug", "summary", "dividend", "closes_at")[:limit]
+    )
+    resources = list(
+        ResourcePage.objects.live()
+        .public()
+        .filter(dividend__in=codes)
+        .order_by("-first_published_at", "-pk")
+        .only("title", "url_path", "summary", "dividend")[:limit]
+    )
+    groups = [
+        {
+            "code": code,
+            "label": Dividend(code).label,
+            "challenges": [c for c in challenges if c.dividend == code],
+            "resources": [r for r in resources if r.dividend == code],
+        }
+        for code in codes
+    ]
+    return {
+        "groups": groups,
+        "empty": not challenges and not resources,
         "request": context.get("request"),
     }

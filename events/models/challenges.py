@@ -20,6 +20,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from core.files import private_storage
+from vitals.models import Dividend
 
 
 class Challenge(index.Indexed, ClusterableModel):
@@ -44,6 +45,13 @@ class Challenge(index.Indexed, ClusterableModel):
         default=False, help_text="Show winners and finalists in the showcase."
     )
     is_published = models.BooleanField(default=True)
+    dividend = models.CharField(
+        max_length=16,
+        choices=Dividend.choices,
+        blank=True,
+        help_text="The City Dividend this challenge works toward: it is then listed on that "
+        "dividend's pages under “Who is working on this”.",
+    )
 
     panels = [
         FieldPanel("title"),
@@ -53,6 +61,7 @@ class Challenge(index.Indexed, ClusterableModel):
         FieldPanel("body"),
         FieldPanel("eligibility"),
         FieldPanel("rules"),
+        FieldPanel("dividend"),
         MultiFieldPanel(
             [
                 FieldPanel("announced_at"),

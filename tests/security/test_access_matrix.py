@@ -351,6 +351,12 @@ CASES = [
     ),
     Case("vitals/metros/<slug:slug>/data.csv", "/vitals/metros/{w.metro.slug}/data.csv", EVERYONE),
     Case("vitals/indicators/<slug:slug>/", "/vitals/indicators/{w.indicator.slug}/", EVERYONE),
+    Case("vitals/dividends/", "/vitals/dividends/", EVERYONE),
+    Case(
+        "vitals/metros/<slug:slug>/dividends/",
+        "/vitals/metros/{w.metro.slug}/dividends/?attainment=2&miles=1.5",
+        EVERYONE,
+    ),
     # --- events --------------------------------------------------------------------------------
     Case("events/", "/events/", EVERYONE),
     Case("events/past/", "/events/past/", EVERYONE),
@@ -637,6 +643,7 @@ CASES = [
         STAFF,
         prepare=_import_in_progress,
     ),
+    Case("admin/vitals-dividends/constants/", "/admin/vitals-dividends/constants/", STAFF),
     Case(
         "admin/newsletter/editions/<int:pk>/send/",
         "/admin/newsletter/editions/{w.draft_edition.pk}/send/",
