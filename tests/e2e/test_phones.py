@@ -1,0 +1,165 @@
+"""Phones (390 px) and desktops (1280 px): navigation, library filters, feedback."""
+
+import pytest
+from django.test import Client
+
+from tests.blog.factories import make_blog_index
+from tests.civicnet.factories import make_standard_page
+from tests.library.factories import make_library
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+WIDTHS = [pytest.param(PHONE, id="390"), pytest.param(DESKTOP, id="1280")]
+SECTIONS = [
+    ("City Vitals", "/vitals/"),
+    ("Events", "/events/"),
+    ("Challenges", "/challenges/"),
+    ("Network", "/network/"),
+    ("Clusters", "/clusters/"),
+    ("About civicnet", "/about/"),
+    ("Resource library", "/library/"),
+    ("Blog", "/blog/"),
+]
+
+
+@pytest.fixture
+def site(home_page):
+    make_standard_page(home_page, title="About civicnet", slug="about")
+    library = make_library(home_page, show_in_menus=True)
+    blog = make_blog_index(home_page, show_in_menus=True)
+    return {"home": home_page, "library": library, "blog": blog}
+
+
+def sign_in(page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def menu_toggle(page):
+    return page.locator(".site-nav summary")
+
+
+def main_nav(page):
+    return page.get_by_role("navigation", name="Main")
+
+
+def open_menu_if_phone(page, viewport):
+    if viewport is PHONE:
+        menu_toggle(page).click()
+
+
+def in_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= size["height"]
+    )
+
+
+def test_on_a_phone_the_menu_opens_to_show_every_section(page, site, artifacts):
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    nav = main_nav(page)
+    assert menu_toggle(page).is_visible()
+    assert not nav.get_by_role("link", name="City Vitals").is_visible()
+    page.screenshot(path=artifacts / "phone-menu-closed.png")
+
+    menu_toggle(page).click()
+
+    for label, _ in SECTIONS:
+        link = nav.get_by_role("link", name=label, exact=True)
+        assert link.is_visible() and in_viewport(page, link), label
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=artifacts / "phone-menu-open.png")
+
+
+def test_on_a_desktop_every_section_is_in_view_and_the_toggle_hidden(page, site, artifacts):
+    page.set_viewport_size(DESKTOP)
+    page.goto("/")
+
+    assert not menu_toggle(page).is_visible()
+    for label, _ in SECTIONS:
+        link = main_nav(page).get_by_role("link", name=label, exact=True)
+        assert link.is_visible() and in_viewport(page, link), label
+    page.screenshot(path=artifacts / "desktop-navigation.png")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_a_member_reaches_every_section_and_sees_it_marked_current(
+    page, live_server, site, member, viewport, artifacts
+):
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, member)
+    page.goto("/")
+    for label, path in SECTIONS:
+        open_menu_if_phone(page, viewport)
+        main_nav(page).get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(f"**{path}")
+
+        current = main_nav(page).locator("a[aria-current]")
+        assert current.count() == 1 and current.text_content() == label
+        assert current.get_attribute("aria-current") == "page"
+        if viewport is PHONE:
+            assert label in menu_toggle(page).inner_text()
+            assert not current.is_visible()  # the menu closes on arrival
+    name = "phone" if viewport is PHONE else "desktop"
+    page.screenshot(path=artifacts / f"{name}-navigation-signed-in.png")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_account_links_stay_on_one_line(page, live_server, site, member, viewport):
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, member)
+    page.goto("/blog/")
+
+    account = page.get_by_role("link", name="My account")
+    log_out = page.get_by_role("button", name="Log out")
+    account_box, log_out_box = account.bounding_box(), log_out.bounding_box()
+    line_height = float(account.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    assert account_box["height"] < 1.5 * line_height  # one line, not two
+    # Side by side: the button's vertical middle is level with the link's.
+    middle = account_box["y"] + account_box["height"] / 2
+    assert log_out_box["y"] < middle < log_out_box["y"] + log_out_box["height"]
+    assert in_viewport(page, account) and in_viewport(page, log_out)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_the_phone_menu_works_from_the_keyboard(page, site):
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    toggle = menu_toggle(page)
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('.site-nav details').open") is True
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "City Vitals"
+    page.keyboard.press("Escape")
+
+    assert page.evaluate("document.querySelector('.site-nav details').open") is False
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_the_navigation_works_without_javascript(browser, live_server, site, viewport):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto("/")
+    open_menu_if_phone(page, viewport)
+
+    link = main_nav(page).get_by_role("link", name="Resource library")
+    assert link.is_visible() and in_viewport(page, link)
+    link.click()
+    page.wait_for_url("**/library/")
+    context.close()
