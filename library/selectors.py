@@ -63,6 +63,10 @@ class LibraryFilters:
     def active(self) -> bool:
         return bool(self.resource_type or self.topic or self.city)
 
+    @property
+    def active_count(self) -> int:
+        return sum(1 for value in (self.resource_type, self.topic, self.city) if value)
+
 
 def _apply(resources: QuerySet, filters: LibraryFilters, *, skip: str = "") -> QuerySet:
     if filters.resource_type and skip != "type":

@@ -30,7 +30,6 @@ def main_navigation(context):
         menu_pages = site.root_page.get_children().live().in_menu().only("title", "url_path")
         items += [{"label": page.title, "url": page.get_url(request)} for page in menu_pages]
     path = request.path
-    current_label = ""
     for item in items:
         # "page" on the section's own address, "true" anywhere below it (screen readers say
         # "current page" and "current" respectively).
@@ -40,9 +39,7 @@ def main_navigation(context):
             item["current"] = "true"
         else:
             item["current"] = ""
-        if item["current"] and not current_label:
-            current_label = item["label"]
-    return {"items": items, "current_label": current_label, "request": request}
+    return {"items": items, "request": request}
 
 
 @register.inclusion_tag("components/breadcrumbs.html", takes_context=True)

@@ -2,20 +2,26 @@
 (function () {
   "use strict";
 
-  // Main navigation: a <details> menu on phones, always open on wider screens.
-  var wide = window.matchMedia("(min-width: 48.0625rem)");
-  document.querySelectorAll("[data-site-nav]").forEach(function (menu) {
-    var summary = menu.querySelector("summary");
-    function fitToScreen() { menu.open = wide.matches; }
+  // Disclosures that are collapsed on phones and always open on wider screens (the main
+  // navigation, the library's filters): data-open-when holds the media query for "wider".
+  document.querySelectorAll("details[data-open-when]").forEach(function (details) {
+    var wide = window.matchMedia(details.dataset.openWhen);
+    function fitToScreen() { details.open = wide.matches; }
     fitToScreen();
     wide.addEventListener("change", fitToScreen);
+  });
+
+  // The phone menu closes on Escape (focus back on its button), a click elsewhere, or when
+  // focus leaves it.
+  document.querySelectorAll("[data-site-nav]").forEach(function (menu) {
+    var summary = menu.querySelector("summary");
+    var wide = window.matchMedia(menu.dataset.openWhen);
     menu.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && menu.open && !wide.matches) {
         menu.open = false;
         summary.focus();
       }
     });
-    // Close the phone menu when the person moves on: a click or focus elsewhere.
     document.addEventListener("click", function (event) {
       if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
     });

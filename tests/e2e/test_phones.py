@@ -5,7 +5,7 @@ from django.test import Client
 
 from tests.blog.factories import make_blog_index
 from tests.civicnet.factories import make_standard_page
-from tests.library.factories import make_library
+from tests.library.factories import make_library, make_resource, topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -109,8 +109,10 @@ def test_a_member_reaches_every_section_and_sees_it_marked_current(
         assert current.count() == 1 and current.text_content() == label
         assert current.get_attribute("aria-current") == "page"
         if viewport is PHONE:
-            assert label in menu_toggle(page).inner_text()
-            assert not current.is_visible()  # the menu closes on arrival
+            assert not current.is_visible()  # the menu is closed on arrival
+            menu_toggle(page).click()
+            assert current.is_visible() and in_viewport(page, current)
+            menu_toggle(page).click()
     name = "phone" if viewport is PHONE else "desktop"
     page.screenshot(path=artifacts / f"{name}-navigation-signed-in.png")
 
@@ -163,3 +165,48 @@ def test_the_navigation_works_without_javascript(browser, live_server, site, vie
     link.click()
     page.wait_for_url("**/library/")
     context.close()
+
+
+@pytest.fixture
+def library(site):
+    transit, housing = topic("Transit"), topic("Housing")
+    for n in range(6):
+        make_resource(
+            site["library"],
+            title=f"Bus lane playbook {n}",
+            topics=[transit if n % 2 else housing],
+        )
+    return site["library"]
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_library_filters_fold_away_on_phones_and_show_what_is_active(
+    page, library, viewport, artifacts
+):
+    page.set_viewport_size(viewport)
+    page.goto("/library/")
+    facets = page.get_by_role("navigation", name="Filter resources")
+    transit = facets.get_by_role("link", name="Transit")
+    toggle = facets.locator("summary")
+    if viewport is PHONE:
+        assert toggle.is_visible() and not transit.is_visible()
+        first = page.locator(".resource-teaser").first
+        assert first.bounding_box()["y"] < viewport["height"]  # the list starts on screen
+        toggle.click()
+    else:
+        assert not toggle.is_visible()
+    transit.click()
+    page.wait_for_url("**/library/?topic=transit*")
+
+    chip = page.get_by_role("link", name="Remove filter Transit")
+    assert chip.is_visible() and in_viewport(page, chip)
+    assert page.locator(".library__count").inner_text() == "3 resources"
+    if viewport is PHONE:
+        assert "(1 active)" in toggle.inner_text()
+        assert not facets.get_by_role("link", name="Housing").is_visible()
+    name = "phone" if viewport is PHONE else "desktop"
+    page.screenshot(path=artifacts / f"{name}-library-filtered.png")
+
+    chip.click()
+    page.wait_for_url("**/library/?")
+    assert page.locator(".library__count").inner_text() == "6 resources"
