@@ -42,6 +42,21 @@ def main_navigation(context):
     return {"items": items, "request": request}
 
 
+def _has_tag(message, tag: str) -> bool:
+    return tag in (message.extra_tags or "").split()
+
+
+@register.filter
+def with_tag(messages, tag: str) -> list:
+    """The messages carrying this extra tag (feedback's answer, shown beside the form)."""
+    return [message for message in messages or () if _has_tag(message, tag)]
+
+
+@register.filter
+def without_tag(messages, tag: str) -> list:
+    return [message for message in messages or () if not _has_tag(message, tag)]
+
+
 @register.inclusion_tag("components/breadcrumbs.html", takes_context=True)
 def page_breadcrumbs(context, page: Page):
     """Breadcrumbs for a Wagtail page: its ancestors below the tree's root."""

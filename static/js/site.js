@@ -31,4 +31,47 @@
       }
     });
   });
+
+  // "Was this page helpful?": post the answer in the background and show the reply where
+  // the person voted. Anything unexpected falls back to the ordinary form post.
+  document.querySelectorAll("[data-feedback-form]").forEach(function (form) {
+    var answer = form.parentElement.querySelector("[data-feedback-answer]");
+    form.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      if (form.dataset.plainPost || !window.fetch || !button) return;
+      event.preventDefault();
+      var body = new FormData(form);
+      body.append(button.name, button.value);
+      fetch(form.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          return response.json().then(function (data) {
+            if (!data.message) throw new Error("no message");
+            return data;
+          });
+        })
+        .then(function (data) {
+          var box = document.createElement("div");
+          var message = document.createElement("p");
+          box.className = "messages";
+          message.className = "message message--" + data.level;
+          message.textContent = data.message;
+          box.appendChild(message);
+          answer.replaceChildren(box);
+          if (data.level !== "error") form.hidden = true;
+          // The focused button may have gone: keep keyboard focus at the answer.
+          answer.focus({ preventScroll: true });
+          answer.scrollIntoView({ block: "nearest" });
+          if (window.location.hash !== "#feedback") history.replaceState(null, "", "#feedback");
+        })
+        .catch(function () {
+          form.dataset.plainPost = "1";
+          form.requestSubmit(button);
+        });
+    });
+  });
 })();

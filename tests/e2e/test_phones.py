@@ -210,3 +210,50 @@ def test_library_filters_fold_away_on_phones_and_show_what_is_active(
     chip.click()
     page.wait_for_url("**/library/?")
     assert page.locator(".library__count").inner_text() == "6 resources"
+
+
+@pytest.fixture
+def long_page(site):
+    words = "City teams learn fastest from each other, in the open, with numbers on the table. "
+    body = [("paragraph", f"<p>{words * 6}</p>") for _ in range(25)]
+    return make_standard_page(site["home"], title="How we work", slug="how-we-work", body=body)
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_the_feedback_thanks_appears_where_the_person_voted(page, long_page, viewport, artifacts):
+    page.set_viewport_size(viewport)
+    page.goto("/how-we-work/")
+    page.evaluate("window.stillTheSamePage = true")
+    yes = page.locator("#feedback").get_by_role("button", name="Yes")
+    yes.scroll_into_view_if_needed()
+
+    yes.click()
+
+    thanks = page.locator("#feedback").get_by_role("status")
+    thanks.get_by_text("Thank you").wait_for()
+    assert in_viewport(page, thanks)
+    assert page.evaluate("window.stillTheSamePage") is True  # no reload
+    assert page.evaluate("document.activeElement.dataset.feedbackAnswer") == ""
+    assert not yes.is_visible()
+    name = "phone" if viewport is PHONE else "desktop"
+    page.screenshot(path=artifacts / f"{name}-feedback-thanks.png")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_without_javascript_the_thanks_is_in_view_after_the_reload(
+    browser, live_server, long_page, viewport
+):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto("/how-we-work/")
+
+    page.locator("#feedback").get_by_role("button", name="No").click()
+    page.wait_for_url("**/how-we-work/#feedback")
+
+    thanks = page.locator("#feedback .messages")
+    assert "Thank you" in thanks.inner_text()
+    assert in_viewport(page, thanks)
+    assert page.locator("body > .messages").count() == 0
+    context.close()
