@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.blog.factories import make_blog_index
+from tests.blog.factories import make_blog_index, make_post
 from tests.civicnet.factories import make_standard_page
 from tests.library.factories import make_library, make_resource, topic
 
@@ -257,3 +257,30 @@ def test_without_javascript_the_thanks_is_in_view_after_the_reload(
     assert in_viewport(page, thanks)
     assert page.locator("body > .messages").count() == 0
     context.close()
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_a_data_figure_draws_drops_left_of_the_zero_line(page, site, viewport, artifacts):
+    rows = [("City A", "18"), ("City B", "11"), ("City C", "-3"), ("City D", "-6")]
+    figure = {
+        "title": "Change in weekday bus boardings",
+        "label_heading": "City",
+        "value_heading": "Change in boardings",
+        "unit": "%",
+        "rows": [{"label": label, "value": value} for label, value in rows],
+    }
+    make_post(site["blog"], slug="ten-minute-bus", body=[("data_figure", figure)])
+    page.set_viewport_size(viewport)
+    page.goto("/blog/ten-minute-bus/")
+
+    bars = [bar.bounding_box() for bar in page.locator(".data-figure__bar").all()]
+    track = page.locator(".data-figure__track").first.bounding_box()
+    zero = track["x"] + track["width"] * 0.25
+    gain_a, gain_b, drop_c, drop_d = bars
+    assert abs(gain_a["x"] - zero) < 2 and abs(gain_b["x"] - zero) < 2
+    assert abs(drop_c["x"] + drop_c["width"] - zero) < 2
+    assert abs(drop_d["x"] + drop_d["width"] - zero) < 2
+    assert drop_d["width"] > drop_c["width"] and gain_a["width"] > gain_b["width"]
+    headings = page.locator(".data-figure thead th").all_inner_texts()
+    assert headings == ["City", "Change in boardings (%)"]
+    page.locator(".data-figure").screenshot(path=artifacts / f"data-figure-{viewport['width']}.png")
