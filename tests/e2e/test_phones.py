@@ -284,3 +284,18 @@ def test_a_data_figure_draws_drops_left_of_the_zero_line(page, site, viewport, a
     headings = page.locator(".data-figure thead th").all_inner_texts()
     assert headings == ["City", "Change in boardings (%)"]
     page.locator(".data-figure").screenshot(path=artifacts / f"data-figure-{viewport['width']}.png")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_the_newsletter_web_version_fits_the_screen(page, live_server, staff, viewport, artifacts):
+    from tests.newsletter.factories import make_edition
+
+    edition = make_edition()
+    sign_in(page, live_server, staff)  # staff may preview a draft's web version
+    page.set_viewport_size(viewport)
+    page.goto(f"/newsletter/editions/{edition.pk}/")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    container = page.locator("table[width='600']").bounding_box()
+    assert container["width"] <= 600 and container["x"] >= 0
+    page.screenshot(path=artifacts / f"newsletter-web-{viewport['width']}.png", full_page=True)
