@@ -24,10 +24,6 @@ LABEL_BOOST = 2  # tags, topics, categories, cities
 
 
 def page_search_fields(*fields) -> list:
-    """Page.search_fields with the title weighted as TITLE_BOOST, followed by fields."""
-    kept = [
-        field
-        for field in Page.search_fields
-        if not (isinstance(field, index.SearchField) and field.field_name == "title")
-    ]
-    return [index.SearchField("title", boost=TITLE_BOOST), *kept, *fields]
+    """Page.search_fields (Wagtail checks they are all there), then the title again weighted
+    as TITLE_BOOST (the later of two same-named fields is the one indexed), then fields."""
+    return [*Page.search_fields, index.SearchField("title", boost=TITLE_BOOST), *fields]
