@@ -5,6 +5,7 @@ from django.test import Client
 
 from tests.blog.factories import make_blog_index, make_post
 from tests.civicnet.factories import make_standard_page
+from tests.e2e.conftest import serious_accessibility_violations
 from tests.library.factories import make_library, make_resource, topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -299,3 +300,14 @@ def test_the_newsletter_web_version_fits_the_screen(page, live_server, staff, vi
     container = page.locator("table[width='600']").bounding_box()
     assert container["width"] <= 600 and container["x"] >= 0
     page.screenshot(path=artifacts / f"newsletter-web-{viewport['width']}.png", full_page=True)
+
+
+def test_the_open_phone_menu_and_filter_have_no_serious_accessibility_violations(page, library):
+    page.set_viewport_size(PHONE)
+    page.goto("/library/?topic=transit")
+    menu_toggle(page).click()
+    assert serious_accessibility_violations(page) == []
+
+    menu_toggle(page).click()
+    page.get_by_role("navigation", name="Filter resources").locator("summary").click()
+    assert serious_accessibility_violations(page) == []
