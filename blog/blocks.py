@@ -9,9 +9,21 @@ class DataRowBlock(blocks.StructBlock):
 
 
 class DataFigureBlock(blocks.StructBlock):
-    """A small chart from a few figures: editors type the numbers, readers see bars and a table."""
+    """A small chart from a few figures: editors type the numbers, readers see bars and a table.
+
+    Bars grow from a zero line: negative values to its left, positive to its right, each as
+    long as its magnitude on one scale.
+    """
 
     title = blocks.CharBlock(max_length=160, help_text="What the figures show, in a sentence.")
+    label_heading = blocks.CharBlock(
+        required=False, max_length=40, help_text="The first column's heading, e.g. 'Metro'."
+    )
+    value_heading = blocks.CharBlock(
+        required=False,
+        max_length=60,
+        help_text="The figures' heading, e.g. 'Change in boardings'; the unit is added.",
+    )
     unit = blocks.CharBlock(
         required=False, max_length=30, help_text="Shown after each value, e.g. '%' or 'min'."
     )
@@ -26,17 +38,27 @@ class DataFigureBlock(blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
-        values = [abs(row["value"] or 0) for row in value["rows"]]
-        top = max(values, default=0) or 1
+        context.update(diverging_bars([row["value"] or 0 for row in value["rows"]]))
+        context["unit_heading"] = (value["unit"] or "").strip()
         context["bars"] = [
-            {
-                "label": row["label"],
-                "value": row["value"],
-                "percent": round(abs(row["value"] or 0) / top * 100),
-            }
-            for row in value["rows"]
+            {**bar, "label": row["label"]}
+            for bar, row in zip(context["bars"], value["rows"], strict=True)
         ]
         return context
+
+
+def diverging_bars(values) -> dict:
+    """Where the zero line sits (percent of the bar track from the left) and each bar's
+    length (percent of the track): the track spans the largest negative to the largest
+    positive value."""
+    most_negative = max((-v for v in values if v < 0), default=0)
+    most_positive = max((v for v in values if v > 0), default=0)
+    span = (most_negative + most_positive) or 1
+    return {
+        "zero": round(most_negative / span * 100),
+        "has_negative": most_negative > 0,
+        "bars": [{"value": v, "percent": round(abs(v) / span * 100)} for v in values],
+    }
 
 
 class BlogBodyBlock(BodyBlock):

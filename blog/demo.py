@@ -93,6 +93,8 @@ POSTS = [
                 "data_figure",
                 {
                     "title": "Change in weekday bus boardings in the two years after a redesign",
+                    "label_heading": "City",
+                    "value_heading": "Change in weekday boardings",
                     "unit": "%",
                     "rows": [
                         {"label": "City A (frequent grid)", "value": "18"},
@@ -352,6 +354,8 @@ POSTS = [
                 "data_figure",
                 {
                     "title": "Growth in college-educated 25 to 34 year olds, five years",
+                    "label_heading": "Group of metros",
+                    "value_heading": "Five-year growth",
                     "unit": "%",
                     "rows": [
                         {"label": "Mid-sized university metros", "value": "14"},

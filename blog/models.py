@@ -19,6 +19,8 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
+
 from .blocks import BlogBodyBlock
 
 POSTS_PER_PAGE = 10
@@ -250,13 +252,13 @@ class BlogPage(Page):
             "Byline and filing",
         ),
     ]
-    search_fields = Page.search_fields + [
-        index.SearchField("standfirst"),
+    search_fields = page_search_fields(
+        index.SearchField("standfirst", boost=SUMMARY_BOOST),
         index.SearchField("body"),
-        index.RelatedFields("tags", [index.SearchField("name")]),
-        index.RelatedFields("categories", [index.SearchField("name")]),
+        index.RelatedFields("tags", [index.SearchField("name", boost=LABEL_BOOST)]),
+        index.RelatedFields("categories", [index.SearchField("name", boost=LABEL_BOOST)]),
         index.FilterField("date"),
-    ]
+    )
     parent_page_types = ["blog.BlogIndexPage"]
     subpage_types: list = []
 

@@ -7,6 +7,7 @@ from wagtail.search import index
 
 from blog.selectors import latest_posts
 from core.blocks import BodyBlock, ToolBlock
+from core.pages import SUMMARY_BOOST, page_search_fields
 from events.selectors import upcoming_public_events
 
 from .contact import contact_page_serve
@@ -43,7 +44,7 @@ class HomePage(Page):
         MultiFieldPanel([FieldPanel("why_heading"), FieldPanel("why_body")], "Why join"),
         MultiFieldPanel([FieldPanel("join_text"), FieldPanel("subscribe_text")], "Calls to act"),
     ]
-    search_fields = Page.search_fields + [index.SearchField("hero_intro")]
+    search_fields = page_search_fields(index.SearchField("hero_intro", boost=SUMMARY_BOOST))
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = ["civicnet.StandardPage", "blog.BlogIndexPage", "library.LibraryIndexPage"]
@@ -67,7 +68,9 @@ class StandardPage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
     promote_panels = Page.promote_panels + [FieldPanel("show_feedback")]
-    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+    search_fields = page_search_fields(
+        index.SearchField("intro", boost=SUMMARY_BOOST), index.SearchField("body")
+    )
 
 
 class PageFeedback(models.Model):

@@ -81,6 +81,15 @@ def _stream_text(stream) -> str:
     return " ".join(words)
 
 
+def _lead_and_body(lead: str, body: str) -> str:
+    """A standfirst followed by the body's words, without saying the standfirst twice when the
+    body opens with it."""
+    lead, body = " ".join(lead.split()), " ".join(body.split())
+    if lead and body.startswith(lead):
+        body = body[len(lead) :].lstrip()
+    return f"{lead} {body}".strip()
+
+
 def _page_results(query: str) -> list[Result]:
 
     pages = (
@@ -96,7 +105,7 @@ def _page_results(query: str) -> list[Result]:
         score = getattr(page, "_score", 0) or 0
         specific = page
         if isinstance(specific, BlogPage):
-            kind, text = "post", f"{specific.standfirst} {_stream_text(specific.body)}"
+            kind, text = "post", _lead_and_body(specific.standfirst, _stream_text(specific.body))
             meta = specific.date_label
         elif isinstance(specific, ResourcePage):
             # The teaser only: the body is for members and is never shown here.
@@ -144,7 +153,7 @@ def _event_results(query: str) -> list[Result]:
                 kind="event",
                 title=event.title,
                 url=url,
-                text=f"{event.summary} {strip_tags(event.body or '')}",
+                text=_lead_and_body(event.summary, strip_tags(event.body or "")),
                 score=getattr(event, "_score", 0) or 0,
                 meta=f"{event.get_kind_display()} · {event.local_starts_at:%-d %B %Y}",
             )

@@ -134,6 +134,9 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+FEEDBACK_MESSAGE_TAG = "feedback"  # shown inside the feedback section, not at the page top
+
+
 @require_POST
 def page_feedback(request, page_id: int):
     """Record 'Was this page helpful?'. A plain form post: works without JavaScript.
@@ -141,6 +144,8 @@ def page_feedback(request, page_id: int):
     Only someone who can read the page may judge it (votes drive the library's "most
     useful" order), and each person counts once: a signed-in person per account, anyone
     else per signed cookie, with new cookieless votes limited per client address.
+    The answer goes back to the page, where the feedback section shows it; site.js asks for
+    JSON instead (Accept: application/json) and shows it without a reload.
     """
     page = get_object_or_404(Page.objects.live().public(), pk=page_id).specific
     if not getattr(page, "show_feedback", True):
@@ -155,9 +160,11 @@ def page_feedback(request, page_id: int):
     allowed = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
     if next_url.startswith("/") and allowed:
         back = next_url
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
     if answer not in {"yes", "no"}:
-        messages.error(request, "Please choose Yes or No.")
-        return HttpResponseRedirect(back + "#feedback")
+        return _feedback_reply(
+            request, back, wants_json, messages.ERROR, "Please choose Yes or No.", status=400
+        )
 
     visitor_id = _returning_visitor_id(request)
     if request.user.is_authenticated:
@@ -168,14 +175,14 @@ def page_feedback(request, page_id: int):
         limit=settings.FEEDBACK_ANONYMOUS_VOTES_PER_HOUR,
         seconds=60 * 60,
     ):
-        messages.info(request, "We already have several answers from your connection. Thanks!")
-        return HttpResponseRedirect(back + "#feedback")
+        text = "We already have several answers from your connection. Thanks!"
+        return _feedback_reply(request, back, wants_json, messages.INFO, text)
     else:
         visitor_id = visitor_id or secrets.token_urlsafe(16)
         key = f"anon:{visitor_id}"
     services.feedback_record(page=page, visitor_key=key, helpful=answer == "yes", user=request.user)
-    messages.success(request, "Thank you: your answer helps us improve this page.")
-    response = HttpResponseRedirect(back + "#feedback")
+    text = "Thank you: your answer helps us improve this page."
+    response = _feedback_reply(request, back, wants_json, messages.SUCCESS, text)
     if visitor_id:
         response.set_signed_cookie(
             VISITOR_COOKIE,
@@ -187,6 +194,16 @@ def page_feedback(request, page_id: int):
             secure=request.is_secure(),
         )
     return response
+
+
+def _feedback_reply(request, back: str, wants_json: bool, level: int, text: str, status=200):
+    """The answer to a feedback post: JSON for site.js, else back to the page's feedback
+    section with the message kept for it."""
+    if wants_json:
+        tag = messages.DEFAULT_TAGS[level]
+        return JsonResponse({"level": tag, "message": text}, status=status)
+    messages.add_message(request, level, text, extra_tags=FEEDBACK_MESSAGE_TAG)
+    return HttpResponseRedirect(back + "#feedback")
 
 
 def _returning_visitor_id(request) -> str | None:

@@ -156,7 +156,12 @@ def load(stdout) -> None:
             kind=Event.Kind.WEBINAR,
             title=title,
             summary=summary,
-            body=f"<p>{summary} An hour, with time for your questions.</p>",
+            # The summary is the page's standfirst already: the body goes on from it.
+            body=(
+                f"<p>{speaker} leads an hour on Zoom: forty minutes of practice from the cities "
+                "that did it, twenty for your questions. The recording and slides go to the "
+                "resource library a week later.</p>"
+            ),
             starts_at=start,
             ends_at=start + timedelta(hours=1),
             time_zone=ny,

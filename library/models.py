@@ -17,6 +17,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
 from members.selectors import membership_is_active
 from vitals.models import Dividend
 
@@ -111,6 +112,10 @@ class LibraryFilters:
     @property
     def active(self) -> bool:
         return bool(self.resource_type or self.topic or self.city)
+
+    @property
+    def active_count(self) -> int:
+        return sum(1 for value in (self.resource_type, self.topic, self.city) if value)
 
     def apply(self, resources: QuerySet, *, skip: str = "") -> QuerySet:
         """The resources these filters let through; `skip` names a facet to leave out."""
@@ -301,14 +306,14 @@ class ResourcePage(Page):
         FieldPanel("recording_url"),
     ]
     # Only the teaser is indexed, so members-only text can never surface in search results.
-    search_fields = Page.search_fields + [
-        index.SearchField("summary"),
+    search_fields = page_search_fields(
+        index.SearchField("summary", boost=SUMMARY_BOOST),
         index.AutocompleteField("summary"),
-        index.RelatedFields("topics", [index.SearchField("name")]),
-        index.RelatedFields("cities", [index.SearchField("name")]),
+        index.RelatedFields("topics", [index.SearchField("name", boost=LABEL_BOOST)]),
+        index.RelatedFields("cities", [index.SearchField("name", boost=LABEL_BOOST)]),
         index.FilterField("resource_type"),
         index.FilterField("date"),
-    ]
+    )
     parent_page_types = ["library.LibraryIndexPage"]
     subpage_types: list = []
 

@@ -36,8 +36,30 @@ def main_navigation(context):
         items += [{"label": page.title, "url": page.get_url(request)} for page in menu_pages]
     path = request.path
     for item in items:
-        item["current"] = path.startswith(item["url"]) and item["url"] != "/"
+        # "page" on the section's own address, "true" anywhere below it (screen readers say
+        # "current page" and "current" respectively).
+        if item["url"] == path:
+            item["current"] = "page"
+        elif item["url"] != "/" and path.startswith(item["url"]):
+            item["current"] = "true"
+        else:
+            item["current"] = ""
     return {"items": items, "request": request}
+
+
+def _has_tag(message, tag: str) -> bool:
+    return tag in (message.extra_tags or "").split()
+
+
+@register.filter
+def with_tag(messages, tag: str) -> list:
+    """The messages carrying this extra tag (feedback's answer, shown beside the form)."""
+    return [message for message in messages or () if _has_tag(message, tag)]
+
+
+@register.filter
+def without_tag(messages, tag: str) -> list:
+    return [message for message in messages or () if not _has_tag(message, tag)]
 
 
 @register.inclusion_tag("components/breadcrumbs.html", takes_context=True)

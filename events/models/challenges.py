@@ -20,6 +20,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from core.files import private_storage
+from core.pages import SUMMARY_BOOST, TITLE_BOOST
 from vitals.models import Dividend
 
 
@@ -76,8 +77,8 @@ class Challenge(index.Indexed, ClusterableModel):
         FieldPanel("is_published"),
     ]
     search_fields = [
-        index.SearchField("title", boost=3),
-        index.SearchField("summary"),
+        index.SearchField("title", boost=TITLE_BOOST),
+        index.SearchField("summary", boost=SUMMARY_BOOST),
         index.SearchField("body"),
         index.AutocompleteField("title"),
         index.FilterField("is_published"),

@@ -32,6 +32,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from core.pages import SUMMARY_BOOST, TITLE_BOOST
+
 from ..admin_forms import EventAdminForm
 
 TIME_ZONE_CHOICES = [
@@ -208,8 +210,8 @@ class Event(index.Indexed, ClusterableModel):
         )
     ]
     search_fields = [
-        index.SearchField("title", boost=3),
-        index.SearchField("summary"),
+        index.SearchField("title", boost=TITLE_BOOST),
+        index.SearchField("summary", boost=SUMMARY_BOOST),
         index.SearchField("body"),
         index.AutocompleteField("title"),
         index.FilterField("is_published"),

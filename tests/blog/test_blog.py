@@ -5,7 +5,7 @@ from defusedxml import ElementTree
 from django.core.exceptions import ValidationError
 from wagtail.models import Page
 
-from blog.blocks import BlogBodyBlock
+from blog.blocks import BlogBodyBlock, diverging_bars
 from blog.models import BlogIndexPage, BlogPage
 from blog.selectors import latest_posts
 from civicnet.models import HomePage, StandardPage
@@ -287,3 +287,56 @@ def test_sitemap_lists_blog_posts(visitor, blog):
     assert post.full_url in visitor.get("/sitemap.xml").content.decode() or (
         post.url in visitor.get("/sitemap.xml").content.decode()
     )
+
+
+# --- data figures with mixed signs -------------------------------------------------------------
+def render_figure(rows, **fields):
+    block = BlogBodyBlock()
+    value = {"title": "Change in boardings", "unit": "%", "rows": rows, **fields}
+    return str(block.render(block.to_python([{"type": "data_figure", "value": value}])))
+
+
+def test_mixed_signs_put_the_zero_line_between_the_largest_drop_and_the_largest_gain():
+    figure = diverging_bars([18, 11, -3, -6])
+
+    assert figure["zero"] == 25  # 6 of the 24 points of range lie left of zero
+    assert [bar["percent"] for bar in figure["bars"]] == [75, 46, 12, 25]
+    assert figure["has_negative"] is True
+
+
+def test_negative_bars_are_drawn_left_of_zero_and_scaled_by_magnitude():
+    rows = [
+        {"label": "City A", "value": "18"},
+        {"label": "City C", "value": "-3"},
+        {"label": "City D", "value": "-6"},
+    ]
+    html = render_figure(rows)
+
+    assert 'class="data-figure data-figure--diverging" style="--zero: 25%"' in html
+    assert 'data-figure__bar" style="width: 75%"' in html
+    assert 'data-figure__bar data-figure__bar--negative" style="width: 12%"' in html
+    assert 'data-figure__bar data-figure__bar--negative" style="width: 25%"' in html
+    assert ">-6%<" in html
+
+
+def test_all_positive_figures_start_at_the_left_edge_without_a_zero_line():
+    html = render_figure([{"label": "A", "value": "5"}, {"label": "B", "value": "10"}])
+
+    assert 'class="data-figure" style="--zero: 0%"' in html
+    assert 'style="width: 50%"' in html and 'style="width: 100%"' in html
+
+
+def test_all_negative_figures_put_zero_at_the_right_edge():
+    html = render_figure([{"label": "A", "value": "-5"}, {"label": "B", "value": "-10"}])
+
+    assert 'style="--zero: 100%"' in html
+    assert html.count("data-figure__bar--negative") == 2
+
+
+def test_editors_name_the_column_headings_and_the_unit_is_added():
+    rows = [{"label": "Denver", "value": "-2.5"}]
+    named = render_figure(rows, label_heading="Metro", value_heading="Change in boardings")
+    unnamed = render_figure(rows, unit=" min")
+
+    assert '<th scope="col">Metro</th><th scope="col">Change in boardings (%)</th>' in named
+    assert '<th scope="col">Item</th><th scope="col">Value (min)</th>' in unnamed

@@ -182,3 +182,46 @@ def test_a_next_value_that_is_not_a_path_on_this_site_sends_back_to_the_page(
 
     assert response.status_code == 302
     assert response["Location"] == "/about/#feedback"
+
+
+def test_the_thanks_is_shown_in_the_feedback_section_not_at_the_page_top(visitor, about):
+    response = visitor.post(
+        f"/feedback/{about.pk}/", {"helpful": "yes", "next": "/about/"}, follow=True
+    )
+    html = response.content.decode()
+
+    section = html[html.index('id="feedback"') :]
+    assert "Thank you" in section
+    assert html.count("Thank you") == 1
+    assert "data-feedback-form hidden" in section  # answered: the buttons make way
+
+
+def test_a_missing_answer_keeps_the_buttons_beside_the_error(visitor, about):
+    response = visitor.post(f"/feedback/{about.pk}/", {"next": "/about/"}, follow=True)
+    section = response.content.decode().split('id="feedback"')[1]
+
+    assert "Please choose Yes or No." in section
+    assert "data-feedback-form hidden" not in section
+
+
+def test_a_script_gets_the_answer_as_json_and_no_message_is_left_for_later(visitor, about):
+    response = visitor.post(
+        f"/feedback/{about.pk}/", {"helpful": "no"}, headers={"Accept": "application/json"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "level": "success",
+        "message": "Thank you: your answer helps us improve this page.",
+    }
+    assert PageFeedback.objects.get(page=about).helpful is False
+    assert response.cookies["civicnet_visitor"].value  # the vote can be changed later
+    assert "Thank you" not in visitor.get("/about/").content.decode()
+
+
+def test_a_script_posting_no_answer_gets_a_400_with_the_reason(visitor, about):
+    response = visitor.post(f"/feedback/{about.pk}/", {}, headers={"Accept": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "Please choose Yes or No."
+    assert not PageFeedback.objects.exists()

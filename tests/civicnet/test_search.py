@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from wagtail.models import Page
 
 from civicnet.search import highlight
 from tests.blog.factories import CategoryFactory, make_blog_index, make_post
@@ -139,3 +140,99 @@ def test_published_events_are_found_and_labelled_drafts_are_not(visitor, content
     assert [r.title for r in events] == ["Bus rapid transit workshop"]
     assert events[0].url == "/events/brt-workshop/"
     assert "Event" in {r.kind_label for r in response.context["results"]}
+
+
+# --- ranking: titles and summaries above passing mentions ----------------------------------
+@pytest.fixture
+def ranked(home_page):
+    from tests.events.factories import EventFactory
+
+    blog = make_blog_index(home_page)
+    library = make_library(home_page)
+    passing = "<p>On the way we passed a parking garage, a parking lot and more parking.</p>"
+    make_post(
+        blog,
+        title="A walk through downtown",
+        standfirst="Notes from a Saturday on foot.",
+        body=[("paragraph", passing)],
+    )
+    make_post(
+        blog,
+        title="Parking reform, city by city",
+        standfirst="What happened when minimums went.",
+        body=[("paragraph", "<p>Twelve cities changed their rules.</p>")],
+    )
+    make_resource(
+        library,
+        title="Curb management guide",
+        summary="How to price parking at the curb.",
+        body=[("paragraph", "<p>Members-only detail.</p>")],
+    )
+    EventFactory(
+        title="Street trees webinar",
+        slug="street-trees",
+        summary="Shade for every block.",
+        body="<p>We will also talk about parking, briefly.</p>",
+    )
+    return home_page
+
+
+def test_a_title_match_ranks_above_a_summary_match_above_passing_mentions(visitor, ranked):
+    response = results_for(visitor, "parking")
+    order = [(result.kind, result.title) for result in response.context["results"]]
+
+    assert order[:2] == [
+        ("post", "Parking reform, city by city"),
+        ("resource", "Curb management guide"),
+    ]
+    assert set(order[2:]) == {
+        ("post", "A walk through downtown"),
+        ("event", "Street trees webinar"),
+    }
+
+
+def test_a_standfirst_match_ranks_above_a_body_mention(visitor, ranked):
+    make_post(
+        Page.objects.get(slug="blog").specific,
+        title="The quiet street",
+        standfirst="A parking-free block, a year on.",
+        body=[("paragraph", "<p>Children play where cars stood.</p>")],
+    )
+
+    titles = [result.title for result in results_for(visitor, "parking").context["results"]]
+
+    assert titles.index("The quiet street") < titles.index("A walk through downtown")
+    assert titles.index("Parking reform, city by city") < titles.index("The quiet street")
+
+
+def test_an_event_title_match_ranks_above_a_post_that_only_mentions_it(visitor, ranked):
+    titles = [result.title for result in results_for(visitor, "trees").context["results"]]
+    make_post(
+        Page.objects.get(slug="blog").specific,
+        title="Summer in the city",
+        body=[("paragraph", "<p>Trees, trees and more trees on every street.</p>")],
+    )
+    titles = [result.title for result in results_for(visitor, "trees").context["results"]]
+
+    assert titles == ["Street trees webinar", "Summer in the city"]
+
+
+def test_results_show_their_type(visitor, ranked):
+    html = results_for(visitor, "parking").content.decode()
+
+    for label in ("Blog post", "Library resource", "Event"):
+        assert f'class="search-result__kind">{label}' in html
+
+
+def test_an_event_snippet_does_not_repeat_its_summary(visitor, home_page):
+    from tests.events.factories import EventFactory
+
+    summary = "Counting how streets are really used."
+    EventFactory(
+        title="Open data", slug="open-data", summary=summary, body=f"<p>{summary} An hour.</p>"
+    )
+
+    (result,) = results_for(visitor, "counting").context["results"]
+
+    assert result.snippet.count("Counting") == 1
+    assert "An hour." in result.snippet
