@@ -30,7 +30,12 @@ from wagtail.rich_text import expand_db_html
 from events.selectors import upcoming_public_events
 
 from .templatetags.newsletter_email import STYLES
-from .tokens import click_token, open_token, unsubscribe_token, web_version_token
+from .tokens import (
+    click_token_maker,
+    open_token,
+    unsubscribe_token,
+    web_version_token,
+)
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__civicnet_unsubscribe__"
 WEB_VERSION_PLACEHOLDER = "https://web-version.invalid/__civicnet_web_version__"
@@ -225,16 +230,6 @@ def _tracked_template(html_body: str, links: dict[str, int]) -> str:
     return body.replace("</body>", f"{pixel}\n</body>", 1)
 
 
-def open_url(delivery_id: int) -> str:
-    return absolute(reverse("newsletter:open", kwargs={"token": open_token(delivery_id)}))
-
-
-def click_url(delivery_id: int, link_id: int, url: str) -> str:
-    return absolute(
-        reverse("newsletter:click", kwargs={"token": click_token(delivery_id, link_id, url)})
-    )
-
-
 MSGID_DOMAIN = "civicnet.newsletter"
 
 
@@ -272,6 +267,8 @@ class PreparedEdition:
         self.tracked_html = _tracked_template(html_body, links) if links else None
         self.link_urls = {link_id: url for url, link_id in (links or {}).items()}
         self._click_base = absolute(reverse("newsletter:click", kwargs={"token": "TOKEN"}))
+        self._open_base = absolute(reverse("newsletter:open", kwargs={"token": "TOKEN"}))
+        self._click_token = click_token_maker()
 
         def fold(name: str, value: str) -> str:
             if value.isascii():
@@ -325,11 +322,12 @@ class PreparedEdition:
 
         def redirect(match):
             link_id = int(match.group(1))
-            token = click_token(tracked_delivery_id, link_id, self.link_urls[link_id])
+            token = self._click_token(tracked_delivery_id, link_id, self.link_urls[link_id])
             return self._click_base.replace("TOKEN", token)
 
         body = _CLICK.sub(redirect, body)
-        return body.replace(OPEN_PLACEHOLDER, open_url(tracked_delivery_id))
+        pixel = self._open_base.replace("TOKEN", open_token(tracked_delivery_id))
+        return body.replace(OPEN_PLACEHOLDER, pixel)
 
     def mime_bytes(
         self,

@@ -2,6 +2,11 @@
 a recipient's own link to the web version of an edition meant for a restricted audience, and
 the engagement links of one copy (its tracking image, its click redirects)."""
 
+import base64
+import functools
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.core import signing
 from django.utils.crypto import constant_time_compare
@@ -15,7 +20,6 @@ CLICK_SALT = "newsletter.click"
 _unsubscribe_signer = signing.Signer(salt=UNSUBSCRIBE_SALT)
 _web_version_signer = signing.Signer(salt=WEB_VERSION_SALT)
 _open_signer = signing.Signer(salt=OPEN_SALT)
-_click_signer = signing.Signer(salt=CLICK_SALT)
 
 
 def unsubscribe_token(subscriber_id: int) -> str:
@@ -71,11 +75,36 @@ def read_open_token(token: str) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def _click_hmac(secret: str):
+    """A keyed HMAC ready to copy: a copy with a dozen links signs each one in microseconds."""
+    key = hashlib.sha256(f"{CLICK_SALT}{secret}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _click_signature(value: str, secret: str) -> str:
+    mac = _click_hmac(secret).copy()
+    mac.update(value.encode())
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
 def click_token(delivery_id: int, link_id: int, url: str) -> str:
-    """Made of "<delivery>.<link>.<signature>": the signature covers the target URL too, so a token
-    names one address for one copy, and any change to either is refused."""
-    value = f"{delivery_id}.{link_id}"
-    return f"{value}.{_click_signer.signature(f'{value}.{url}')}"
+    """Made of "<delivery>.<link>.<signature>": the signature covers the target URL too, so a
+    token names one address for one copy, and any change to either is refused."""
+    return click_token_maker()(delivery_id, link_id, url)
+
+
+def click_token_maker():
+    """`click_token` with the key looked up once, for signing many links in a row."""
+    mac = _click_hmac(settings.SECRET_KEY)
+
+    def make(delivery_id: int, link_id: int, url: str) -> str:
+        value = f"{delivery_id}.{link_id}"
+        signed = mac.copy()
+        signed.update(f"{value}.{url}".encode())
+        return f"{value}.{base64.urlsafe_b64encode(signed.digest()).rstrip(b'=').decode()}"
+
+    return make
 
 
 def read_click_token(token: str) -> tuple[int, int, str] | None:
@@ -91,10 +120,13 @@ def read_click_token(token: str) -> tuple[int, int, str] | None:
 
 
 def click_token_matches(token: str, url: str) -> bool:
+    """Signed with the current SECRET_KEY or one of SECRET_KEY_FALLBACKS, for this URL."""
     data = read_click_token(token)
     if data is None:
         return False
     delivery_id, link_id, signature = data
-    return constant_time_compare(
-        signature, _click_signer.signature(f"{delivery_id}.{link_id}.{url}")
+    value = f"{delivery_id}.{link_id}.{url}"
+    return any(
+        constant_time_compare(signature, _click_signature(value, secret))
+        for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
     )
