@@ -82,6 +82,24 @@ NEWSLETTER_MAX_ATTEMPTS = env_int("NEWSLETTER_MAX_ATTEMPTS", 5)
 NEWSLETTER_RETRY_BASE_SECONDS = env_int("NEWSLETTER_RETRY_BASE_SECONDS", 30)
 NEWSLETTER_STALL_SECONDS = env_int("NEWSLETTER_STALL_SECONDS", 300)
 NEWSLETTER_WEBHOOK_SECRET = env_str("NEWSLETTER_WEBHOOK_SECRET")
+# Newsletter engagement: count opens (a tracking image) and clicks (signed redirects) per
+# delivery, unless a subscriber opts out; off, copies carry plain links and no image. The
+# "opened or clicked lately" audience looks back NEWSLETTER_ENGAGED_DAYS.
+NEWSLETTER_TRACKING = env_bool("NEWSLETTER_TRACKING", True)
+NEWSLETTER_ENGAGED_DAYS = env_int("NEWSLETTER_ENGAGED_DAYS", 90)
+# Bounces, complaints and unsubscribes from the mail provider arrive through django-anymail's
+# tracking webhook at /newsletter/webhook/anymail/<provider>/tracking/, which the provider
+# calls with HTTP basic auth "user:password" = ANYMAIL_WEBHOOK_SECRET (unset: the webhook is
+# off). Providers that also sign their webhooks need their key, e.g. MAILGUN_WEBHOOK_SIGNING_KEY.
+# Only the keys that are set: anymail would take an empty one as a key.
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY"),
+    }.items()
+    if value
+}
 # Newsletter: resuming a batch whose worker died. A running batch renews its lease at least
 # every NEWSLETTER_HEARTBEAT_SECONDS; beat's resume sweep runs every NEWSLETTER_RESUME_EVERY_SECONDS
 # and re-enqueues a batch whose lease is older than NEWSLETTER_LEASE_SECONDS. Worst case from a
@@ -179,6 +197,7 @@ INSTALLED_APPS = [
     "blog",
     "newsletter",
     "library",
+    "anymail",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",

@@ -26,7 +26,14 @@ def account_export(*, user, **kwargs) -> dict:
             for s in subscriptions
         ],
         "newsletters_received": [
-            {"edition": d.edition.subject, "sent_at": d.sent_at}
+            {
+                "edition": d.edition.subject,
+                "sent_at": d.sent_at,
+                "opens": d.opens,
+                "first_opened_at": d.first_opened_at,
+                "clicks": d.clicks,
+                "first_clicked_at": d.first_clicked_at,
+            }
             for d in Delivery.objects.filter(
                 email__in=[s.email for s in subscriptions], sent_at__isnull=False
             ).select_related("edition")

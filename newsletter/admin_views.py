@@ -1,5 +1,7 @@
-"""Staff delivery page for an edition: test send, send now, schedule, pause/resume, live progress."""
+"""Staff delivery page for an edition: test send, send now, schedule, pause/resume, live progress,
+and once it goes out, its opens and clicks per edition and per link."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -41,6 +43,7 @@ class DeliveryView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.setdefault("test_form", TestSendForm(initial={"email": self.request.user.email}))
         context.setdefault("schedule_form", ScheduleForm())
+        sent = not self.edition.is_editable
         context.update(
             edition=self.edition,
             progress=selectors.delivery_progress(self.edition),
@@ -48,6 +51,9 @@ class DeliveryView(WagtailAdminTemplateMixin, TemplateView):
             if self.edition.is_editable
             else None,
             failed=selectors.failed_deliveries(self.edition),
+            engagement=selectors.edition_engagement(self.edition) if sent else None,
+            links=selectors.edition_link_figures(self.edition) if sent else [],
+            tracking=settings.NEWSLETTER_TRACKING,
             progress_url=reverse("newsletter_admin:progress", args=[self.edition.pk]),
             web_url=self.edition.get_absolute_url(),
         )

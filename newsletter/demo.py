@@ -1,10 +1,14 @@
-"""Demo newsletter: a few subscribers and one edition already sent to them. Safe to rerun."""
+"""Demo newsletter: a few subscribers and one edition already sent to them, with opens and
+clicks. Safe to rerun."""
+
+from datetime import timedelta
 
 from django.apps import apps
 from django.utils import timezone
 
-from .models import Delivery, Edition, Subscriber
-from .rendering import render_edition
+from . import services
+from .models import Delivery, Edition, LinkClick, Subscriber
+from .rendering import render_edition, trackable_urls
 
 SUBSCRIBERS = [
     ("ana.planner@example.org", ["research", "events"]),
@@ -99,7 +103,46 @@ def load(stdout):
             )
             for subscriber in Subscriber.objects.filter(status=Subscriber.Status.SUBSCRIBED)
         )
+    _engagement(edition)
     stdout.write(
         f"Newsletter: {Subscriber.objects.count()} subscribers, edition "
         f"/newsletter/editions/{edition.pk}/ sent."
     )
+
+
+# (opens, clicks per link in order) for the demo deliveries, in order: set, never added to.
+ENGAGEMENT = [(3, [1, 1]), (1, []), (0, []), (2, [2, 0, 1])]
+
+
+def _engagement(edition):
+    """Figures for the demo edition's send page: the same on every run."""
+    if edition.status != Edition.Status.SENT:
+        return
+    links = services.edition_links_ensure(
+        edition_id=edition.pk, urls=trackable_urls(edition.rendered_html)
+    )
+    link_ids = list(links.values())
+    sent_at = edition.finished_at or timezone.now()
+    deliveries = Delivery.objects.filter(edition=edition, status=Delivery.Status.SENT)
+    for delivery, (opens, clicks) in zip(deliveries.order_by("pk"), ENGAGEMENT, strict=False):
+        clicks = [(link_id, n) for link_id, n in zip(link_ids, clicks, strict=False) if n]
+        engaged = sent_at + timedelta(hours=2) if opens or clicks else None
+        delivery.opens = opens
+        delivery.clicks = sum(n for _, n in clicks)
+        delivery.first_opened_at = delivery.last_engaged_at = engaged
+        delivery.first_clicked_at = engaged if clicks else None
+        delivery.save(
+            update_fields=[
+                "opens",
+                "clicks",
+                "first_opened_at",
+                "first_clicked_at",
+                "last_engaged_at",
+            ]
+        )
+        for link_id, n in clicks:
+            LinkClick.objects.update_or_create(
+                delivery=delivery,
+                link_id=link_id,
+                defaults={"clicks": n, "first_clicked_at": engaged},
+            )

@@ -18,6 +18,13 @@ class SubscribeForm(forms.Form):
         required=True,
         error_messages={"required": "Choose at least one topic."},
     )
+    allows_tracking = forms.BooleanField(
+        label="Count when I open the newsletter or follow its links",
+        required=False,
+        initial=True,
+        help_text="Helps us learn what is useful. We keep only times and counts, never where "
+        "you are or what you use; untick it and your copies carry plain links and no image.",
+    )
     # Left empty by people; bots fill every field they find.
     website = forms.CharField(required=False, label="Leave this field empty")
 
@@ -29,6 +36,13 @@ class PreferencesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Untick everything to stop the newsletter.",
+    )
+    allows_tracking = forms.BooleanField(
+        label="Count when I open the newsletter or follow its links",
+        required=False,
+        initial=True,
+        help_text="Helps us learn what is useful. We keep only times and counts, never where "
+        "you are or what you use; untick it and your copies carry plain links and no image.",
     )
 
 

@@ -57,6 +57,11 @@ class Subscriber(models.Model):
     wants_events = models.BooleanField("Events", default=True)
     wants_challenges = models.BooleanField("Prize Challenges", default=True)
     wants_member_news = models.BooleanField("Member news", default=True)
+    allows_tracking = models.BooleanField(
+        "Count my opens and clicks",
+        default=True,
+        help_text="Off: their copies carry plain links and no tracking image.",
+    )
     # The confirmation link carries this nonce; clearing it makes the link single-use.
     confirmation_nonce = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -89,6 +94,7 @@ class Suppression(models.Model):
         BOUNCE = "bounce", "Hard bounce"
         COMPLAINT = "complaint", "Spam complaint"
         MANUAL = "manual", "Recorded by staff"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed at the mail provider"
 
     email = models.EmailField(
         max_length=254, unique=True, help_text="The address to stop mailing (stored in lower case)."
@@ -126,6 +132,7 @@ class Edition(PreviewableMixin, models.Model):
         MEMBERS = "members", "Active members only"
         CLUSTER = "cluster", "One City Cluster"
         SECTOR = "sector", "Members of one sector"
+        ENGAGED = "engaged", "Subscribers who opened or clicked lately"
 
     subject = models.CharField(max_length=150, help_text="The email's subject line.")
     preheader = models.CharField(
@@ -141,7 +148,9 @@ class Edition(PreviewableMixin, models.Model):
         max_length=20,
         choices=Audience.choices,
         default=Audience.ALL,
-        help_text="Who receives it. Unsubscribed and suppressed addresses never do.",
+        help_text="Who receives it. Unsubscribed and suppressed addresses never do. 'Opened or "
+        "clicked lately' means within NEWSLETTER_ENGAGED_DAYS (90 by default), and also takes in "
+        "those who opted out of counting and those who joined within that time.",
     )
     cluster = models.ForeignKey(
         "members.Cluster",
@@ -206,6 +215,10 @@ class Edition(PreviewableMixin, models.Model):
             raise ValidationError({"cluster": "Choose the City Cluster to send to."})
         if self.audience == self.Audience.SECTOR and not self.sector:
             raise ValidationError({"sector": "Choose the sector to send to."})
+        if self.audience == self.Audience.ENGAGED and not settings.NEWSLETTER_TRACKING:
+            raise ValidationError(
+                {"audience": "Opens and clicks are not counted on this site (NEWSLETTER_TRACKING)."}
+            )
 
     @property
     def is_editable(self) -> bool:
@@ -243,6 +256,12 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # Engagement, when the subscriber and the site allow counting it (no address, no agent).
+    opens = models.PositiveIntegerField(default=0)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    clicks = models.PositiveIntegerField(default=0)
+    first_clicked_at = models.DateTimeField(null=True, blank=True)
+    last_engaged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -253,11 +272,46 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["edition", "status", "subscriber"], name="newsletter_dlv_claim"),
             models.Index(fields=["edition", "sent_at"], name="newsletter_dlv_sent_at"),
+            models.Index(fields=["subscriber", "last_engaged_at"], name="newsletter_dlv_engaged"),
         ]
         verbose_name_plural = "deliveries"
 
     def __str__(self):
         return f"{self.edition_id} → {self.email}: {self.status}"
+
+
+class EditionLink(models.Model):
+    """A link in an edition's HTML: each copy points it at a signed redirect of its own."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="links")
+    url = models.CharField(max_length=2000)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "url"], name="newsletter_link_edition_url")
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class LinkClick(models.Model):
+    """Who clicked which link of their copy: one row per delivery and link, counted up."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="link_clicks")
+    link = models.ForeignKey(EditionLink, on_delete=models.CASCADE, related_name="clicks")
+    clicks = models.PositiveIntegerField(default=1)
+    first_clicked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "link"], name="newsletter_linkclick_delivery_link"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} → {self.link_id}: {self.clicks}"
 
 
 class BatchLease(models.Model):

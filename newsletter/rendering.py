@@ -3,6 +3,12 @@
 The edition is rendered a single time per send with placeholders where each recipient's
 unsubscribe link and web-version link go; building one recipient's message is then a string
 replacement, which keeps delivery fast and every copy identical.
+
+Engagement: when it is counted (NEWSLETTER_TRACKING, and the subscriber allows it), a copy's
+HTML links go through signed redirects of that copy (`/newsletter/click/<token>/`) and it
+carries a 1x1 image (`/newsletter/open/<token>.gif`). The frozen edition keeps the plain
+links (the web version shows those); a batch rewrites them to placeholders once, and each copy
+fills in its own tokens. The plain-text part always keeps the plain links.
 """
 
 import binascii
@@ -24,10 +30,20 @@ from wagtail.rich_text import expand_db_html
 from events.selectors import upcoming_public_events
 
 from .templatetags.newsletter_email import STYLES
-from .tokens import unsubscribe_token, web_version_token
+from .tokens import (
+    click_token_maker,
+    open_token,
+    unsubscribe_token,
+    web_version_token,
+)
 
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__civicnet_unsubscribe__"
 WEB_VERSION_PLACEHOLDER = "https://web-version.invalid/__civicnet_web_version__"
+CLICK_PLACEHOLDER = "https://click.invalid/__civicnet_click__/"
+OPEN_PLACEHOLDER = "https://open.invalid/__civicnet_open__"
+_HREF = re.compile(r'href="(https?://[^"]+)"')
+_CLICK = re.compile(re.escape(CLICK_PLACEHOLDER) + r"(\d+)")
+_PLACEHOLDERS = (UNSUBSCRIBE_PLACEHOLDER, WEB_VERSION_PLACEHOLDER)
 
 
 def absolute(url: str) -> str:
@@ -192,6 +208,28 @@ def _without_placeholders(body: str, edition) -> str:
     )
 
 
+def trackable_urls(html_body: str) -> list[str]:
+    """The web links of an edition's HTML, in order, each once (not its unsubscribe and
+    web-version links: those are the recipient's own and are never redirected)."""
+    urls = (html.unescape(url) for url in _HREF.findall(html_body))
+    return list(dict.fromkeys(url for url in urls if url not in _PLACEHOLDERS))
+
+
+def _tracked_template(html_body: str, links: dict[str, int]) -> str:
+    """The HTML with each known link as a click placeholder and a tracking image at the end."""
+
+    def swap(match):
+        link_id = links.get(html.unescape(match.group(1)))
+        return match.group(0) if link_id is None else f'href="{CLICK_PLACEHOLDER}{link_id}"'
+
+    body = _HREF.sub(swap, html_body)
+    pixel = (
+        f'<img src="{OPEN_PLACEHOLDER}" width="1" height="1" alt="" '
+        'style="display:block;width:1px;height:1px;border:0;">'
+    )
+    return body.replace("</body>", f"{pixel}\n</body>", 1)
+
+
 MSGID_DOMAIN = "civicnet.newsletter"
 
 
@@ -222,9 +260,15 @@ class PreparedEdition:
     far below the 998-character limit).
     """
 
-    def __init__(self, edition, *, html_body: str, text_body: str):
+    def __init__(self, edition, *, html_body: str, text_body: str, links=None):
+        """`links` ({url: EditionLink id}) turns on engagement for the copies that allow it."""
         self.edition = edition
         self.html_body, self.text_body = html_body, text_body
+        self.tracked_html = _tracked_template(html_body, links) if links else None
+        self.link_urls = {link_id: url for url, link_id in (links or {}).items()}
+        self._click_base = absolute(reverse("newsletter:click", kwargs={"token": "TOKEN"}))
+        self._open_base = absolute(reverse("newsletter:open", kwargs={"token": "TOKEN"}))
+        self._click_token = click_token_maker()
 
         def fold(name: str, value: str) -> str:
             if value.isascii():
@@ -252,12 +296,15 @@ class PreparedEdition:
         encoded = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"))
         return encoded.replace(b"\n", b"\r\n")
 
-    def recipient_bytes(self, *, email: str, subscriber_id: int, delivery_id: int) -> bytes:
+    def recipient_bytes(
+        self, *, email: str, subscriber_id: int, delivery_id: int, tracked: bool = False
+    ) -> bytes:
         return self.mime_bytes(
             email=email,
             link=unsubscribe_url(subscriber_id),
             web_link=web_version_url(self.edition, subscriber_id),
             message_id=delivery_message_id(self.edition.pk, delivery_id),
+            tracked_delivery_id=delivery_id if tracked else None,
         )
 
     def personalise(self, body: str, *, link: str, web_link: str) -> str:
@@ -265,7 +312,32 @@ class PreparedEdition:
             WEB_VERSION_PLACEHOLDER, web_link
         )
 
-    def mime_bytes(self, *, email: str, link: str, web_link: str, message_id: str) -> bytes:
+    def personal_html(
+        self, *, link: str, web_link: str, tracked_delivery_id: int | None = None
+    ) -> str:
+        """One copy's HTML: with its own click redirects and tracking image when tracked."""
+        if tracked_delivery_id is None or self.tracked_html is None:
+            return self.personalise(self.html_body, link=link, web_link=web_link)
+        body = self.personalise(self.tracked_html, link=link, web_link=web_link)
+
+        def redirect(match):
+            link_id = int(match.group(1))
+            token = self._click_token(tracked_delivery_id, link_id, self.link_urls[link_id])
+            return self._click_base.replace("TOKEN", token)
+
+        body = _CLICK.sub(redirect, body)
+        pixel = self._open_base.replace("TOKEN", open_token(tracked_delivery_id))
+        return body.replace(OPEN_PLACEHOLDER, pixel)
+
+    def mime_bytes(
+        self,
+        *,
+        email: str,
+        link: str,
+        web_link: str,
+        message_id: str,
+        tracked_delivery_id: int | None = None,
+    ) -> bytes:
         return b"".join(
             (
                 self.shared_headers,
@@ -274,7 +346,11 @@ class PreparedEdition:
                 self.text_part_head,
                 self._qp(self.personalise(self.text_body, link=link, web_link=web_link)),
                 self.html_part_head,
-                self._qp(self.personalise(self.html_body, link=link, web_link=web_link)),
+                self._qp(
+                    self.personal_html(
+                        link=link, web_link=web_link, tracked_delivery_id=tracked_delivery_id
+                    )
+                ),
                 self.closing,
             )
         )
@@ -287,6 +363,7 @@ class NewsletterEmail(EmailMultiAlternatives):
     message_id = ""
     link = ""
     web_link = ""
+    tracked_delivery_id: int | None = None
 
     def message(self, *, policy=email.policy.default):
         if self.prepared is None or not self.to[0].isascii():
@@ -297,18 +374,26 @@ class NewsletterEmail(EmailMultiAlternatives):
                 link=self.link,
                 web_link=self.web_link,
                 message_id=self.message_id,
+                tracked_delivery_id=self.tracked_delivery_id,
             )
         )
 
 
 def build_message(
-    *, prepared: PreparedEdition, email: str, subscriber_id: int, delivery_id: int
+    *,
+    prepared: PreparedEdition,
+    email: str,
+    subscriber_id: int,
+    delivery_id: int,
+    tracked: bool = False,
 ) -> NewsletterEmail:
-    """One recipient's copy, with RFC 8058 one-click unsubscribe headers."""
+    """One recipient's copy, with RFC 8058 one-click unsubscribe headers; `tracked` gives it
+    its click redirects and tracking image (when the batch prepared them)."""
     link = unsubscribe_url(subscriber_id)
     edition = prepared.edition
     web_link = web_version_url(edition, subscriber_id)
     message_id = delivery_message_id(edition.pk, delivery_id)
+    tracked_delivery_id = delivery_id if tracked else None
     message = NewsletterEmail(
         subject=edition.subject,
         body=prepared.personalise(prepared.text_body, link=link, web_link=web_link),
@@ -323,11 +408,16 @@ def build_message(
             "X-Civicnet-Edition": str(edition.pk),
         },
         alternatives=[
-            (prepared.personalise(prepared.html_body, link=link, web_link=web_link), "text/html")
+            (
+                prepared.personal_html(
+                    link=link, web_link=web_link, tracked_delivery_id=tracked_delivery_id
+                ),
+                "text/html",
+            )
         ],
     )
     message.prepared, message.link, message.message_id = prepared, link, message_id
-    message.web_link = web_link
+    message.web_link, message.tracked_delivery_id = web_link, tracked_delivery_id
     return message
 
 

@@ -2,14 +2,15 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from members.models import Cluster, Profile
 from members.selectors import active_member_users, cluster_people, membership_is_active
 
-from .models import TOPIC_FIELDS, Delivery, Edition, Subscriber, Suppression
+from .models import TOPIC_FIELDS, Delivery, Edition, EditionLink, Subscriber, Suppression
 
 
 def is_suppressed(email: str) -> bool:
@@ -19,6 +20,20 @@ def is_suppressed(email: str) -> bool:
 def _active_member_emails():
     # The same members as membership_is_active decides: seat holders of organisations too.
     return active_member_users().values(address=Lower("email"))
+
+
+def engaged_since():
+    return timezone.now() - timedelta(days=settings.NEWSLETTER_ENGAGED_DAYS)
+
+
+def _engaged(subscribers: QuerySet[Subscriber]) -> QuerySet[Subscriber]:
+    """List hygiene: those who opened or clicked a copy lately, and those we cannot know about
+    (they opted out of counting) or who have not had the chance (joined lately)."""
+    since = engaged_since()
+    engaged = Delivery.objects.filter(subscriber=OuterRef("pk"), last_engaged_at__gte=since)
+    return subscribers.filter(
+        Q(Exists(engaged)) | Q(allows_tracking=False) | Q(confirmed_at__gte=since)
+    )
 
 
 def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
@@ -43,6 +58,8 @@ def audience_subscribers(edition: Edition) -> QuerySet[Subscriber]:
             return subscribers.none().annotate(suppressed=Value(False))
         people = cluster_people(edition.cluster).values(address=Lower("email"))
         subscribers = subscribers.filter(email__in=people)
+    elif edition.audience == Edition.Audience.ENGAGED:
+        subscribers = _engaged(subscribers)
     return subscribers.annotate(
         suppressed=Exists(Suppression.objects.filter(email=OuterRef("email")))
     ).order_by("pk")
@@ -95,6 +112,32 @@ def delivery_progress(edition: Edition, *, now=None) -> dict:
     }
 
 
+def edition_engagement(edition: Edition) -> dict:
+    """Opens and clicks of the edition's sent copies, in one query. Rates are of all copies
+    sent: a lower bound, since some people block images or opted out of counting."""
+    figures = Delivery.objects.filter(edition=edition, status=Delivery.Status.SENT).aggregate(
+        sent=Count("pk"),
+        opened=Count("pk", filter=Q(first_opened_at__isnull=False)),
+        clicked=Count("pk", filter=Q(first_clicked_at__isnull=False)),
+        opens=Sum("opens", default=0),
+        clicks=Sum("clicks", default=0),
+    )
+    sent = figures["sent"]
+    figures["open_rate"] = round(100 * figures["opened"] / sent, 1) if sent else None
+    figures["click_rate"] = round(100 * figures["clicked"] / sent, 1) if sent else None
+    return figures
+
+
+def edition_link_figures(edition: Edition) -> QuerySet[EditionLink]:
+    """Each link of the edition with `people` (copies that followed it) and `total` clicks,
+    most followed first, in one query."""
+    return (
+        EditionLink.objects.filter(edition=edition)
+        .annotate(people=Count("clicks"), total=Sum("clicks__clicks", default=0))
+        .order_by("-people", "-total", "pk")
+    )
+
+
 def failed_deliveries(edition: Edition, *, limit: int = 50) -> QuerySet[Delivery]:
     return Delivery.objects.filter(edition=edition, status=Delivery.Status.FAILED).order_by(
         "email"
@@ -102,7 +145,14 @@ def failed_deliveries(edition: Edition, *, limit: int = 50) -> QuerySet[Delivery
 
 
 def sent_editions() -> QuerySet[Edition]:
-    return Edition.objects.filter(status=Edition.Status.SENT).order_by("-finished_at")
+    return Edition.objects.filter(status=Edition.Status.SENT).order_by(
+        F("finished_at").desc(nulls_last=True), "-pk"
+    )
+
+
+def public_editions() -> QuerySet[Edition]:
+    """Sent to every subscriber with no topic filter: the archive and feed for everyone."""
+    return sent_editions().filter(audience=Edition.Audience.ALL, topic="")
 
 
 # --- Who may read which edition's web version ----------------------------------------------

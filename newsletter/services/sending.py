@@ -20,8 +20,9 @@ from django.utils import timezone
 from core.mail import retry_delay, send_failure
 
 from ..models import BatchLease, Delivery, Edition, Subscriber, Suppression
-from ..rendering import PreparedEdition, build_message
+from ..rendering import PreparedEdition, build_message, trackable_urls
 from .deliveries import edition_finish_if_done
+from .engagement import edition_links_ensure
 from .suppressions import suppression_record
 
 
@@ -50,6 +51,7 @@ class _Claim:
     attempts: int
     subscriber_status: str
     is_suppressed: bool
+    allows_tracking: bool
     status: str = Delivery.Status.QUEUED
     error: str = ""
     next_attempt_at: datetime | None = None
@@ -69,7 +71,7 @@ def _claim_sql() -> str:
     lock = " FOR UPDATE OF d SKIP LOCKED" if db_connection.vendor == "postgresql" else ""
     # Table names come from the models; every value is a parameter.
     return (
-        f"SELECT d.id, d.email, d.subscriber_id, d.attempts, s.status,"  # noqa: S608
+        f"SELECT d.id, d.email, d.subscriber_id, d.attempts, s.status, s.allows_tracking,"  # noqa: S608
         f" EXISTS (SELECT 1 FROM {suppression} x WHERE x.email = d.email)"
         f" FROM {delivery} d LEFT JOIN {subscriber} s ON s.id = d.subscriber_id"
         f" WHERE d.edition_id = %s AND d.status = %s AND d.subscriber_id >= %s"
@@ -84,8 +86,16 @@ def _claim_next(*, edition_id: int, low: int, high: int, now) -> _Claim | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, email, subscriber_id, attempts, subscriber_status, suppressed = row
-    return _Claim(pk, email, subscriber_id, attempts, subscriber_status, bool(suppressed))
+    pk, email, subscriber_id, attempts, subscriber_status, allows_tracking, suppressed = row
+    return _Claim(
+        pk,
+        email,
+        subscriber_id,
+        attempts,
+        subscriber_status,
+        bool(suppressed),
+        allows_tracking=bool(allows_tracking),
+    )
 
 
 def _save(claim: _Claim) -> None:
@@ -127,8 +137,14 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
     edition = Edition.objects.filter(pk=edition_id).first()
     if edition is None or edition.status != Edition.Status.SENDING:
         return result
+    tracking = settings.NEWSLETTER_TRACKING
+    links = (
+        edition_links_ensure(edition_id=edition.pk, urls=trackable_urls(edition.rendered_html))
+        if tracking
+        else None
+    )
     prepared = PreparedEdition(
-        edition, html_body=edition.rendered_html, text_body=edition.rendered_text
+        edition, html_body=edition.rendered_html, text_body=edition.rendered_text, links=links
     )
     max_attempts = settings.NEWSLETTER_MAX_ATTEMPTS
     retry_base = settings.NEWSLETTER_RETRY_BASE_SECONDS
@@ -186,6 +202,7 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
                                 email=delivery.email,
                                 subscriber_id=delivery.subscriber_id,
                                 delivery_id=delivery.pk,
+                                tracked=tracking and delivery.allows_tracking,
                             ),
                         )
                     else:
@@ -194,6 +211,7 @@ def deliveries_send_batch(*, edition_id: int, low: int, high: int) -> dict:
                             email=delivery.email,
                             subscriber_id=delivery.subscriber_id,
                             delivery_id=delivery.pk,
+                            tracked=tracking and delivery.allows_tracking,
                         )
                         connection.send_messages([message])
                 except Exception as error:

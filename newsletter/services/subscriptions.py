@@ -59,7 +59,9 @@ def _address_may_get_confirmation(email: str) -> bool:
 
 # --- Subscribers ---------------------------------------------------------------------------
 @transaction.atomic
-def subscriber_request(*, email: str, topics: Iterable[str], client: str = "") -> Subscriber | None:
+def subscriber_request(
+    *, email: str, topics: Iterable[str], client: str = "", allows_tracking: bool = True
+) -> Subscriber | None:
     """Someone asked to subscribe: send a confirmation link (double opt-in).
 
     Returns None, sending nothing, when the address is suppressed or already confirmed, when
@@ -80,6 +82,7 @@ def subscriber_request(*, email: str, topics: Iterable[str], client: str = "") -
         return None
     for field, wanted in _topic_fields(topics).items():
         setattr(subscriber, field, wanted)
+    subscriber.allows_tracking = allows_tracking
     subscriber.status = Subscriber.Status.PENDING
     subscriber.confirmation_nonce = secrets.token_hex(16)
     subscriber.save()
@@ -146,8 +149,11 @@ def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:
 
 
 @transaction.atomic
-def subscription_set_for_user(*, user, topics: Iterable[str]) -> Subscriber | None:
-    """Account email preferences: subscribe the account's (verified) address to these topics.
+def subscription_set_for_user(
+    *, user, topics: Iterable[str], allows_tracking: bool | None = None
+) -> Subscriber | None:
+    """Account email preferences: subscribe the account's (verified) address to these topics,
+    and whether opens and clicks are counted (None: as it was).
 
     No topics means unsubscribe. Called by the /account/ preferences form.
     """
@@ -165,6 +171,8 @@ def subscription_set_for_user(*, user, topics: Iterable[str]) -> Subscriber | No
     for field, wanted in _topic_fields(topics).items():
         setattr(subscriber, field, wanted)
     subscriber.user = user
+    if allows_tracking is not None:
+        subscriber.allows_tracking = allows_tracking
     if subscriber.status != Subscriber.Status.SUBSCRIBED:
         subscriber.status = Subscriber.Status.SUBSCRIBED
         subscriber.confirmed_at = timezone.now()

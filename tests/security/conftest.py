@@ -26,6 +26,7 @@ MEMBERS_EDITION = "Marker-members-edition-3H6"
 CLUSTER_EDITION = "Marker-cluster-edition-8J4"
 DRAFT_EDITION = "Marker-draft-edition-1L9"
 PUBLIC_EDITION = "Marker-public-edition-6N2"
+CLICK_TARGET = "https://vitals.example.org/rankings/"
 LISTED_ORG = "Marker-listed-org-5P7"
 OPTED_OUT_ORG = "Marker-opted-out-org-2R3"
 LAPSED_IN_CLUSTER_ORG = "Marker-lapsed-cluster-org-4S8"
@@ -42,7 +43,13 @@ def _build(tmp_media):
     from members.services import cluster_join, profile_update
     from newsletter import services as newsletter_services
     from newsletter.models import Delivery, Edition
-    from newsletter.tokens import confirmation_token, unsubscribe_token, web_version_token
+    from newsletter.tokens import (
+        click_token,
+        confirmation_token,
+        open_token,
+        unsubscribe_token,
+        web_version_token,
+    )
     from tests.blog.factories import (
         AuthorFactory,
         CategoryFactory,
@@ -174,13 +181,17 @@ def _build(tmp_media):
     draft_edition = make_edition(subject="Draft", body=[("intro", f"<p>{DRAFT_EDITION}</p>")])
     subscriber = make_subscriber("reader@example.org")
     # The members' edition reached this reader: their own link in it opens it for them.
-    Delivery.objects.create(
+    delivery = Delivery.objects.create(
         edition=members_edition,
         subscriber=subscriber,
         email=subscriber.email,
         status=Delivery.Status.SENT,
         sent_at=timezone.now(),
     )
+    # Their copy's engagement links: the tracking image, and one link through its redirect.
+    (link_id,) = newsletter_services.edition_links_ensure(
+        edition_id=members_edition.pk, urls=[CLICK_TARGET]
+    ).values()
     # The entrant invited member2 (an active member on another challenge) to their team.
     (invitation,) = event_services.team_invite(
         submission=entry, user=member, emails=["member2@example.org"]
@@ -223,6 +234,10 @@ def _build(tmp_media):
         invitation=invitation,
         unsubscribe_token=unsubscribe_token(subscriber.pk),
         web_version_token=web_version_token(members_edition.pk, subscriber.pk),
+        open_token=open_token(delivery.pk),
+        click_token=click_token(delivery.pk, link_id, CLICK_TARGET),
+        # The same token pointed at another address: the signature no longer matches.
+        forged_click_token=click_token(delivery.pk, link_id, "https://evil.example/"),
         confirmation_token=confirmation_token(pending.pk, pending.confirmation_nonce),
         tmp_media=tmp_media,
     )
