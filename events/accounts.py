@@ -3,7 +3,14 @@
 from django.db import transaction
 from django.utils import timezone
 
-from .models import JudgeAssignment, Registration, RegistrationEmail, Submission
+from .models import (
+    CalendarFeed,
+    Certificate,
+    JudgeAssignment,
+    Registration,
+    RegistrationEmail,
+    Submission,
+)
 from .services.registrations import registration_cancel
 
 
@@ -20,8 +27,20 @@ def account_export(*, user, **kwargs) -> dict:
                 "registered_at": r.created_at,
                 "cancelled_at": r.cancelled_at,
                 "checked_in_at": r.checked_in_at,
+                "joined_online_at": r.joined_at,
             }
             for r in registrations
+        ],
+        "certificates": [
+            {
+                "kind": c.get_kind_display(),
+                "title": c.title,
+                "hours": c.hours,
+                "issued_at": c.issued_at,
+                "revoked_at": c.revoked_at,
+                "verification_url": c.verification_url,
+            }
+            for c in Certificate.objects.filter(user=user)
         ],
         "challenge_submissions": [
             {
@@ -69,6 +88,12 @@ def account_delete(*, user, placeholder, **kwargs) -> None:
         sent_at=now, skipped=True
     )
     Registration.objects.filter(user=user).update(user=placeholder)
+    # A closed account's certificates stop vouching for anyone, and lose the name.
+    Certificate.objects.filter(user=user, revoked_at=None).update(
+        revoked_at=now, revocation_reason="The holder closed their account."
+    )
+    Certificate.objects.filter(user=user).update(user=placeholder, holder_name="", entries=[])
+    CalendarFeed.objects.filter(user=user).delete()
 
     drafts = Submission.objects.filter(owner=user, status=Submission.Status.DRAFT)
     for submission in drafts.prefetch_related("attachments"):

@@ -205,19 +205,48 @@ def load(stdout) -> None:
         capacity=350,
         price=Decimal("450.00"),
         recording_url="/library/",
+        learning_hours=Decimal("12"),
         topics=["mobility", "public-finance"],
         speakers=["Marcus Lindqvist", "Dr. Aiyana Torres"],
+    )
+    created.append(new)
+    if past.learning_hours is None:  # a demo database from before hours were recorded
+        Event.objects.filter(pk=past.pk).update(learning_hours=Decimal("12"))
+    past_webinar_start = _at(-40, 13, ny)
+    past_webinar, new = _event(
+        "vacant-storefronts-webinar",
+        kind=Event.Kind.WEBINAR,
+        title="Vacant storefronts: what filled them",
+        summary="Pop-up leases, façade grants and a night market: three main streets, a year on.",
+        body="<p>An hour with the teams behind three main-street revivals, and what they measured.</p>",
+        starts_at=past_webinar_start,
+        ends_at=past_webinar_start + timedelta(minutes=90),
+        time_zone=ny,
+        is_online=True,
+        join_url="https://meet.example.org/civicnet-vacant-storefronts-webinar",
+        capacity=300,
+        topics=["economic-development"],
+        speakers=["Hollis Grant"],
     )
     created.append(new)
 
     user = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
     if user:
-        # The demo member came to the spring meeting (so the home counter shows attendance)
-        # and is registered for the first webinar.
+        # The demo member came to the spring meeting (so the home counter shows attendance),
+        # joined a past webinar online (both on their learning record) and is registered
+        # for the first coming webinar.
         Registration.objects.get_or_create(
             event=past,
             user=user,
             defaults={"status": Registration.Status.CONFIRMED, "checked_in_at": past.starts_at},
+        )
+        Registration.objects.get_or_create(
+            event=past_webinar,
+            user=user,
+            defaults={
+                "status": Registration.Status.CONFIRMED,
+                "joined_at": past_webinar.starts_at - timedelta(minutes=5),
+            },
         )
         webinar = Event.objects.get(slug="missing-middle-housing-webinar")
         if not webinar.registrations.filter(user=user).exists():

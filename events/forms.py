@@ -80,3 +80,11 @@ class ConflictForm(forms.Form):
     note = forms.CharField(
         max_length=300, label="Describe the conflict", widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CertificateRevokeForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Why it is revoked",
+        help_text="Shown on the certificate's public verification page.",
+    )

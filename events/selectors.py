@@ -1,9 +1,15 @@
 """Reads other apps (and this app's views) ask of `events`."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
+    CalendarFeed,
+    Certificate,
     Challenge,
     Event,
     JudgeAssignment,
@@ -115,6 +121,104 @@ def attendees(event: Event) -> QuerySet[Registration]:
         .select_related("user", "user__profile")
         .order_by("status", "user__last_name", "user__first_name", "pk")
     )
+
+
+# --- Continuing education ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LearningEntry:
+    """One attended event on a person's learning record."""
+
+    registration: Registration
+    how: str  # "checked in" or "joined online"
+
+    @property
+    def event(self) -> Event:
+        return self.registration.event
+
+    @property
+    def date(self) -> date:
+        return self.event.local_starts_at.date()
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+    @property
+    def hours(self) -> Decimal:
+        return self.event.credit_hours
+
+
+@dataclass(frozen=True)
+class LearningYear:
+    year: int
+    entries: list[LearningEntry]
+
+    @property
+    def total_hours(self) -> Decimal:
+        return sum((entry.hours for entry in self.entries), Decimal("0"))
+
+
+def learning_record(user) -> list[LearningEntry]:
+    """Events the person attended (checked in, or joined through the site's link), newest
+    first: one query."""
+    registrations = (
+        Registration.objects.filter(user=user, status=Registration.Status.CONFIRMED)
+        .filter(Q(checked_in_at__isnull=False) | Q(joined_at__isnull=False))
+        .select_related("event")
+        .order_by("-event__starts_at", "-pk")
+    )
+    return [
+        LearningEntry(registration=r, how="checked in" if r.checked_in_at else "joined online")
+        for r in registrations
+    ]
+
+
+def learning_years(entries: list[LearningEntry]) -> list[LearningYear]:
+    """The record by year, newest first, each with its total hours."""
+    years: dict[int, list[LearningEntry]] = {}
+    for entry in entries:
+        years.setdefault(entry.year, []).append(entry)
+    return [LearningYear(year, years[year]) for year in sorted(years, reverse=True)]
+
+
+def valid_certificates(user) -> dict:
+    """The person's valid certificates: {event id: certificate} and {year: transcript}."""
+    by_event, by_year = {}, {}
+    for certificate in Certificate.objects.filter(user=user, revoked_at=None):
+        if certificate.kind == Certificate.Kind.ATTENDANCE:
+            by_event[certificate.event_id] = certificate
+        else:
+            by_year[certificate.year] = certificate
+    return {"by_event": by_event, "by_year": by_year}
+
+
+def calendar_feed_for(user) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user).first()
+
+
+# A personal feed keeps a year of past events (a learning record is the place for more).
+PERSONAL_FEED_PAST = timedelta(days=365)
+
+
+def personal_calendar_registrations(user, *, now=None) -> list[Registration]:
+    """One registration per event the person registered for: the live one, else their last
+    cancelled one (so the calendar shows it cancelled). Unpublished events are there too:
+    a calendar must hear that they are cancelled."""
+    now = now or timezone.now()
+    registrations = (
+        Registration.objects.filter(user=user, event__ends_at__gte=now - PERSONAL_FEED_PAST)
+        .select_related("event")
+        .prefetch_related("event__topics")
+        .order_by("event__starts_at", "event_id", "-created_at")
+    )
+    chosen: dict[int, Registration] = {}
+    for registration in registrations:
+        current = chosen.get(registration.event_id)
+        if current is None or (not current.is_live and registration.is_live):
+            chosen[registration.event_id] = registration
+    return list(chosen.values())
 
 
 # --- Challenges --------------------------------------------------------------------------

@@ -1,18 +1,42 @@
 from django.urls import path
 
-from .views import judging, public, registration, staff, submissions
+from .views import judging, learning, public, registration, staff, submissions
 
 app_name = "events"
 urlpatterns = [
     path("events/", public.event_index, name="index"),
     path("events/past/", public.event_past, name="past"),
     path("events/calendar.ics", public.calendar_ics, name="calendar"),
+    path(
+        "events/calendar/<slug:token>.ics",
+        learning.personal_calendar_feed,
+        name="personal_calendar",
+    ),
     path("events/<slug:slug>.ics", public.event_ics, name="ics"),
     path("events/<slug:slug>/", public.event_detail, name="detail"),
     path("events/<slug:slug>/register/", registration.event_register, name="register"),
     path("events/<slug:slug>/cancel/", registration.event_cancel, name="cancel"),
+    path("events/<slug:slug>/join/", learning.event_join, name="join"),
     path("events/<slug:slug>/attendees/", staff.event_attendees, name="attendees"),
     path("events/<slug:slug>/attendees.csv", staff.event_attendees_csv, name="attendees_csv"),
+    path("account/learning/", learning.learning_record, name="learning"),
+    path(
+        "account/learning/certificates/<slug:slug>.pdf",
+        learning.certificate_download,
+        name="certificate",
+    ),
+    path(
+        "account/learning/transcripts/<int:year>.pdf",
+        learning.transcript_download,
+        name="transcript",
+    ),
+    path("account/learning/calendar/", learning.calendar_feed_manage, name="calendar_feed"),
+    path("verify/<slug:token>/", learning.certificate_verify, name="certificate_verify"),
+    path(
+        "verify/<slug:token>/revoke/",
+        learning.certificate_revoke_form,
+        name="certificate_revoke",
+    ),
     path("challenges/", public.challenge_index, name="challenges"),
     path("challenges/judging/", judging.judging_index, name="judging"),
     path("challenges/judging/<int:pk>/", judging.judging_score, name="judge_score"),

@@ -23,6 +23,7 @@ from .events import (
     Speaker,
     Topic,
 )
+from .learning import CalendarFeed, Certificate
 
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
@@ -30,6 +31,8 @@ __all__ = [
     "JOIN_LINK_LEAD",
     "RESERVED_EVENT_SLUGS",
     "TIME_ZONE_CHOICES",
+    "CalendarFeed",
+    "Certificate",
     "Challenge",
     "Criterion",
     "Event",

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -50,6 +51,8 @@ TIME_ZONE_CHOICES = [
     )
 ]
 JOIN_LINK_LEAD = timedelta(hours=1)
+# Past this length an event's hours are not its duration (nights, breaks): staff set them.
+LONGEST_EVENT_COUNTED_BY_LENGTH = timedelta(hours=12)
 RESERVED_EVENT_SLUGS = {"past", "calendar"}
 
 
@@ -141,6 +144,18 @@ class Event(index.Indexed, ClusterableModel):
     recording_url = models.URLField(
         blank=True, help_text="Library page with the recording (members only), once available."
     )
+    learning_hours = models.DecimalField(
+        "Continuing education hours",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=(
+            "Hours an attendee earns, shown on their learning record and certificate. "
+            "Empty: the event's length for events of up to 12 hours, else none."
+        ),
+    )
     is_published = models.BooleanField(default=True, help_text="Unpublished events are hidden.")
     # Calendar bookkeeping: the UID never changes, SEQUENCE goes up on every change to what a
     # calendar shows, and the announced times tell whether registrants must hear of a change.
@@ -203,6 +218,7 @@ class Event(index.Indexed, ClusterableModel):
                         ),
                         FieldPanel("price"),
                         FieldPanel("recording_url"),
+                        FieldPanel("learning_hours"),
                     ],
                     heading="Registration",
                 ),
@@ -322,6 +338,17 @@ class Event(index.Indexed, ClusterableModel):
     def is_past(self, now=None) -> bool:
         return self.ends_at < (now or timezone.now())
 
+    @property
+    def credit_hours(self) -> Decimal:
+        """Continuing education hours for attending: what staff set, or the length of a
+        same-day event to the quarter hour."""
+        if self.learning_hours is not None:
+            return self.learning_hours
+        length = self.ends_at - self.starts_at
+        if length > LONGEST_EVENT_COUNTED_BY_LENGTH:
+            return Decimal("0")
+        return Decimal(round(length / timedelta(minutes=15))) / 4
+
 
 class EventSession(Orderable):
     """One slot on a National Meeting's agenda."""
@@ -377,6 +404,8 @@ class Registration(models.Model):
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # First click on the site's join link (the online attendance a check-in stands for).
+    joined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -401,6 +430,11 @@ class Registration(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    @property
+    def attended(self) -> bool:
+        """Checked in on the day, or joined online through the site's join link."""
+        return self.status == self.Status.CONFIRMED and bool(self.checked_in_at or self.joined_at)
 
 
 class RegistrationEmail(models.Model):

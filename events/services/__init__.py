@@ -11,6 +11,16 @@ from .emails import (
     reminders_queue_due,
 )
 from .judging import judge_assign, judge_declare_conflict, scores_record
+from .learning import (
+    LearningError,
+    NameMissing,
+    calendar_feed_renew,
+    calendar_feed_turn_off,
+    certificate_issue,
+    certificate_revoke,
+    hours_label,
+    transcript_issue,
+)
 from .payments import (
     PAYMENT_HOLD,
     pending_payment_ids,
@@ -28,6 +38,7 @@ from .registrations import (
     registration_cancel,
     registration_check_in,
     registration_create,
+    registration_record_join,
     waitlist_promote,
 )
 from .submissions import (
@@ -65,12 +76,19 @@ __all__ = [
     "TEAM_INVITATION_EMAIL_GAP",
     "TEAM_MAX_OTHERS",
     "AlreadyRegistered",
+    "LearningError",
+    "NameMissing",
     "PaymentRequired",
     "RegistrationClosed",
     "RegistrationError",
     "SubmissionLocked",
     "TeamError",
+    "calendar_feed_renew",
+    "calendar_feed_turn_off",
+    "certificate_issue",
+    "certificate_revoke",
     "event_calendar_sync",
+    "hours_label",
     "invitation_url",
     "judge_assign",
     "judge_declare_conflict",
@@ -79,6 +97,7 @@ __all__ = [
     "registration_check_in",
     "registration_create",
     "registration_email_send",
+    "registration_record_join",
     "registration_settle_payment",
     "registration_start_checkout",
     "registration_sync_payment",
@@ -98,5 +117,6 @@ __all__ = [
     "team_invite",
     "team_member_remove",
     "ticket_checkout_completed",
+    "transcript_issue",
     "waitlist_promote",
 ]

@@ -8,6 +8,7 @@ from members.selectors import membership_is_active
 
 from ..models import Event, Registration, RegistrationEmail
 from .emails import registration_email_queue
+from .learning import certificates_revoke_for_attendance
 
 
 class RegistrationError(Exception):
@@ -101,6 +102,7 @@ def registration_cancel(
     registration.save(update_fields=["status", "cancelled_at"])
     if notify:
         registration_email_queue(registration, RegistrationEmail.Kind.CANCELLED)
+    certificates_revoke_for_attendance(registration=registration, now=now)
     if freed_place and not event.is_past(now):
         waitlist_promote(event=event, now=now)
     places_changed(event)
@@ -136,4 +138,19 @@ def registration_check_in(*, registration: Registration, checked_in: bool = True
         raise RegistrationError("Only confirmed registrations can be checked in.")
     registration.checked_in_at = timezone.now() if checked_in else None
     registration.save(update_fields=["checked_in_at"])
+    if not registration.attended:
+        certificates_revoke_for_attendance(registration=registration)
+    return registration
+
+
+@transaction.atomic
+def registration_record_join(*, registration: Registration, now=None) -> Registration:
+    """A confirmed registrant opened the join link while it was live: they attended online."""
+    now = now or timezone.now()
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise RegistrationError("Only confirmed registrants can join.")
+    if registration.joined_at is None:
+        registration.joined_at = now
+        registration.save(update_fields=["joined_at"])
     return registration

@@ -2,6 +2,16 @@
 teams, judging, staff tools. events.urls names each view by its module."""
 
 from .judging import judging_index, judging_score
+from .learning import (
+    calendar_feed_manage,
+    certificate_download,
+    certificate_revoke_form,
+    certificate_verify,
+    event_join,
+    learning_record,
+    personal_calendar_feed,
+    transcript_download,
+)
 from .public import (
     calendar_ics,
     challenge_detail,
@@ -23,6 +33,14 @@ from .submissions import (
 )
 
 __all__ = [
+    "calendar_feed_manage",
+    "certificate_download",
+    "certificate_revoke_form",
+    "certificate_verify",
+    "event_join",
+    "learning_record",
+    "personal_calendar_feed",
+    "transcript_download",
     "attachment_delete",
     "attachment_download",
     "calendar_ics",

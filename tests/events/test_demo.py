@@ -47,3 +47,19 @@ def test_every_demo_page_renders(client):
     ]
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_demo_member_has_attended_past_events_with_hours():
+    from events.selectors import learning_record
+
+    member = make_member(email=demo.MEMBER_EMAIL)
+    demo.load(io.StringIO())
+    demo.load(io.StringIO())
+
+    record = learning_record(member)
+
+    assert sorted((entry.how, entry.hours) for entry in record) == [
+        ("checked in", 12),
+        ("joined online", 1.5),
+    ]
+    assert all(entry.event.is_past() for entry in record)

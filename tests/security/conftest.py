@@ -32,12 +32,14 @@ OPTED_OUT_ORG = "Marker-opted-out-org-2R3"
 LAPSED_IN_CLUSTER_ORG = "Marker-lapsed-cluster-org-4S8"
 ENTRY_SUMMARY = "Marker-entry-summary-6T1"
 OTHER_ENTRY_SUMMARY = "Marker-other-entry-summary-3V5"
+ATTENDED_EVENT = "Marker-attended-event-7W2"
 
 
 def _build(tmp_media):
     from django.contrib.auth.models import Group
 
     from events import services as event_services
+    from events.models import Registration
     from library.demo import _library_editors
     from members.models import Membership
     from members.services import cluster_join, profile_update
@@ -127,6 +129,19 @@ def _build(tmp_media):
     event = EventFactory(slug="webinar", title="Streets webinar")
     EventFactory(slug="draft-event", is_published=False)
     event_services.registration_create(event=event, user=member)
+    # The member attended a past meeting: a learning record, a certificate, a transcript.
+    attended_at = timezone.now() - timezone.timedelta(days=30)
+    attended_event = EventFactory(
+        slug="attended-meeting",
+        title=ATTENDED_EVENT,
+        starts_at=attended_at,
+        ends_at=attended_at + timezone.timedelta(hours=2),
+    )
+    Registration.objects.create(
+        event=attended_event, user=member, status="confirmed", checked_in_at=attended_at
+    )
+    certificate = event_services.certificate_issue(user=member, event=attended_event)
+    calendar_feed = event_services.calendar_feed_renew(user=member)
     challenge = make_challenge()
     entry = event_services.submission_save(
         challenge=challenge,
@@ -220,6 +235,9 @@ def _build(tmp_media):
         other_metro=other_metro,
         indicator=indicator,
         event=event,
+        attended_event=attended_event,
+        certificate=certificate,
+        calendar_feed=calendar_feed,
         challenge=challenge,
         entry=entry,
         attachment=attachment,
