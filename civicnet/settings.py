@@ -617,6 +617,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # it logs every rendering step at INFO
+        "fontTools": {"level": "WARNING"},
     },
 }
 # --- Error reporting -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ def grant_revoking(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0006_submission_attachments_in_private_storage'),
+        ('events', '0007_dividend_tag'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
