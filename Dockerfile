@@ -41,6 +41,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/srv/www/media \
     PRIVATE_MEDIA_ROOT=/srv/private
+# WeasyPrint (certificates, transcripts) needs Pango and a font.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 civicnet \
  && useradd --system --uid 10001 --gid civicnet --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin civicnet \
