@@ -439,14 +439,24 @@ ACCOUNT_CHANGE_EMAIL = True  # one address per person; a new one replaces it onc
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "civicnet: "
 # allauth's default rate limits stay on; they count in the shared cache (Redis in production).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    # Sign-in codes: a few per address in ten minutes, so nobody floods an inbox.
+    "request_login_code": "10/m/ip,3/10m/key",
+}
+# Sign in with a code mailed to the address, as an alternative to the password. A code lasts
+# ten minutes and takes three wrong tries; staff still need their second factor afterwards.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 600
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Input, headers and sign-in hardening (issue 11): failed logins count per client address
 # and per (client address, account), so nobody can lock the owner out from elsewhere
 # (behind a proxy TRUSTED_PROXY_COUNT must be set, or every visitor shares the proxy's
 # address); sign-up hashes the password whether or not the address is taken.
 ACCOUNT_ADAPTER = "members.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "members.accounts.SignupForm"}
+ACCOUNT_FORMS = {"login": "members.accounts.LoginForm", "signup": "members.accounts.SignupForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "civicnet"
 # --- Staff two-factor (see core/staff.py and README "Staff: two-factor and permissions") ---
