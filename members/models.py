@@ -26,6 +26,9 @@ def grace_period() -> timedelta:
     return timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
 
 
+UNNAMED_MEMBER = "A civicnet member"  # shown for a person who has not given a name
+
+
 class Profile(models.Model):
     """What a person tells the network about themselves."""
 
@@ -82,7 +85,8 @@ class Profile(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        # Never the username: it is generated from the address, not a name the person chose.
+        return self.user.get_full_name() or UNNAMED_MEMBER
 
     @property
     def place(self) -> str:
@@ -100,7 +104,7 @@ class Profile(models.Model):
         return DirectoryCard(
             username=user.username,
             name=self.display_name,
-            initials=f"{(user.first_name or user.username)[:1]}{user.last_name[:1]}".upper(),
+            initials=f"{user.first_name[:1]}{user.last_name[:1]}".upper() or "·",
             photo_url=self.photo.url if self.photo and (everything or self.show_photo) else "",
             title=self.title if work else "",
             organisation=self.organisation if work else "",
