@@ -329,6 +329,7 @@ CELERY_TASK_ROUTES = {
     "events.send_registration_email": {"queue": CELERY_MAIL_QUEUE},
     "events.send_due_reminders": {"queue": CELERY_MAIL_QUEUE},
     "members.send_renewal_reminders": {"queue": CELERY_MAIL_QUEUE},
+    "members.send_retention_emails": {"queue": CELERY_MAIL_QUEUE},
     "members.send_join_request_emails": {"queue": CELERY_MAIL_QUEUE},
     "civicnet.send_contact_message": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.send_confirmation_email": {"queue": CELERY_MAIL_QUEUE},
@@ -366,6 +367,11 @@ CELERY_BEAT_SCHEDULE["core-clear-expired-sessions"] = {
 CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
     "task": "members.send_renewal_reminders",
     "schedule": crontab(hour=9, minute=0),
+}
+# The retention ladder (members.services.retention) runs after the night's expiries.
+CELERY_BEAT_SCHEDULE["members-send-retention-emails"] = {
+    "task": "members.send_retention_emails",
+    "schedule": crontab(hour=9, minute=15),
 }
 CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
     "task": "members.expire_memberships",

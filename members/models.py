@@ -394,3 +394,32 @@ class JoinRequest(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+
+class RetentionEmail(models.Model):
+    """One retention email sent (a renewal reminder, the lapse note, the win-back): each kind
+    goes once per membership period, however often the daily task runs."""
+
+    class Kind(models.TextChoices):
+        RENEWS_IN_30_DAYS = "renew_30", "Renewal reminder, 30 days before"
+        RENEWS_IN_7_DAYS = "renew_7", "Renewal reminder, 7 days before"
+        ENDS_IN_3_DAYS = "renew_3", "Monthly plan ending, 3 days before"
+        LAPSED = "lapsed", "Membership lapsed"
+        WIN_BACK = "win_back", "Win-back, 30 days after lapsing"
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="retention_emails"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    period_end = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "kind", "period_end"], name="one_retention_email_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.membership_id} ({self.period_end:%Y-%m-%d})"
