@@ -348,6 +348,7 @@ CELERY_TASK_ROUTES = {
     "events.send_registration_email": {"queue": CELERY_MAIL_QUEUE},
     "events.send_due_reminders": {"queue": CELERY_MAIL_QUEUE},
     "members.send_renewal_reminders": {"queue": CELERY_MAIL_QUEUE},
+    "members.send_retention_emails": {"queue": CELERY_MAIL_QUEUE},
     "members.send_join_request_emails": {"queue": CELERY_MAIL_QUEUE},
     "civicnet.send_contact_message": {"queue": CELERY_MAIL_QUEUE},
     "newsletter.send_confirmation_email": {"queue": CELERY_MAIL_QUEUE},
@@ -385,6 +386,11 @@ CELERY_BEAT_SCHEDULE["core-clear-expired-sessions"] = {
 CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
     "task": "members.send_renewal_reminders",
     "schedule": crontab(hour=9, minute=0),
+}
+# The retention ladder (members.services.retention) runs after the night's expiries.
+CELERY_BEAT_SCHEDULE["members-send-retention-emails"] = {
+    "task": "members.send_retention_emails",
+    "schedule": crontab(hour=9, minute=15),
 }
 CELERY_BEAT_SCHEDULE["members-expire-memberships"] = {
     "task": "members.expire_memberships",
@@ -458,14 +464,24 @@ ACCOUNT_CHANGE_EMAIL = True  # one address per person; a new one replaces it onc
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "civicnet: "
 # allauth's default rate limits stay on; they count in the shared cache (Redis in production).
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    # Sign-in codes: a few per address in ten minutes, so nobody floods an inbox.
+    "request_login_code": "10/m/ip,3/10m/key",
+}
+# Sign in with a code mailed to the address, as an alternative to the password. A code lasts
+# ten minutes and takes three wrong tries; staff still need their second factor afterwards.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 600
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Input, headers and sign-in hardening (issue 11): failed logins count per client address
 # and per (client address, account), so nobody can lock the owner out from elsewhere
 # (behind a proxy TRUSTED_PROXY_COUNT must be set, or every visitor shares the proxy's
 # address); sign-up hashes the password whether or not the address is taken.
 ACCOUNT_ADAPTER = "members.accounts.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "members.accounts.SignupForm"}
+ACCOUNT_FORMS = {"login": "members.accounts.LoginForm", "signup": "members.accounts.SignupForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "civicnet"
 # --- Staff two-factor (see core/staff.py and README "Staff: two-factor and permissions") ---

@@ -2,8 +2,12 @@
 same time whether or not the address already has an account."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.utils import filter_users_by_email
 from django.contrib.auth.hashers import make_password
+
+from core.emails import email_context
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -17,6 +21,15 @@ class AccountAdapter(DefaultAccountAdapter):
         account = super()._get_login_attempts_cache_key(request, **credentials)
         return f"{self.get_client_ip(request)}|{account}"
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # The HTML parts extend the site's email layout, which needs site_name and site_url;
+        # every message greets the person by name, also those allauth sends without a user
+        # (the sign-in code).
+        context = email_context(context)
+        if "user" not in context:
+            context["user"] = next(iter(filter_users_by_email(email, is_active=True)), None)
+        super().send_mail(template_prefix, email, context)
+
 
 class SignupForm(AllauthSignupForm):
     def try_save(self, request):
@@ -25,3 +38,12 @@ class SignupForm(AllauthSignupForm):
             # would tell that the address is taken (allauth only equalises the response).
             make_password(self.cleaned_data["password1"])
         return super().try_save(request)
+
+
+class LoginForm(AllauthLoginForm):
+    """The header's words: "Log in", and no "Remember Me"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "remember" in self.fields:
+            self.fields["remember"].label = "Keep me logged in on this device"

@@ -26,6 +26,9 @@ def grace_period() -> timedelta:
     return timedelta(days=settings.MEMBERSHIP_GRACE_DAYS)
 
 
+UNNAMED_MEMBER = "A civicnet member"  # shown for a person who has not given a name
+
+
 class Profile(models.Model):
     """What a person tells the network about themselves."""
 
@@ -82,7 +85,8 @@ class Profile(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        # Never the username: it is generated from the address, not a name the person chose.
+        return self.user.get_full_name() or UNNAMED_MEMBER
 
     @property
     def place(self) -> str:
@@ -100,7 +104,7 @@ class Profile(models.Model):
         return DirectoryCard(
             username=user.username,
             name=self.display_name,
-            initials=f"{(user.first_name or user.username)[:1]}{user.last_name[:1]}".upper(),
+            initials=f"{user.first_name[:1]}{user.last_name[:1]}".upper() or "·",
             photo_url=self.photo.url if self.photo and (everything or self.show_photo) else "",
             title=self.title if work else "",
             organisation=self.organisation if work else "",
@@ -390,3 +394,32 @@ class JoinRequest(models.Model):
 
     def __str__(self):
         return f"{self.name} <{self.email}>"
+
+
+class RetentionEmail(models.Model):
+    """One retention email sent (a renewal reminder, the lapse note, the win-back): each kind
+    goes once per membership period, however often the daily task runs."""
+
+    class Kind(models.TextChoices):
+        RENEWS_IN_30_DAYS = "renew_30", "Renewal reminder, 30 days before"
+        RENEWS_IN_7_DAYS = "renew_7", "Renewal reminder, 7 days before"
+        ENDS_IN_3_DAYS = "renew_3", "Monthly plan ending, 3 days before"
+        LAPSED = "lapsed", "Membership lapsed"
+        WIN_BACK = "win_back", "Win-back, 30 days after lapsing"
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="retention_emails"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    period_end = models.DateTimeField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "kind", "period_end"], name="one_retention_email_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.membership_id} ({self.period_end:%Y-%m-%d})"

@@ -20,6 +20,19 @@ def send_renewal_reminders() -> int:
     return sent
 
 
+@shared_task(name="members.send_retention_emails", soft_time_limit=240, time_limit=300)
+def send_retention_emails() -> int:
+    """Daily: the retention ladder (reminders, lapse, win-back), each email once per period;
+    one that fails stays due for the next run and never holds up the others."""
+    sent = 0
+    for membership_id, kind in services.retention_due():
+        try:
+            sent += services.retention_send(membership_id=membership_id, kind=kind)
+        except Exception:
+            logger.exception("Retention email %s for membership %s not sent", kind, membership_id)
+    return sent
+
+
 @shared_task(name="members.expire_memberships", soft_time_limit=240, time_limit=300)
 def expire_memberships() -> int:
     """Daily: memberships whose period (or grace period) is over become expired."""

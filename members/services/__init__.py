@@ -14,6 +14,7 @@ from .memberships import (
     seat_remove,
 )
 from .profiles import PHOTO_SIZE, profile_update
+from .retention import retention_due, retention_send
 from .subscriptions import (
     LIVE_SUBSCRIPTION_STATUSES,
     AlreadyProcessed,
@@ -38,6 +39,8 @@ __all__ = [
     "membership_grant_complimentary",
     "membership_revoke_complimentary",
     "membership_send_renewal_reminder",
+    "retention_due",
+    "retention_send",
     "membership_set",
     "membership_set_customer",
     "membership_sync_from_stripe",

@@ -56,7 +56,7 @@ def test_sign_up_verify_join_and_see_the_directory(page, live_server, stripe_wor
     page.fill("input[name=email]", "newcomer@example.org")
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/accounts/confirm-email/")
 
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
@@ -66,7 +66,7 @@ def test_sign_up_verify_join_and_see_the_directory(page, live_server, stripe_wor
     if page.url.endswith("/accounts/login/"):
         page.fill("input[name=login]", "newcomer@example.org")
         page.fill("input[name=password]", PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Log in").click()
     page.goto("/network/")
     assert "Lakefront Transit" not in page.content()  # not a member yet
 
@@ -115,7 +115,7 @@ def test_member_pages_have_no_serious_accessibility_violations(page, stripe_worl
     page.goto("/accounts/login/")
     page.fill("input[name=login]", "ana@example.org")
     page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/account/")
 
     page.goto(path)

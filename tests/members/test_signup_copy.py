@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-from tests.members.factories import PASSWORD
+from tests.members.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +38,19 @@ def test_the_password_reset_email_names_no_username(client, registered):
     assert "Hello Alex," in message.body
     assert "username" not in message.body and registered.username not in message.body
     assert "/accounts/password/reset/key/" in message.body
+
+
+def test_the_account_page_shows_the_persons_name_never_the_generated_username(client):
+    member = UserFactory(email="newcomer.audit@example.org", first_name="", last_name="")
+    client.force_login(member)
+
+    page = client.get("/account/").content.decode()
+
+    assert member.username not in page.replace(member.email, "")
+    assert "A civicnet member" in page and "add your name" in page
+
+    member.first_name, member.last_name = "Ana", "Okafor"
+    member.save()
+    page = client.get("/account/").content.decode()
+
+    assert "Ana Okafor" in page and "add your name" not in page

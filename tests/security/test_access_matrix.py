@@ -213,6 +213,7 @@ CASES = [
         label="everyone here has a password already",
     ),
     Case("accounts/password/reset/", "/accounts/password/reset/", EVERYONE),
+    Case("accounts/login/code/", "/accounts/login/code/", EVERYONE, others=_TO_ACCOUNT),
     Case(
         "accounts/login/code/confirm/",
         "/accounts/login/code/confirm/",
