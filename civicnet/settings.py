@@ -379,15 +379,13 @@ CELERY_BEAT_SCHEDULE["core-clear-expired-sessions"] = {
     "task": "core.clear_expired_sessions",
     "schedule": 24 * 60 * 60.0,
 }
-# Members: renewal reminders before yearly renewals, and expiry of ended memberships; both
-# are safe to run again, so a missed or doubled run does no harm.
+# Members: the retention ladder (members.services.retention: renewal reminders 30 and 7 days
+# before a yearly renewal, 3 days before a monthly end without auto-renew, lapse and win-back)
+# runs after the night's expiries; both are safe to run again, so a missed or doubled run does
+# no harm. The older single 14-day reminder (members.send_renewal_reminders) is not scheduled:
+# the ladder replaces it.
 # Daily jobs run at a fixed time of day (crontab, in TIME_ZONE): a 24-hour interval would
 # drift with every redeploy of beat.
-CELERY_BEAT_SCHEDULE["members-send-renewal-reminders"] = {
-    "task": "members.send_renewal_reminders",
-    "schedule": crontab(hour=9, minute=0),
-}
-# The retention ladder (members.services.retention) runs after the night's expiries.
 CELERY_BEAT_SCHEDULE["members-send-retention-emails"] = {
     "task": "members.send_retention_emails",
     "schedule": crontab(hour=9, minute=15),

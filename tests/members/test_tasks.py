@@ -108,10 +108,12 @@ def test_expiry_task_expires_ended_memberships_once_with_an_audit_row():
     assert Membership.objects.get(user=forever).status == Membership.Status.ACTIVE
 
 
-def test_both_tasks_are_on_the_beat_schedule():
+def test_the_retention_ladder_and_expiry_are_on_the_beat_schedule():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
-    assert {"members.send_renewal_reminders", "members.expire_memberships"} <= scheduled
+    assert {"members.send_retention_emails", "members.expire_memberships"} <= scheduled
+    # The ladder sends the renewal reminders; the old single reminder would be a third one.
+    assert "members.send_renewal_reminders" not in scheduled
 
 
 @pytest.mark.worker
