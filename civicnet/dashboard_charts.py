@@ -26,7 +26,9 @@ def column_chart(*, id, title, description, caption, steps, series, kind, width=
     def y(value):
         return TOP + HEIGHT - value / high * HEIGHT
 
-    chart.y_ticks = [{"y": y(t), "label": display(t, kind)} for t in ticks]
+    # People come whole: a count axis shows no half steps.
+    shown = [t for t in ticks if kind != "count" or t == int(t)]
+    chart.y_ticks = [{"y": y(t), "label": display(t, kind)} for t in shown]
     label_every = max(1, round(len(steps) / 8))
     for index, (_, label) in enumerate(steps):
         x0 = LEFT + index * step_width + step_width * 0.1

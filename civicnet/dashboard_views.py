@@ -42,6 +42,9 @@ class PeriodMixin:
     """Reads the period from the query string; a bad one is answered with a 400 and the
     form's message."""
 
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
     def dispatch(self, request, *args, **kwargs):
         self.form = PeriodForm(request.GET or None)
         if request.GET and not self.form.is_valid():
@@ -93,6 +96,13 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
 
     def get_page_title(self):
         return MEMBER_LIST_KINDS.get(self.request.GET.get("kind", ""), "Memberships")
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("network_dashboard"), "label": "Network dashboard"},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
