@@ -115,7 +115,9 @@ def _people(rng, metros) -> list:
     profiles = []
     for n, user in enumerate(users):
         sector = sectors[n % len(sectors)]  # every sector, evenly
-        metro = metros[int(rng.paretovariate(1.2)) % len(metros)]  # big metros more often
+        # Every metro once, then the big ones more often.
+        pick = n if n < len(metros) else int(rng.paretovariate(1.2))
+        metro = metros[pick % len(metros)]
         profiles.append(
             Profile(
                 user=user,
