@@ -115,3 +115,17 @@ class ContactPage(Page):
 
     def serve(self, request, *args, **kwargs):
         return contact_page_serve(self, request)
+
+
+class NetworkDashboard(models.Model):
+    """No table: it holds the permission to see the staff dashboard of the whole network."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_network_dashboard", "Can see the network dashboard and download its figures")
+        ]
+
+    def __str__(self):
+        return "Network dashboard"

@@ -491,6 +491,8 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 # --- Wagtail -------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "civicnet"
+# The admin's avatars would come from Gravatar, which the CSP (img-src self) blocks: none.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

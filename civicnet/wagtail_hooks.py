@@ -8,7 +8,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.staff import PermissionMenuItem, staff_tool
 
+from . import dashboard_views
 from .contact import ContactMessage
+from .dashboard import PERMISSION as DASHBOARD_PERMISSION
 
 
 @staff_tool("civicnet.view_feedback_report")
@@ -39,6 +41,42 @@ def register_feedback_report_menu_item():
         order=700,
         permission="civicnet.view_feedback_report",
     )
+
+
+@hooks.register("register_admin_urls")
+def register_network_dashboard_urls():
+    dashboard = staff_tool(DASHBOARD_PERMISSION)
+    return [
+        path(
+            "reports/network/",
+            dashboard(dashboard_views.NetworkDashboardView.as_view()),
+            name="network_dashboard",
+        ),
+        path(
+            "reports/network.csv",
+            dashboard(dashboard_views.dashboard_csv),
+            name="network_dashboard_csv",
+        ),
+        path(
+            "reports/network/members/",
+            dashboard(dashboard_views.MembershipListView.as_view()),
+            name="network_dashboard_members",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_network_dashboard_menu_item():
+    return PermissionMenuItem(
+        "Network dashboard",
+        reverse("network_dashboard"),
+        icon_name="view",
+        order=690,
+        permission=DASHBOARD_PERMISSION,
+    )
+
+
+hooks.register("construct_homepage_panels", dashboard_views.add_network_summary_panel)
 
 
 class ContactMessageViewSet(SnippetViewSet):

@@ -297,3 +297,66 @@ def open_invitations(submission: Submission) -> list[TeamInvitation]:
             status=TeamInvitation.Status.PENDING, expires_at__gt=timezone.now()
         ).order_by("email")
     )
+
+
+# --- Network dashboard -------------------------------------------------------------------
+
+
+def attendance_figures(*, previous_start, start, end) -> dict:
+    """Events that started in [start, end), each with `registered` (confirmed places),
+    `checked_in` and `cancelled`; totals for the period and the one before. Two queries.
+
+    The no-show rate counts only events that have ended: confirmed places not checked in.
+    """
+    now = timezone.now()
+    counts = {
+        "registered": Count("registrations", filter=Q(registrations__status="confirmed")),
+        "checked_in": Count(
+            "registrations",
+            filter=Q(registrations__status="confirmed", registrations__checked_in_at__isnull=False),
+        ),
+        "cancelled": Count("registrations", filter=Q(registrations__status="cancelled")),
+    }
+    events = list(
+        Event.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .annotate(**counts)
+        .order_by("-starts_at", "pk")
+    )
+    ended_confirmed = Q(registrations__status="confirmed", ends_at__lt=now)
+    previous = Event.objects.filter(starts_at__gte=previous_start, starts_at__lt=start).aggregate(
+        events=Count("pk", distinct=True),
+        registered=counts["registered"],
+        ended_registered=Count("registrations", filter=ended_confirmed),
+        ended_checked_in=Count(
+            "registrations",
+            filter=ended_confirmed & Q(registrations__checked_in_at__isnull=False),
+        ),
+    )
+    ended = [event for event in events if event.ends_at < now]
+    for event in events:
+        event.ended = event.ends_at < now
+        event.no_show_rate = (
+            _rate(event.registered - event.checked_in, event.registered) if event.ended else None
+        )
+    return {
+        "events": events,
+        "current": {
+            "events": len(events),
+            "registered": sum(event.registered for event in events),
+            "no_show_rate": _rate(
+                sum(e.registered - e.checked_in for e in ended), sum(e.registered for e in ended)
+            ),
+        },
+        "previous": {
+            "events": previous["events"],
+            "registered": previous["registered"],
+            "no_show_rate": _rate(
+                previous["ended_registered"] - previous["ended_checked_in"],
+                previous["ended_registered"],
+            ),
+        },
+    }
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

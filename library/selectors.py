@@ -1,12 +1,19 @@
 """Reads of the library's files: its collection, and who may have them."""
 
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import Collection
 from wagtail.permissions import policy_registry
 
 from members.selectors import membership_is_active
 
-from .models import ResourceDocument, ResourcePage
+from .models import (
+    ResourceDocument,
+    ResourceDownload,
+    ResourcePage,
+)
 
 LIBRARY_COLLECTION = "Members' library"
 
@@ -42,3 +49,48 @@ def can_download(user, document) -> bool:
 def resource_for_document(document) -> ResourcePage | None:
     link = ResourceDocument.objects.filter(document=document).select_related("page").first()
     return link.page if link else None
+
+
+# --- Network dashboard ---------------------------------------------------------------------
+def resource_usage(*, previous_start, start, end, limit: int = 25) -> dict:
+    """Downloads per resource in the period (counted by month: a month belongs to the period
+    its first day is in) and its "was this helpful" answers; totals for the period and the
+    one before. Two queries."""
+    months = {
+        "current": Q(month__gte=_month_of(start), month__lt=timezone.localtime(end).date()),
+        "previous": Q(month__gte=_month_of(previous_start), month__lt=_month_of(start)),
+    }
+
+    def downloads(period):
+        return Coalesce(
+            Subquery(
+                ResourceDownload.objects.filter(months[period], resource=OuterRef("pk"))
+                .values("resource")
+                .annotate(total=Sum("count"))
+                .values("total")
+            ),
+            0,
+        )
+
+    resources = list(
+        ResourcePage.objects.live()
+        .annotate(
+            downloads_in_period=downloads("current"),
+            downloads_before=downloads("previous"),
+            helpful_yes=Count("feedback", filter=Q(feedback__helpful=True)),
+            helpful_no=Count("feedback", filter=Q(feedback__helpful=False)),
+        )
+        .order_by("-downloads_in_period", "-helpful_yes", "title")[:limit]
+    )
+    for resource in resources:
+        votes = resource.helpful_yes + resource.helpful_no
+        resource.helpful_score = resource.helpful_yes / votes if votes else None
+    totals = ResourceDownload.objects.aggregate(
+        current=Coalesce(Sum("count", filter=months["current"]), 0),
+        previous=Coalesce(Sum("count", filter=months["previous"]), 0),
+    )
+    return {"resources": resources, "current": totals["current"], "previous": totals["previous"]}
+
+
+def _month_of(moment):
+    return timezone.localtime(moment).date().replace(day=1)

@@ -2,10 +2,36 @@
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncMonth
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, TruncMonth, TruncWeek
 
-from .models import Cluster, Membership, MembershipEvent, Plan, Profile, Seat, Sector
+from .models import (
+    Cluster,
+    Membership,
+    MembershipEvent,
+    Plan,
+    Profile,
+    Seat,
+    Sector,
+    StripeEvent,
+    grace_period,
+)
 from .signals import account_exporting
 
 User = get_user_model()
@@ -345,3 +371,215 @@ def _membership_export(membership: Membership | None) -> dict | None:
             for event in membership.history.all()
         ],
     }
+
+
+# --- Network dashboard (civicnet composes these) -------------------------------------------
+# A membership's state at a past moment is its latest audit row at or before that moment:
+# the history is the record, so figures for last quarter do not shift as members change.
+LIVE_STATUSES = [Membership.Status.ACTIVE, Membership.Status.CANCELED]
+TRUNC = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
+_EXPIRED = Membership.Status.EXPIRED
+CHANGE_KINDS = {
+    "new": Q(from_status="") & ~Q(to_status=_EXPIRED),
+    "returned": Q(from_status=_EXPIRED) & ~Q(to_status=_EXPIRED),
+    "lapsed": Q(to_status=_EXPIRED) & ~Q(from_status__in=["", _EXPIRED]),
+}
+PAYMENT_KINDS = {"payments": None, "first_payments": True, "recurring_payments": False}
+
+
+def _paid_invoice():
+    """Audit rows written by a paid Stripe invoice (a payment)."""
+    return Exists(
+        StripeEvent.objects.filter(event_id=OuterRef("stripe_event_id"), type="invoice.paid")
+    )
+
+
+def payment_events() -> QuerySet[MembershipEvent]:
+    """Every membership payment: the audit rows of paid Stripe invoices, each marked `first`
+    (the membership's first payment: new revenue) or not (recurring)."""
+    earlier = MembershipEvent.objects.filter(
+        _paid_invoice(), membership=OuterRef("membership"), created_at__lt=OuterRef("created_at")
+    )
+    return MembershipEvent.objects.filter(
+        _paid_invoice(), source=MembershipEvent.Source.STRIPE
+    ).annotate(first=~Exists(earlier))
+
+
+def membership_changes(kind: str) -> QuerySet[MembershipEvent]:
+    """The audit rows behind a dashboard figure: new, returned, lapsed, or payments."""
+    if kind in CHANGE_KINDS:
+        return MembershipEvent.objects.filter(CHANGE_KINDS[kind])
+    payments = payment_events()
+    if PAYMENT_KINDS[kind] is not None:  # KeyError for an unknown kind
+        payments = payments.filter(first=PAYMENT_KINDS[kind])
+    return payments
+
+
+def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
+    """New, returned and lapsed memberships; payments (count, cents: first and recurring;
+    members who renewed) for the period [start, end) and the one before, with the period's
+    series per day, week or month. Three queries, however much history there is.
+
+    An amount is the plan's price: Stripe's invoice amount is not stored.
+    """
+    in_range = Q(created_at__gte=previous_start, created_at__lt=end)
+    current = ExpressionWrapper(Q(created_at__gte=start), BooleanField())
+    changes = (
+        MembershipEvent.objects.filter(in_range)
+        .annotate(bucket=TRUNC[bucket]("created_at"), current=current)
+        .values("bucket", "current")
+        .annotate(**{kind: Count("pk", filter=q) for kind, q in CHANGE_KINDS.items()})
+        .order_by("bucket")
+    )
+    price = F("membership__plan__price_cents")
+    payments = (
+        payment_events()
+        .filter(in_range)
+        .annotate(bucket=TRUNC[bucket]("created_at"), current=current)
+        .values("bucket", "current")
+        .annotate(
+            payments=Count("pk"),
+            revenue=Coalesce(Sum(price), 0),
+            first_revenue=Coalesce(Sum(price, filter=Q(first=True)), 0),
+            recurring_revenue=Coalesce(Sum(price, filter=Q(first=False)), 0),
+        )
+        .order_by("bucket")
+    )
+    renewed = (
+        payment_events()
+        .filter(in_range, first=False)
+        .aggregate(
+            current=Count("membership", filter=Q(created_at__gte=start), distinct=True),
+            previous=Count("membership", filter=Q(created_at__lt=start), distinct=True),
+        )
+    )
+    keys = [*CHANGE_KINDS, "payments", "revenue", "first_revenue", "recurring_revenue"]
+    totals = {"current": dict.fromkeys(keys, 0), "previous": dict.fromkeys(keys, 0)}
+    series: dict = {}
+    for row in [*changes, *payments]:
+        figures = {key: value for key, value in row.items() if key in keys}
+        period = "current" if row["current"] else "previous"
+        for key, value in figures.items():
+            totals[period][key] += value
+        if row["current"]:
+            point = series.setdefault(_as_date(row["bucket"]), dict.fromkeys(keys, 0))
+            for key, value in figures.items():
+                point[key] += value
+    totals["current"]["renewed"] = renewed["current"]
+    totals["previous"]["renewed"] = renewed["previous"]
+    return {**totals, "series": sorted(series.items())}
+
+
+def _as_date(value):
+    return value.date() if hasattr(value, "date") else value
+
+
+def _state_at(moment) -> dict:
+    latest = MembershipEvent.objects.filter(
+        membership=OuterRef("pk"), created_at__lte=moment
+    ).order_by("-created_at", "-pk")
+    return {
+        "status": Subquery(latest.values("to_status")[:1]),
+        "period_end": Subquery(latest.values("current_period_end")[:1]),
+        "changed_at": Subquery(latest.values("created_at")[:1]),
+    }
+
+
+def _active_at(moment, prefix: str) -> Q:
+    """Active as Membership.is_active decides, from the state annotated under `prefix`."""
+    status, period_end = f"{prefix}_status", f"{prefix}_period_end"
+    return Q(**{f"{status}__in": LIVE_STATUSES}) & (
+        Q(**{f"{period_end}__isnull": True}) | Q(**{f"{period_end}__gt": moment})
+    ) | Q(
+        **{
+            status: Membership.Status.PAST_DUE,
+            f"{prefix}_changed_at__gt": moment - grace_period(),
+        }
+    )
+
+
+def _monthly_cents():
+    """A paying membership's plan price per month (complimentary ones pay nothing)."""
+    return Case(
+        When(is_complimentary=True, then=Value(0)),
+        When(plan__interval=Plan.Interval.YEAR, then=F("plan__price_cents") / 12.0),
+        default=F("plan__price_cents") * 1.0,
+        output_field=FloatField(),
+    )
+
+
+def memberships_active_at(moments: dict) -> dict:
+    """{name: {"active": n, "mrr_cents": m}} for each named moment, in one query.
+
+    MRR counts paying memberships at their plan's price per month (a yearly plan's price
+    over twelve); complimentary ones count as members, not revenue.
+    """
+    annotations, aggregates = {}, {}
+    for name, moment in moments.items():
+        annotations.update({f"{name}_{key}": value for key, value in _state_at(moment).items()})
+        active = _active_at(moment, name)
+        aggregates[f"{name}_active"] = Count("pk", filter=active)
+        aggregates[f"{name}_mrr"] = Coalesce(
+            Sum(_monthly_cents(), filter=active), 0.0, output_field=FloatField()
+        )
+    row = Membership.objects.annotate(**annotations).aggregate(**aggregates)
+    return {
+        name: {"active": row[f"{name}_active"], "mrr_cents": round(row[f"{name}_mrr"])}
+        for name in moments
+    }
+
+
+def active_by_plan_and_sector(moment) -> dict:
+    """Memberships active at `moment`, by plan and by the holder's sector, in one query."""
+    sector_labels = dict(Sector.choices)
+    rows = (
+        Membership.objects.annotate(**{f"at_{k}": v for k, v in _state_at(moment).items()})
+        .filter(_active_at(moment, "at"))
+        .values("plan_id", "plan__name", "plan__interval", "user__profile__sector")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    by_plan: dict = {}
+    by_sector: dict = {}
+    for row in rows:
+        plan = (
+            f"{row['plan__name']} ({row['plan__interval']}ly)"
+            if row["plan_id"]
+            else "Complimentary / none"
+        )
+        sector = row["user__profile__sector"] or ""
+        by_plan.setdefault((row["plan_id"], plan), 0)
+        by_plan[(row["plan_id"], plan)] += row["total"]
+        by_sector.setdefault(sector, 0)
+        by_sector[sector] += row["total"]
+    return {
+        "by_plan": sorted(
+            ({"plan_id": pk, "label": label, "total": n} for (pk, label), n in by_plan.items()),
+            key=lambda item: (-item["total"], item["label"]),
+        ),
+        "by_sector": sorted(
+            (
+                {"sector": key, "label": sector_labels.get(key) or "Not given", "total": n}
+                for key, n in by_sector.items()
+            ),
+            key=lambda item: (-item["total"], item["label"]),
+        ),
+    }
+
+
+def memberships_active_at_list(moment) -> QuerySet[Membership]:
+    """The memberships active at `moment` (the list behind the dashboard's active figures)."""
+    return (
+        Membership.objects.annotate(**{f"at_{k}": v for k, v in _state_at(moment).items()})
+        .filter(_active_at(moment, "at"))
+        .select_related("user", "plan", "user__profile")
+    )
+
+
+def person_history(user) -> QuerySet[MembershipEvent]:
+    """One person's membership history and payments, newest first, for their admin page."""
+    return (
+        MembershipEvent.objects.filter(membership__user=user)
+        .select_related("actor")
+        .annotate(paid=_paid_invoice())
+    )

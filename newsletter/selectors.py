@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -220,3 +220,63 @@ def delivered_to(edition: Edition, subscriber_id: int) -> bool:
     return Delivery.objects.filter(
         edition=edition, subscriber_id=subscriber_id, status=Delivery.Status.SENT
     ).exists()
+
+
+# --- Figures per edition (the staff dashboard) -------------------------------------------
+def edition_figures(*, previous_start, start, end) -> dict:
+    """Per edition sent (started) in [start, end): deliveries `sent`, `failed`, `suppressed`,
+    and `unsubscribed` (recipients whose unsubscribe came after this edition and before any
+    later one reached them); totals of sends and unsubscribes for the period and the one
+    before, and subscribers now. Four queries.
+
+    Engagement (opens, clicks) is meant to be added here, as more figures on each edition.
+    """
+    sent = Q(deliveries__status=Delivery.Status.SENT)
+    in_period = Edition.objects.filter(started_at__gte=start, started_at__lt=end)
+    editions = list(
+        in_period.annotate(
+            sent=Count("deliveries", filter=sent),
+            failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+            suppressed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SUPPRESSED)),
+        ).order_by("-started_at", "-pk")
+    )
+    # An unsubscribe counts against the last edition delivered before it.
+    last_edition = (
+        Delivery.objects.filter(
+            subscriber=OuterRef("pk"),
+            status=Delivery.Status.SENT,
+            sent_at__lte=OuterRef("unsubscribed_at"),
+        )
+        .order_by("-sent_at", "-pk")
+        .values("edition_id")[:1]
+    )
+    unsubscribed = dict(
+        Subscriber.objects.filter(
+            status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at__isnull=False
+        )
+        .annotate(edition_id=Subquery(last_edition))
+        .filter(edition_id__in=in_period.values("pk"))
+        .values_list("edition_id")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    for edition in editions:
+        edition.unsubscribed = unsubscribed.get(edition.pk, 0)
+        edition.unsubscribe_rate = edition.unsubscribed / edition.sent if edition.sent else None
+    sends = Delivery.objects.filter(status=Delivery.Status.SENT).aggregate(
+        current=Count("pk", filter=Q(sent_at__gte=start, sent_at__lt=end)),
+        previous=Count("pk", filter=Q(sent_at__gte=previous_start, sent_at__lt=start)),
+    )
+    subscribers = Subscriber.objects.aggregate(
+        current=Count("pk", filter=Q(unsubscribed_at__gte=start, unsubscribed_at__lt=end)),
+        previous=Count(
+            "pk", filter=Q(unsubscribed_at__gte=previous_start, unsubscribed_at__lt=start)
+        ),
+        subscribed=Count("pk", filter=Q(status=Subscriber.Status.SUBSCRIBED)),
+    )
+    return {
+        "editions": editions,
+        "current": {"sends": sends["current"], "unsubscribes": subscribers["current"]},
+        "previous": {"sends": sends["previous"], "unsubscribes": subscribers["previous"]},
+        "subscribed_now": subscribers["subscribed"],
+    }

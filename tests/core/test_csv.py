@@ -13,9 +13,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from core.csv import csv_response, safe_cell
 from events import services as event_services
 from events.models import Event
+from members.models import Membership
 from members.services import cluster_join, profile_update
 from tests.events.factories import EventFactory
-from tests.members.factories import make_cluster, make_member
+from tests.members.factories import make_cluster, make_member, make_plan
 from tests.vitals.factories import import_files, observations
 from vitals.models import Metro, Source
 
@@ -29,6 +30,7 @@ CSV_ROUTES = {
     "events:attendees_csv": {"slug": "risky-meeting"},
     "vitals:rankings_csv": {},
     "vitals:metro_csv": {"slug": "alpha-ny"},
+    "network_dashboard_csv": {},
 }
 
 
@@ -125,6 +127,7 @@ def risky_data(db, settings, tmp_path):
         )
     )
     Metro.objects.filter(cbsa_code="10001").update(name="=1+1 Metro")
+    Membership.objects.filter(user=person).update(plan=make_plan(name="=Founders"))
     Source.objects.update(title="@SUM(A1)", licence="-1+1")
     return person
 

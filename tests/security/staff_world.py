@@ -41,6 +41,7 @@ def personas(home_page) -> dict:
         "vitals editor": person("vitals@example.org", groups=["City Vitals editors"]),
         "newsletter sender": person("sender@example.org", groups=["Newsletter senders"]),
         "event staff": person("events@example.org", groups=["Event staff"]),
+        "network lead": person("lead@example.org", groups=["Network leads"]),
     }
 
 

@@ -724,6 +724,19 @@ CASES = [
     # --- project views inside the Wagtail admin -----------------------------------------------
     Case("admin/reports/page-feedback/", "/admin/reports/page-feedback/", STAFF),
     Case("admin/reports/library-downloads/", "/admin/reports/library-downloads/", STAFF),
+    Case("admin/reports/network/", "/admin/reports/network/?days=90", STAFF, marker="Churn rate"),
+    Case(
+        "admin/reports/network.csv",
+        "/admin/reports/network.csv?days=90",
+        STAFF,
+        marker="Active by sector",
+    ),
+    Case(
+        "admin/reports/network/members/",
+        "/admin/reports/network/members/?kind=active&days=90",
+        STAFF,
+        marker="At the end of",
+    ),
     Case("admin/members/complimentary/", "/admin/members/complimentary/", STAFF),
     Case("admin/members/report/", "/admin/members/report/", STAFF),
     Case(

@@ -30,6 +30,9 @@ def tools(world) -> dict[str, tuple[str, str, dict]]:
         "join requests": ("get", "/admin/members/join-requests/", {}),
         "feedback report": ("get", "/admin/reports/page-feedback/", {}),
         "downloads report": ("get", "/admin/reports/library-downloads/", {}),
+        "network dashboard": ("get", "/admin/reports/network/?days=90", {}),
+        "network dashboard csv": ("get", "/admin/reports/network.csv?days=90", {}),
+        "network dashboard members": ("get", "/admin/reports/network/members/?kind=new", {}),
         "newsletter send page": ("get", f"/admin/newsletter/editions/{edition}/send/", {}),
         "newsletter test send": (
             "post",
@@ -58,6 +61,15 @@ NEWSLETTER_TOOLS = {
     "newsletter progress",
     "draft edition",
 }
+NETWORK_LEAD_TOOLS = {
+    "network dashboard",
+    "network dashboard csv",
+    "network dashboard members",
+    "members report",
+    "members report csv",
+    "feedback report",
+    "downloads report",
+}
 EXPECTED = {
     "superuser": None,  # every tool
     "bare staff": set(),
@@ -65,6 +77,7 @@ EXPECTED = {
     "vitals editor": VITALS_TOOLS,
     "newsletter sender": NEWSLETTER_TOOLS,
     "event staff": EVENT_TOOLS,
+    "network lead": NETWORK_LEAD_TOOLS,
 }
 
 
@@ -153,10 +166,20 @@ def test_the_data_migrations_created_the_staff_groups_with_their_permissions():
         "view_challenge_results",
         "view_submission_files",
     } <= codenames("Event staff")
+    assert {
+        "access_admin",
+        "view_network_dashboard",
+        "view_members_report",
+        "view_feedback_report",
+        "view_download_report",
+    } <= codenames("Network leads")
     for name in ("City Vitals editors", "Newsletter senders", "Event staff"):
-        assert not {"view_members_report", "view_feedback_report", "view_download_report"} & (
-            codenames(name)
-        )
+        assert not {
+            "view_members_report",
+            "view_feedback_report",
+            "view_download_report",
+            "view_network_dashboard",
+        } & (codenames(name))
 
 
 def test_admin_menu_shows_each_tool_only_to_those_who_hold_its_permission(client, home_page):
@@ -165,7 +188,13 @@ def test_admin_menu_shows_each_tool_only_to_those_who_hold_its_permission(client
     html = client.get("/admin/").content.decode()
 
     assert "Import City Vitals" in html
-    for label in ("Members report", "Complimentary members", "Page feedback", "Library downloads"):
+    for label in (
+        "Members report",
+        "Complimentary members",
+        "Page feedback",
+        "Library downloads",
+        "Network dashboard",
+    ):
         assert label not in html
 
 

@@ -16,6 +16,7 @@ DEMO_MODULES = [
     "blog.demo",
     "newsletter.demo",
     "library.demo",
+    "civicnet.demo_history",  # last: a year of history about all of the above
 ]
 
 

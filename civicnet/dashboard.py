@@ -1,0 +1,483 @@
+"""The network dashboard's figures: each app's own selectors, for a chosen period and the one
+before it. The view (civicnet/dashboard_views.py) draws them; the CSV repeats them.
+
+Every figure runs in a fixed number of queries, whatever the history holds
+(tests/civicnet/test_dashboard.py pins the whole page).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+
+from events.selectors import attendance_figures
+from library.selectors import resource_usage
+from members.selectors import active_by_plan_and_sector, membership_flows, memberships_active_at
+from newsletter.selectors import edition_figures
+
+from .selectors import stale_pages
+
+PERMISSION = "civicnet.view_network_dashboard"
+PERIOD_DAYS = [(30, "Last 30 days"), (90, "Last 90 days"), (365, "Last 365 days")]
+EARLIEST = date(2000, 1, 1)
+LONGEST_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): whole local days. The period before has the same length, just before."""
+
+    start: datetime
+    end: datetime
+    days: int | None = None  # one of PERIOD_DAYS, or None for chosen dates
+
+    @classmethod
+    def last(cls, days: int, *, today: date | None = None) -> "Period":
+        today = today or timezone.localdate()
+        return cls.between(today - timedelta(days=days - 1), today, days=days)
+
+    @classmethod
+    def between(cls, first: date, last: date, *, days: int | None = None) -> "Period":
+        """From the first day to the last day, both included."""
+        return cls(_midnight(first), _midnight(last + timedelta(days=1)), days)
+
+    @property
+    def previous_start(self) -> datetime:
+        return self.start - (self.end - self.start)
+
+    @property
+    def first_day(self) -> date:
+        return timezone.localtime(self.start).date()
+
+    @property
+    def last_day(self) -> date:
+        return timezone.localtime(self.end).date() - timedelta(days=1)
+
+    @property
+    def length_days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def bucket(self) -> str:
+        """Chart steps: days for a month, weeks for a quarter, months beyond."""
+        if self.length_days <= 31:
+            return "day"
+        return "week" if self.length_days <= 120 else "month"
+
+    @property
+    def label(self) -> str:
+        return f"{self.first_day:%-d %b %Y} to {self.last_day:%-d %b %Y}"
+
+    @property
+    def previous_label(self) -> str:
+        first = timezone.localtime(self.previous_start).date()
+        return f"{first:%-d %b %Y} to {self.first_day - timedelta(days=1):%-d %b %Y}"
+
+    @property
+    def measured_until(self) -> datetime:
+        """Where "at the end" is read: the period's end, or now for a period not over."""
+        return min(self.end, timezone.now())
+
+    def query(self, **extra) -> str:
+        """The period as a query string, for links that keep it."""
+        params = (
+            {"days": self.days}
+            if self.days
+            else {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
+        )
+        return urlencode({**params, **extra})
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class PeriodForm(forms.Form):
+    """?days=30|90|365, or ?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included)."""
+
+    days = forms.TypedChoiceField(
+        choices=[("", "Chosen dates"), *PERIOD_DAYS], coerce=int, required=False, empty_value=None
+    )
+    from_ = forms.DateField(required=False, label="From")
+    to = forms.DateField(required=False, label="To")
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        # "from" is a Python keyword: the field is named from_ and read as "from".
+        self.fields["from"] = self.fields.pop("from_")
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("from"), cleaned.get("to")
+        if self.errors or (first is None and last is None):
+            return cleaned
+        if first is None or last is None:
+            raise forms.ValidationError("Give both dates, or choose a period.")
+        if first > last:
+            raise forms.ValidationError("The first day comes after the last.")
+        if first < EARLIEST or last > timezone.localdate() + timedelta(days=366):
+            raise forms.ValidationError("Choose dates between 2000 and next year.")
+        if (last - first).days >= LONGEST_DAYS:
+            raise forms.ValidationError("Choose at most three years.")
+        return cleaned
+
+    def period(self) -> Period:
+        """The chosen period (the form must be valid): dates win over days; 30 days by default."""
+        first, last = self.cleaned_data.get("from"), self.cleaned_data.get("to")
+        if first and last:
+            return Period.between(first, last)
+        return Period.last(self.cleaned_data.get("days") or 30)
+
+
+@dataclass
+class Figure:
+    """One headline number of the dashboard, for this period and the one before."""
+
+    section: str
+    label: str
+    current: float | None
+    previous: float | None = None
+    kind: str = "count"  # count, cents or rate
+    url: str = ""
+    note: str = ""
+    compare: bool = True
+
+    @property
+    def change(self) -> float | None:
+        if not self.compare or self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+    @property
+    def change_percent(self) -> float | None:
+        if self.change is None or not self.previous or self.kind == "rate":
+            return None
+        return self.change / self.previous * 100
+
+    def display(self, value) -> str:
+        return display(value, self.kind)
+
+    @property
+    def current_display(self) -> str:
+        return self.display(self.current)
+
+    @property
+    def previous_display(self) -> str:
+        return self.display(self.previous) if self.compare else ""
+
+    @property
+    def change_display(self) -> str:
+        change = self.change
+        if change is None:
+            return ""
+        if self.kind == "rate":
+            return f"{change * 100:+.1f} pts"
+        text = f"{'+' if change >= 0 else '−'}{display(abs(change), self.kind)}"
+        percent = self.change_percent
+        return f"{text} ({percent:+.0f}%)" if percent is not None else text
+
+
+def display(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "cents":
+        return f"${value / 100:,.0f}"
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    return f"{value:,.0f}"
+
+
+def _rate(part, whole):
+    return part / whole if whole else None
+
+
+@dataclass
+class Links:
+    """Where each number leads: only to lists the viewer may open."""
+
+    user: object
+    period: Period
+    _perms: dict = field(default_factory=dict)
+
+    def may(self, permission: str) -> bool:
+        if permission not in self._perms:
+            self._perms[permission] = self.user.has_perm(permission)
+        return self._perms[permission]
+
+    def members(self, kind: str, **extra) -> str:
+        url = reverse("network_dashboard_members")
+        return f"{url}?{self.period.query(kind=kind, **extra)}"
+
+    def members_report(self) -> str:
+        return reverse("members_admin:report") if self.may("members.view_members_report") else ""
+
+    def attendees(self, event) -> str:
+        if not self.may("events.view_attendees"):
+            return ""
+        return reverse("events:attendees", args=[event.slug])
+
+    def downloads(self) -> str:
+        return (
+            reverse("library_downloads_report") if self.may("library.view_download_report") else ""
+        )
+
+    def feedback(self) -> str:
+        return reverse("page_feedback_report") if self.may("civicnet.view_feedback_report") else ""
+
+    def page(self, page) -> str:
+        return reverse("wagtailadmin_pages:edit", args=[page.pk])
+
+    def edition(self, edition) -> str:
+        if self.may("newsletter.send_edition"):
+            return reverse("newsletter_admin:delivery", args=[edition.pk])
+        if self.may("newsletter.change_edition"):
+            return reverse("wagtailsnippets_newsletter_edition:edit", args=[edition.pk])
+        return ""
+
+    def editions(self) -> str:
+        if not self.may("newsletter.view_edition"):
+            return ""
+        return reverse("wagtailsnippets_newsletter_edition:list") + "?status=sent"
+
+    def subscribers(self, status: str) -> str:
+        if not self.may("newsletter.view_subscriber"):
+            return ""
+        return reverse("wagtailsnippets_newsletter_subscriber:list") + f"?status={status}"
+
+
+def network_summary(period: Period, links: Links) -> dict:
+    """The members and revenue figures (the admin home's panel shows these). Four queries."""
+    flows = membership_flows(
+        previous_start=period.previous_start,
+        start=period.start,
+        end=period.end,
+        bucket=period.bucket,
+    )
+    active = memberships_active_at(
+        {"before": period.previous_start, "start": period.start, "end": period.measured_until}
+    )
+    now, before = flows["current"], flows["previous"]
+    churn = _rate(now["lapsed"], active["start"]["active"])
+    churn_before = _rate(before["lapsed"], active["before"]["active"])
+    members = [
+        Figure(
+            "Members",
+            "Active at the end",
+            active["end"]["active"],
+            active["start"]["active"],
+            url=links.members("active"),
+        ),
+        Figure("Members", "New", now["new"], before["new"], url=links.members("new")),
+        Figure(
+            "Members",
+            "Back after lapsing",
+            now["returned"],
+            before["returned"],
+            url=links.members("returned"),
+        ),
+        Figure(
+            "Members",
+            "Renewed (paid again)",
+            now["renewed"],
+            before["renewed"],
+            url=links.members("recurring_payments"),
+        ),
+        Figure("Members", "Lapsed", now["lapsed"], before["lapsed"], url=links.members("lapsed")),
+        Figure(
+            "Members",
+            "Churn rate",
+            churn,
+            churn_before,
+            kind="rate",
+            url=links.members("lapsed"),
+            note="Lapsed in the period over those active at its start.",
+        ),
+    ]
+    revenue = [
+        Figure(
+            "Revenue",
+            "Payments",
+            now["revenue"],
+            before["revenue"],
+            kind="cents",
+            url=links.members("payments"),
+            note=f"{now['payments']:,} paid invoice{'s' if now['payments'] != 1 else ''}.",
+        ),
+        Figure(
+            "Revenue",
+            "New (first payments)",
+            now["first_revenue"],
+            before["first_revenue"],
+            kind="cents",
+            url=links.members("first_payments"),
+        ),
+        Figure(
+            "Revenue",
+            "Recurring",
+            now["recurring_revenue"],
+            before["recurring_revenue"],
+            kind="cents",
+            url=links.members("recurring_payments"),
+        ),
+        Figure(
+            "Revenue",
+            "Refunds",
+            None,
+            compare=False,
+            kind="cents",
+            note="Not recorded: the Stripe webhook does not take refund events yet.",
+        ),
+        Figure(
+            "Revenue",
+            "MRR at the end",
+            active["end"]["mrr_cents"],
+            active["start"]["mrr_cents"],
+            kind="cents",
+            url=links.members("active", paying=1),
+            note="Paying memberships at their plan's monthly price (a yearly plan over 12).",
+        ),
+        Figure(
+            "Revenue",
+            "ARR at the end",
+            active["end"]["mrr_cents"] * 12,
+            active["start"]["mrr_cents"] * 12,
+            kind="cents",
+            url=links.members("active", paying=1),
+        ),
+    ]
+    return {"members": members, "revenue": revenue, "series": flows["series"]}
+
+
+def network_dashboard(period: Period, links: Links) -> dict:
+    """Everything on the dashboard page. A fixed number of queries (fourteen)."""
+    window = {"previous_start": period.previous_start, "start": period.start, "end": period.end}
+    summary = network_summary(period, links)
+    mix = active_by_plan_and_sector(period.measured_until)
+    attendance = attendance_figures(**window)
+    library = resource_usage(**window)
+    newsletter = edition_figures(**window)
+    stale = list(stale_pages())
+    for row in mix["by_plan"]:
+        row["url"] = links.members("active", plan=row["plan_id"] or "none")
+    for row in mix["by_sector"]:
+        row["url"] = links.members("active", sector=row["sector"] or "none")
+    for event in attendance["events"]:
+        event.admin_url = links.attendees(event)
+    for resource in library["resources"]:
+        resource.admin_url = links.page(resource)
+    for edition in newsletter["editions"]:
+        edition.admin_url = links.edition(edition)
+    for page in stale:
+        page.admin_url = links.page(page)
+    a_now, a_before = attendance["current"], attendance["previous"]
+    activity = [
+        Figure("Events", "Events held", a_now["events"], a_before["events"]),
+        Figure("Events", "Registrations", a_now["registered"], a_before["registered"]),
+        Figure(
+            "Events",
+            "No-show rate",
+            a_now["no_show_rate"],
+            a_before["no_show_rate"],
+            kind="rate",
+            note="Confirmed places not checked in, at events that have ended.",
+        ),
+        Figure(
+            "Library",
+            "Downloads",
+            library["current"],
+            library["previous"],
+            url=links.downloads(),
+            note="Counted by month: a month belongs to the period its first day is in.",
+        ),
+        Figure(
+            "Newsletter",
+            "Emails sent",
+            newsletter["current"]["sends"],
+            newsletter["previous"]["sends"],
+            url=links.editions(),
+        ),
+        Figure(
+            "Newsletter",
+            "Unsubscribes",
+            newsletter["current"]["unsubscribes"],
+            newsletter["previous"]["unsubscribes"],
+            url=links.subscribers("unsubscribed"),
+        ),
+        Figure(
+            "Newsletter",
+            "Subscribed now",
+            newsletter["subscribed_now"],
+            compare=False,
+            url=links.subscribers("subscribed"),
+        ),
+    ]
+    return {
+        **summary,
+        "activity": activity,
+        "by_plan": mix["by_plan"],
+        "by_sector": mix["by_sector"],
+        "events": attendance["events"],
+        "resources": library["resources"],
+        "editions": newsletter["editions"],
+        "stale_pages": stale,
+    }
+
+
+CSV_HEADER = ["section", "item", "measure", "this period", "period before", "change"]
+
+
+def csv_rows(period: Period, figures: dict):
+    """The dashboard as tidy rows: one number per row, figures first, then each table."""
+    yield ["Period", period.label, "compared with", period.previous_label, "", ""]
+    for figure in [*figures["members"], *figures["revenue"], *figures["activity"]]:
+        yield [
+            figure.section,
+            "",
+            figure.label,
+            _csv_value(figure.current, figure.kind),
+            _csv_value(figure.previous, figure.kind) if figure.compare else "",
+            _csv_value(figure.change, figure.kind) if figure.change is not None else "",
+        ]
+    for row in figures["by_plan"]:
+        yield ["Active by plan", row["label"], "memberships", row["total"], "", ""]
+    for row in figures["by_sector"]:
+        yield ["Active by sector", row["label"], "memberships", row["total"], "", ""]
+    for event in figures["events"]:
+        item = f"{event.title} ({timezone.localtime(event.starts_at):%Y-%m-%d})"
+        yield ["Event", item, "registered", event.registered, "", ""]
+        yield ["Event", item, "checked in", event.checked_in, "", ""]
+        if event.no_show_rate is not None:
+            yield ["Event", item, "no-show rate %", round(event.no_show_rate * 100, 1), "", ""]
+    for resource in figures["resources"]:
+        yield [
+            "Library",
+            resource.title,
+            "downloads",
+            resource.downloads_in_period,
+            resource.downloads_before,
+            "",
+        ]
+        yield ["Library", resource.title, "helpful yes", resource.helpful_yes, "", ""]
+        yield ["Library", resource.title, "helpful no", resource.helpful_no, "", ""]
+    for edition in figures["editions"]:
+        item = f"{edition.subject} ({timezone.localtime(edition.started_at):%Y-%m-%d})"
+        yield ["Newsletter", item, "sent", edition.sent, "", ""]
+        yield ["Newsletter", item, "failed", edition.failed, "", ""]
+        yield ["Newsletter", item, "unsubscribed", edition.unsubscribed, "", ""]
+    for page in figures["stale_pages"]:
+        reviewed = page.last_published_at.date().isoformat() if page.last_published_at else ""
+        yield ["Stale content", page.title, "not helpful", page.helpful_no, "", ""]
+        yield ["Stale content", page.title, "last published", reviewed, "", ""]
+
+
+def _csv_value(value, kind: str):
+    if value is None:
+        return ""
+    if kind == "cents":
+        return round(value / 100, 2)
+    if kind == "rate":
+        return round(value * 100, 1)
+    return value

@@ -1,0 +1,183 @@
+"""The network dashboard in the Wagtail admin: Reports → Network dashboard, its CSV, the lists
+behind its membership figures, and the admin home's panel."""
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.generic import TemplateView
+from wagtail.admin.ui.components import Component
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from core.csv import csv_response
+from members.models import Sector
+from members.selectors import membership_changes, memberships_active_at_list
+
+from .dashboard import (
+    CSV_HEADER,
+    PERIOD_DAYS,
+    PERMISSION,
+    Links,
+    Period,
+    PeriodForm,
+    csv_rows,
+    network_dashboard,
+    network_summary,
+)
+from .dashboard_charts import dashboard_charts
+
+MEMBER_LIST_KINDS = {
+    "active": "Active memberships at the end of the period",
+    "new": "New memberships",
+    "returned": "Members back after lapsing",
+    "lapsed": "Lapsed memberships",
+    "payments": "Payments",
+    "first_payments": "First payments",
+    "recurring_payments": "Recurring payments (renewals)",
+}
+ROWS_PER_PAGE = 100
+
+
+class PeriodMixin:
+    """Reads the period from the query string; a bad one is answered with a 400 and the
+    form's message."""
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.form = PeriodForm(request.GET or None)
+        if request.GET and not self.form.is_valid():
+            self.period = Period.last(30)
+            return self.render_to_response(self.get_context_data(), status=400)
+        self.period = self.form.period() if request.GET else Period.last(30)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class NetworkDashboardView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
+    page_title = "Network dashboard"
+    header_icon = "view"
+    template_name = "civicnet/admin/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        links = Links(self.request.user, self.period)
+        if not self.form.errors:
+            context["figures"] = figures = network_dashboard(self.period, links)
+            context["charts"] = dashboard_charts(self.period, figures)
+        context.update(
+            form=self.form,
+            period=self.period,
+            period_choices=PERIOD_DAYS,
+            links=links,
+            csv_url=f"{reverse('network_dashboard_csv')}?{self.period.query()}",
+        )
+        return context
+
+
+def dashboard_csv(request):
+    form = PeriodForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        return TemplateResponse(
+            request, "civicnet/admin/dashboard_bad_period.html", {"message": message}, status=400
+        )
+    period = form.period() if request.GET else Period.last(30)
+    figures = network_dashboard(period, Links(request.user, period))
+    name = f"civicnet-network-{period.first_day}-to-{period.last_day}.csv"
+    return csv_response(name, CSV_HEADER, csv_rows(period, figures), stream=False)
+
+
+class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
+    """The memberships or payments behind one of the dashboard's membership figures."""
+
+    header_icon = "user"
+    template_name = "civicnet/admin/dashboard_members.html"
+
+    def get_page_title(self):
+        return MEMBER_LIST_KINDS.get(self.request.GET.get("kind", ""), "Memberships")
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("network_dashboard"), "label": "Network dashboard"},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        kind = self.request.GET.get("kind", "")
+        if kind not in MEMBER_LIST_KINDS:
+            kind = "active"
+        period = self.period
+        if kind == "active":
+            rows = self._active(period)
+        else:
+            rows = (
+                membership_changes(kind)
+                .filter(created_at__gte=period.start, created_at__lt=period.end)
+                .select_related("membership__user", "membership__plan", "actor")
+                .order_by("-created_at", "-pk")
+            )
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(self.request.GET.get("p"))
+        context.update(
+            kind=kind,
+            period=period,
+            page=page,
+            form=self.form,
+            dashboard_url=f"{reverse('network_dashboard')}?{period.query()}",
+            page_query=period.query(
+                **{
+                    key: value
+                    for key, value in self.request.GET.items()
+                    if key in ("kind", "plan", "sector", "paying")
+                }
+            ),
+        )
+        return context
+
+    def _active(self, period):
+        rows = memberships_active_at_list(period.measured_until).order_by(
+            "user__last_name", "user__email"
+        )
+        plan = self.request.GET.get("plan", "")
+        if plan == "none":
+            rows = rows.filter(plan__isnull=True)
+        elif plan.isdigit() and len(plan) < 10:
+            rows = rows.filter(plan_id=int(plan))
+        sector = self.request.GET.get("sector", "")
+        if sector == "none":
+            rows = rows.filter(Q(user__profile__isnull=True) | Q(user__profile__sector=""))
+        elif sector in Sector.values:
+            rows = rows.filter(user__profile__sector=sector)
+        if self.request.GET.get("paying") == "1":
+            rows = rows.filter(is_complimentary=False, plan__isnull=False)
+        return rows
+
+
+class NetworkSummaryPanel(Component):
+    """The admin home's panel: the last 30 days of members and revenue, with a link to the
+    whole dashboard. Shown to those who may see the dashboard."""
+
+    name = "network_summary"
+    order = 50
+    template_name = "civicnet/admin/dashboard_panel.html"
+
+    def __init__(self, request):
+        self.request = request
+
+    def get_context_data(self, parent_context=None):
+        period = Period.last(30)
+        summary = network_summary(period, Links(self.request.user, period))
+        members, revenue = summary["members"], summary["revenue"]
+        return {
+            "period": period,
+            # Active, new, lapsed, churn; payments, MRR.
+            "figures": [*members[:2], *members[4:6], revenue[0], revenue[4]],
+            "dashboard_url": reverse("network_dashboard"),
+        }
+
+
+def add_network_summary_panel(request, panels):
+    if request.user.has_perm(PERMISSION):
+        panels.append(NetworkSummaryPanel(request))

@@ -1,0 +1,385 @@
+"""A year of demo history for `make run`, so the network dashboard has something to show:
+hundreds of members across dozens of metros and every sector, joining through the year, paying
+monthly or yearly through (invented) Stripe invoices, some lapsing and a few coming back; past
+events with registrations and check-ins; library downloads and "was this helpful" answers; a
+year of monthly newsletter editions with their deliveries and unsubscribes.
+
+Runs last in load_demo. Everything is written with bulk_create (seconds, not minutes) and
+only once: the history's people carry their own email domain, and when they exist it is done.
+Deterministic: the same seed gives the same history.
+"""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+from wagtail.models import Page
+
+from events.models import Event, Registration
+from library.models import ResourceDownload, ResourcePage
+from members.models import Membership, MembershipEvent, Plan, Profile, Sector, StripeEvent
+from newsletter.models import Delivery, Edition, Subscriber
+from newsletter.rendering import render_edition
+from vitals.models import Metro
+
+from .models import PageFeedback
+
+User = get_user_model()
+
+DOMAIN = "history.demo.civicnet.example"
+PEOPLE = 420
+SEED = 2026
+FIRST_NAMES = [
+    "Ada", "Bea", "Cal", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lea", "Max",
+    "Nia", "Oli", "Pia", "Quin", "Ray", "Sam", "Tia", "Uma", "Vic", "Wes", "Xia", "Yan", "Zoe",
+]  # fmt: skip
+LAST_NAMES = [
+    "Abbott", "Baptiste", "Castillo", "Dunmore", "Eze", "Farrow", "Gallo", "Hirano", "Ibsen",
+    "Jovanovic", "Kowalski", "Laine", "Mbeki", "Novak", "Ortega", "Park", "Quist", "Rahman",
+    "Silva", "Tanaka", "Underhill", "Varga", "Whitaker", "Yilmaz", "Zhou",
+]  # fmt: skip
+ORGANISATIONS = {
+    Sector.PUBLIC: ["City Planning Department", "Mayor's Office", "Transit Authority"],
+    Sector.PRIVATE: ["Gridline Software", "Northbank Capital", "Harbor Works"],
+    Sector.NONPROFIT: ["Neighborhood Housing Trust", "Streets Alliance", "Main Street Fund"],
+    Sector.ACADEMIC: ["State University", "Institute for Urban Research", "Community College"],
+    Sector.CIVIC: ["Residents United", "Block Club Coalition", "Civic Hackers"],
+    Sector.MEDIA: ["Metro Public Radio", "The City Desk", "Open Data Weekly"],
+    Sector.PHILANTHROPY: ["Community Foundation", "Regional Fund", "Family Foundation"],
+    Sector.OTHER: ["Independent", "Consultancy", "Chamber of Commerce"],
+}
+# (plan slug or None for complimentary, weight)
+PLAN_MIX = [
+    ("individual-yearly", 40),
+    ("individual-monthly", 36),
+    ("organisation-yearly", 10),
+    ("organisation-monthly", 6),
+    (None, 8),
+]
+EVENTS = [
+    (Event.Kind.NATIONAL_MEETING, "National Meeting: {season} in {city}", 6, 220),
+    (Event.Kind.WEBINAR, "Webinar: {topic}", 1, 140),
+    (Event.Kind.WORKSHOP, "Workshop: {topic}", 5, 45),
+]
+TOPICS = [
+    "Curb management that pays for itself",
+    "Small-business lending after the pandemic",
+    "Heat plans for the hottest blocks",
+    "Permits in days, not months",
+    "Turning vacant lots into shade",
+    "Counting what streets are used for",
+    "Land trusts for starter homes",
+    "Budgets residents can vote on",
+]
+
+
+def load(stdout) -> None:
+    if User.objects.filter(email__endswith=f"@{DOMAIN}").exists():
+        stdout.write("Demo history: already loaded.")
+        return
+    plans = {plan.slug: plan for plan in Plan.objects.all()}
+    metros = list(Metro.objects.order_by("-population")[:60])
+    if not plans or not metros:
+        stdout.write("Demo history: no plans or metros yet, skipped.")
+        return
+    rng = random.Random(SEED)
+    now = timezone.now()
+    users = _people(rng, metros)
+    payments = _memberships(rng, now, users, plans)
+    events, registrations = _events(rng, now, users)
+    downloads, votes = _library(rng, now, users)
+    editions, deliveries = _newsletter(rng, now, users)
+    stdout.write(
+        f"Demo history: {len(users)} members in {len(metros)} metros, {payments} payments, "
+        f"{events} past events ({registrations} registrations), {downloads} monthly download "
+        f"counts, {votes} feedback answers, {editions} editions ({deliveries} deliveries)."
+    )
+
+
+def _people(rng, metros) -> list:
+    password = make_password(None)  # unusable: the history's people never sign in
+    sectors = list(Sector.values)
+    User.objects.bulk_create(
+        User(
+            username=f"history-{n:04d}",
+            email=f"person{n:04d}@{DOMAIN}",
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            password=password,
+        )
+        for n in range(PEOPLE)
+    )
+    users = list(User.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk"))
+    profiles = []
+    for n, user in enumerate(users):
+        sector = sectors[n % len(sectors)]  # every sector, evenly
+        # Every metro once, then the big ones more often.
+        pick = n if n < len(metros) else int(rng.paretovariate(1.2))
+        metro = metros[pick % len(metros)]
+        profiles.append(
+            Profile(
+                user=user,
+                sector=sector,
+                home_metro=metro,
+                home_city=metro.principal_city,
+                organisation=rng.choice(ORGANISATIONS[sector]),
+                title=rng.choice(["Director", "Planner", "Founder", "Analyst", "Organiser"]),
+            )
+        )
+    Profile.objects.bulk_create(profiles)
+    return users
+
+
+def _memberships(rng, now, users, plans) -> int:
+    """Each person joins on a day of the last three years (most in the last one) and pays
+    each month or year until they lapse (about one in four) and, now and then, come back."""
+    slugs = [slug for slug, _ in PLAN_MIX]
+    weights = [weight for _, weight in PLAN_MIX]
+    memberships, histories, stripe_events = [], [], []
+    for n, user in enumerate(users):
+        slug = rng.choices(slugs, weights)[0]
+        plan = plans.get(slug) if slug else None
+        # A network that grows: two in five joined before this year, the rest during it.
+        days = rng.uniform(366, 1100) if rng.random() < 0.4 else rng.uniform(1, 365)
+        joined = now - timedelta(days=days, hours=rng.uniform(0, 23))
+        step = timedelta(days=30 if plan and plan.interval == Plan.Interval.MONTH else 365)
+        lapses = rng.random() < 0.25
+        rows, status, period_end, ended = [], Membership.Status.ACTIVE, None, None
+        if plan is None:
+            rows.append(("", Membership.Status.ACTIVE, joined, None, "staff", ""))
+        else:
+            paid_at, previous, number = joined, "", 0
+            while paid_at < now:
+                number += 1
+                event_id = f"evt_history_{n}_{number}"
+                period_end = paid_at + step
+                rows.append(
+                    (previous, Membership.Status.ACTIVE, paid_at, period_end, "paid", event_id)
+                )
+                previous = Membership.Status.ACTIVE
+                if lapses and number >= rng.randint(1, 4) and period_end < now:
+                    rows.append(
+                        (previous, Membership.Status.EXPIRED, period_end, period_end, "end", "")
+                    )
+                    status, ended = Membership.Status.EXPIRED, period_end
+                    if rng.random() < 0.2 and period_end + timedelta(days=60) < now:
+                        paid_at = joined = period_end + timedelta(days=rng.uniform(20, 60))
+                        previous, ended, lapses = Membership.Status.EXPIRED, None, False
+                        status = Membership.Status.ACTIVE
+                        continue
+                    break
+                paid_at = period_end
+        memberships.append(
+            Membership(
+                user=user,
+                status=status,
+                plan=plan,
+                is_complimentary=plan is None,
+                current_period_end=period_end,
+                started_at=joined,
+                ended_at=ended,
+                stripe_customer_id=f"cus_history_{n}" if plan else "",
+                stripe_subscription_id=f"sub_history_{n}" if plan else "",
+            )
+        )
+        histories.append(rows)
+    Membership.objects.bulk_create(memberships)
+    by_user = dict(Membership.objects.filter(user__in=users).values_list("user_id", "pk"))
+    events = []
+    for user, rows in zip(users, histories, strict=True):
+        for from_status, to_status, at, period_end, what, event_id in rows:
+            if what == "paid":
+                stripe_events.append(StripeEvent(event_id=event_id, type="invoice.paid"))
+                note = "invoice.paid: subscription active"
+            elif what == "end":
+                event_id = f"evt_history_end_{user.pk}_{len(events)}"
+                stripe_events.append(
+                    StripeEvent(event_id=event_id, type="customer.subscription.deleted")
+                )
+                note = "customer.subscription.deleted: subscription canceled"
+            else:
+                note = "Complimentary membership granted: speaker or partner"
+            events.append(
+                MembershipEvent(
+                    membership_id=by_user[user.pk],
+                    created_at=at,
+                    source=MembershipEvent.Source.STAFF
+                    if what == "staff"
+                    else MembershipEvent.Source.STRIPE,
+                    stripe_event_id=event_id,
+                    from_status=from_status,
+                    to_status=to_status,
+                    current_period_end=period_end,
+                    note=note,
+                )
+            )
+    StripeEvent.objects.bulk_create(stripe_events)
+    MembershipEvent.objects.bulk_create(events, batch_size=1000)
+    return sum(1 for event in stripe_events if event.type == "invoice.paid")
+
+
+def _events(rng, now, users) -> tuple[int, int]:
+    """Fourteen past events over the year, with registrations and check-ins."""
+    events = []
+    cities = ["Cleveland", "Denver", "Tucson", "Milwaukee", "Atlanta", "Pittsburgh"]
+    for n in range(14):
+        kind, title, hours, capacity = EVENTS[0] if n % 6 == 0 else EVENTS[1 + n % 2]
+        starts = now - timedelta(days=20 + n * 25, hours=rng.randint(0, 6))
+        title = title.format(
+            season=["Spring", "Autumn"][n % 2], city=rng.choice(cities), topic=TOPICS[n % 8]
+        )
+        events.append(
+            Event(
+                kind=kind,
+                title=title,
+                slug=f"history-{n:02d}-{kind.replace('_', '-')}",
+                summary=f"{title}: what worked, what did not, and what to try next.",
+                body="<p>An event from the network's past year.</p>",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=hours),
+                time_zone="America/New_York",
+                is_online=kind == Event.Kind.WEBINAR,
+                venue_name="" if kind == Event.Kind.WEBINAR else "Convention Center",
+                capacity=capacity,
+                registration_opens_at=starts - timedelta(days=60),
+                registration_closes_at=starts,
+            )
+        )
+    Event.objects.bulk_create(events)
+    events = list(Event.objects.filter(slug__startswith="history-").order_by("starts_at"))
+    registrations = []
+    for event in events:
+        show_rate = rng.uniform(0.62, 0.92)
+        for user in rng.sample(users, rng.randint(event.capacity // 3, event.capacity - 5)):
+            cancelled = rng.random() < 0.06
+            registrations.append(
+                Registration(
+                    event=event,
+                    user=user,
+                    status=Registration.Status.CANCELLED
+                    if cancelled
+                    else Registration.Status.CONFIRMED,
+                    cancelled_at=event.starts_at - timedelta(days=2) if cancelled else None,
+                    checked_in_at=event.starts_at + timedelta(minutes=rng.randint(0, 40))
+                    if not cancelled and rng.random() < show_rate
+                    else None,
+                )
+            )
+    Registration.objects.bulk_create(registrations, batch_size=1000)
+    return len(events), len(registrations)
+
+
+def _library(rng, now, users) -> tuple[int, int]:
+    """Monthly download counts for each resource, and answers to "was this helpful?"."""
+    resources = list(ResourcePage.objects.live())
+    month = timezone.localdate().replace(day=1)
+    months = []
+    for _ in range(12):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    popularity = {resource.pk: rng.uniform(0.2, 1.0) for resource in resources}
+    downloads = [
+        ResourceDownload(
+            resource=resource,
+            month=month,
+            count=int(rng.uniform(5, 90) * popularity[resource.pk]),
+        )
+        for resource in resources
+        for month in months
+    ]
+    ResourceDownload.objects.bulk_create(downloads, ignore_conflicts=True)
+    pages = list(Page.objects.live().filter(depth__gt=2)[:40])
+    votes = []
+    for page in pages:
+        liked = rng.uniform(0.3, 0.95)
+        for user in rng.sample(users, rng.randint(0, 25)):
+            votes.append(
+                PageFeedback(
+                    page=page,
+                    visitor_key=f"user:{user.pk}",
+                    user=user,
+                    helpful=rng.random() < liked,
+                )
+            )
+    PageFeedback.objects.bulk_create(votes, ignore_conflicts=True)
+    return len(downloads), len(votes)
+
+
+def _newsletter(rng, now, users) -> tuple[int, int]:
+    """Most people subscribe when they join; an edition goes out each month to everyone
+    subscribed at the time; a few unsubscribe after an edition."""
+    first_joined = dict(
+        MembershipEvent.objects.filter(membership__user__in=users, from_status="").values_list(
+            "membership__user_id", "created_at"
+        )
+    )
+    Subscriber.objects.bulk_create(
+        Subscriber(
+            email=user.email,
+            user=user,
+            status=Subscriber.Status.SUBSCRIBED,
+            source=Subscriber.Source.ACCOUNT,
+            confirmed_at=first_joined.get(user.pk, now),
+        )
+        for user in users
+        if rng.random() < 0.7
+    )
+    subscribers = list(Subscriber.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk"))
+    confirmed = {subscriber.pk: subscriber.confirmed_at for subscriber in subscribers}
+    editions, deliveries, unsubscribed = [], [], {}
+    body = [
+        ("intro", "<p>This month in the network: what members built, and what is next.</p>"),
+        (
+            "call_to_action",
+            {
+                "heading": "Bring a colleague",
+                "text": "Members get the library, the National Network and the National Meeting.",
+                "button_label": "Become a member",
+                "button_url": "/membership/",
+            },
+        ),
+    ]
+    for n in range(12, 0, -1):
+        sent_at = now - timedelta(days=30 * n - 3, hours=rng.randint(0, 5))
+        edition = Edition(
+            subject=f"City news, {timezone.localtime(sent_at):%B %Y}",
+            preheader="Members' projects, City Vitals and what is on next.",
+            body=body,
+            status=Edition.Status.SENT,
+            started_at=sent_at,
+            prepared_at=sent_at,
+            finished_at=sent_at + timedelta(minutes=4),
+        )
+        edition.rendered_html, edition.rendered_text = render_edition(edition)
+        editions.append(edition)
+    editions = Edition.objects.bulk_create(editions)
+    for edition in Edition.objects.filter(subject__startswith="City news, ", status="sent"):
+        for subscriber in subscribers:
+            left = unsubscribed.get(subscriber.pk)
+            if confirmed[subscriber.pk] > edition.started_at or left:
+                continue
+            deliveries.append(
+                Delivery(
+                    edition=edition,
+                    subscriber=subscriber,
+                    email=subscriber.email,
+                    status=Delivery.Status.SENT if rng.random() > 0.004 else Delivery.Status.FAILED,
+                    attempts=1,
+                    sent_at=edition.started_at + timedelta(seconds=rng.randint(1, 240)),
+                )
+            )
+            if rng.random() < 0.012:
+                unsubscribed[subscriber.pk] = edition.started_at + timedelta(
+                    days=rng.uniform(0.1, 6)
+                )
+    Delivery.objects.bulk_create(deliveries, batch_size=2000)
+    for subscriber in subscribers:
+        if subscriber.pk in unsubscribed:
+            subscriber.status = Subscriber.Status.UNSUBSCRIBED
+            subscriber.unsubscribed_at = min(unsubscribed[subscriber.pk], now)
+    Subscriber.objects.bulk_update(
+        [s for s in subscribers if s.pk in unsubscribed], ["status", "unsubscribed_at"]
+    )
+    return len(editions), len(deliveries)

@@ -1,0 +1,294 @@
+"""The network dashboard: its figures for a period against the one before, the lists behind
+them, its CSV, the admin home's panel, and a query count that history does not change."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from civicnet.dashboard import Links, Period, network_dashboard, network_summary
+from events.models import Event, Registration
+from events.services import registration_create
+from members.models import Membership
+from members.services import membership_set, membership_sync_from_stripe
+from tests.civicnet.factories import make_standard_page
+from tests.events.factories import EventFactory
+from tests.members.factories import UserFactory, make_member, make_plan
+
+pytestmark = pytest.mark.django_db
+
+REAL_NOW = timezone.now
+
+
+@pytest.fixture
+def days_ago(monkeypatch):
+    """Run the services as if it were that many days ago (the history is written with the
+    time the service reads)."""
+
+    def travel(days):
+        moment = REAL_NOW() - timedelta(days=days)
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    yield travel
+    monkeypatch.setattr(timezone, "now", REAL_NOW)
+
+
+def _paid(user, plan, *, number, interval_days):
+    period_end = timezone.now() + timedelta(days=interval_days)
+    subscription = {
+        "id": f"sub_{user.pk}",
+        "customer": f"cus_{user.pk}",
+        "status": "active",
+        "created": 1,
+        "metadata": {"user_id": str(user.pk)},
+        "items": {
+            "data": [
+                {
+                    "price": {"id": plan.stripe_price_id},
+                    "current_period_end": int(period_end.timestamp()),
+                }
+            ]
+        },
+    }
+    membership_sync_from_stripe(
+        event_id=f"evt_{user.pk}_{number}",
+        event_type="invoice.paid",
+        subscription=subscription,
+        user_id=user.pk,
+    )
+
+
+@pytest.fixture
+def history(days_ago):
+    """Last 30 days against the 30 before:
+    Ann pays monthly: first 45 days ago, again 15 days ago (renewed).
+    Ben pays yearly: first 10 days ago (new).
+    Cy, complimentary for 100 days, lapses 5 days ago.
+    Dee joins 50 days ago, lapses 40 days ago, comes back 3 days ago.
+    """
+    monthly = make_plan(
+        slug="individual-monthly",
+        interval="month",
+        price_cents=1200,
+        stripe_price_id="price_month",
+    )
+    yearly = make_plan(price_cents=12000, stripe_price_id="price_year")
+    ann, ben, cy, dee = (
+        UserFactory(email=f"{name}@example.org", first_name=name.title())
+        for name in ("ann", "ben", "cy", "dee")
+    )
+    days_ago(100)
+    membership_set(user=cy, status=Membership.Status.ACTIVE, current_period_end=None)
+    days_ago(50)
+    membership_set(user=dee, status=Membership.Status.ACTIVE, current_period_end=None)
+    days_ago(45)
+    _paid(ann, monthly, number=1, interval_days=31)
+    days_ago(40)
+    membership_set(user=dee, status=Membership.Status.EXPIRED, current_period_end=timezone.now())
+    days_ago(15)
+    _paid(ann, monthly, number=2, interval_days=31)
+    days_ago(10)
+    _paid(ben, yearly, number=1, interval_days=365)
+    days_ago(5)
+    membership_set(user=cy, status=Membership.Status.EXPIRED, current_period_end=timezone.now())
+    days_ago(3)
+    membership_set(user=dee, status=Membership.Status.ACTIVE, current_period_end=None)
+    days_ago(0)
+    return {"ann": ann, "ben": ben, "cy": cy, "dee": dee}
+
+
+def _figures(section):
+    return {figure.label: figure for figure in section}
+
+
+def test_members_and_revenue_for_the_period_against_the_one_before(history, staff):
+    period = Period.last(30)
+    summary = network_summary(period, Links(staff, period))
+    members, revenue = _figures(summary["members"]), _figures(summary["revenue"])
+
+    assert (members["New"].current, members["New"].previous) == (1, 2)  # Ben; Ann and Dee
+    assert (members["Back after lapsing"].current, members["Back after lapsing"].previous) == (
+        1,
+        0,
+    )
+    assert (members["Lapsed"].current, members["Lapsed"].previous) == (1, 1)  # Cy; Dee
+    assert members["Renewed (paid again)"].current == 1  # Ann
+    assert (members["Active at the end"].current, members["Active at the end"].previous) == (3, 2)
+    assert members["Churn rate"].current == pytest.approx(0.5)  # Cy, of Ann and Cy
+    assert (revenue["Payments"].current, revenue["Payments"].previous) == (13200, 1200)
+    assert revenue["New (first payments)"].current == 12000
+    assert revenue["Recurring"].current == 1200
+    # Ann monthly, Ben's yearly over twelve; Dee was set by staff with no plan.
+    assert revenue["MRR at the end"].current == 2200
+    assert revenue["ARR at the end"].current == 26400
+    assert revenue["Refunds"].current is None
+
+
+def test_active_memberships_by_plan_and_sector_at_the_end_of_the_period(history, staff):
+    period = Period.last(30)
+    figures = network_dashboard(period, Links(staff, period))
+
+    by_plan = {row["label"]: row["total"] for row in figures["by_plan"]}
+    assert by_plan == {
+        "Individual (monthly)": 1,
+        "Individual (yearly)": 1,
+        "Complimentary / none": 1,
+    }
+    assert sum(row["total"] for row in figures["by_sector"]) == 3
+
+
+def test_a_figure_links_to_the_people_behind_it(client, history, staff):
+    client.force_login(staff)
+    page = client.get("/admin/reports/network/?days=30").content.decode()
+    assert "/admin/reports/network/members/?days=30&amp;kind=new" in page
+
+    new = client.get("/admin/reports/network/members/?days=30&kind=new").content.decode()
+    lapsed = client.get("/admin/reports/network/members/?days=30&kind=lapsed").content.decode()
+
+    assert "Ben" in new and "Ann" not in new
+    assert "Cy" in lapsed and "Dee" not in lapsed
+    assert (
+        f"/admin/users/edit/{history['ben'].pk}/" in new
+        or f"/admin/users/{history['ben'].pk}/" in new
+    )
+
+
+def _held_event(*, days, people, **fields):
+    """An event that ended `days` ago, with these people registered while it was open."""
+    event = EventFactory(capacity=None, **fields)
+    registrations = [registration_create(event=event, user=person) for person in people]
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now() - timedelta(days=days, hours=4),
+        ends_at=timezone.now() - timedelta(days=days),
+    )
+    return registrations
+
+
+def test_events_show_registrations_and_the_no_show_rate_of_those_that_ended(staff):
+    people = [make_member(email=f"guest{n}@example.org") for n in range(4)]
+    registrations = _held_event(days=3, people=people, title="Autumn meeting")
+    Registration.objects.filter(pk__in=[r.pk for r in registrations[:3]]).update(
+        checked_in_at=timezone.now()
+    )
+    period = Period.last(30)
+
+    figures = network_dashboard(period, Links(staff, period))
+
+    (event,) = figures["events"]
+    assert (event.registered, event.checked_in) == (4, 3)
+    assert event.no_show_rate == pytest.approx(0.25)
+    assert _figures(figures["activity"])["No-show rate"].current == pytest.approx(0.25)
+
+
+def test_stale_content_lists_pages_with_the_most_no_answers_first(home_page, staff):
+    from civicnet.models import PageFeedback
+
+    liked = make_standard_page(home_page, title="Liked page", slug="liked")
+    disliked = make_standard_page(home_page, title="Disliked page", slug="disliked")
+    for n in range(3):
+        PageFeedback.objects.create(page=disliked, visitor_key=f"anon:{n}", helpful=False)
+    PageFeedback.objects.create(page=liked, visitor_key="anon:x", helpful=True)
+    period = Period.last(30)
+
+    stale = network_dashboard(period, Links(staff, period))["stale_pages"]
+
+    assert stale[0].title == "Disliked page" and stale[0].helpful_no == 3
+
+
+def test_the_period_form_takes_days_or_dates_and_refuses_nonsense_with_a_400(client, staff):
+    client.force_login(staff)
+
+    assert client.get("/admin/reports/network/?days=365").status_code == 200
+    response = client.get("/admin/reports/network/?from=2026-01-01&to=2026-03-31")
+    assert response.status_code == 200
+    assert "1 Jan 2026 to 31 Mar 2026" in response.content.decode()
+    for query in ("from=2026-03-01&to=2026-01-01", "days=7", "from=2026-01-01", "to=1e309"):
+        response = client.get(f"/admin/reports/network/?{query}")
+        assert response.status_code == 400, query
+        assert 'role="alert"' in response.content.decode()
+    assert client.get("/admin/reports/network.csv?days=12").status_code == 400
+
+
+def test_the_csv_repeats_the_figures(client, history, staff):
+    client.force_login(staff)
+
+    response = client.get("/admin/reports/network.csv?days=30")
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "item", "measure", "this period", "period before", "change"]
+    by_measure = {(row[0], row[2]): row for row in rows[1:]}
+    assert by_measure[("Members", "New")][3:5] == ["1", "2"]
+    assert by_measure[("Revenue", "Payments")][3:5] == ["132.0", "12.0"]
+
+
+def test_the_charts_are_svg_with_their_figures_in_a_table(client, history, staff):
+    client.force_login(staff)
+
+    page = client.get("/admin/reports/network/?days=90").content.decode()
+
+    assert page.count("<svg") >= 4
+    assert "Members joining and leaving" in page and "The figures in this chart" in page
+
+
+def _more_history(days_ago, n):
+    """More of everything the dashboard reads: members, payments, events, pages."""
+    plan = make_plan(slug=f"plan-{n}", price_cents=5000, stripe_price_id=f"price_{n}")
+    for i in range(5):
+        user = UserFactory(email=f"more{n}-{i}@example.org")
+        days_ago(20 + i)
+        _paid(user, plan, number=1, interval_days=30)
+        days_ago(2)
+        membership_set(user=user, status=Membership.Status.EXPIRED, current_period_end=None)
+    days_ago(0)
+    _held_event(days=2, people=[make_member(email=f"attendee{n}@example.org")])
+
+
+def test_the_whole_dashboard_renders_in_a_fixed_number_of_queries(
+    client, history, staff, days_ago, django_assert_num_queries
+):
+    client.force_login(staff)
+    client.get("/admin/reports/network/?days=90")  # warm what the admin caches per process
+
+    with django_assert_num_queries(20):
+        assert client.get("/admin/reports/network/?days=90").status_code == 200
+    _more_history(days_ago, 1)
+    _more_history(days_ago, 2)
+    with django_assert_num_queries(20):
+        assert client.get("/admin/reports/network/?days=90").status_code == 200
+
+
+def test_the_admin_home_shows_the_network_panel_only_to_those_who_may_see_the_dashboard(
+    client, history, staff
+):
+    lead = UserFactory(email="lead@example.org")
+    lead.groups.add(Group.objects.get(name="Network leads"))
+    editor = UserFactory(email="editor@example.org")
+    editor.groups.add(Group.objects.get(name="Newsletter senders"))
+
+    client.force_login(lead)
+    lead_home = client.get("/admin/").content.decode()
+    client.force_login(editor)
+    editor_home = client.get("/admin/").content.decode()
+
+    assert "The network, last 30 days" in lead_home and "Churn rate" in lead_home
+    assert "The network, last 30 days" not in editor_home
+    assert client.get("/admin/reports/network/").status_code in (302, 403)
+
+
+def test_admin_avatars_are_not_fetched_from_gravatar(client, staff):
+    client.force_login(staff)
+
+    assert "gravatar.com" not in client.get("/admin/").content.decode()
+
+
+def test_a_period_is_whole_local_days_and_the_one_before_has_its_length():
+    period = Period.between(datetime(2026, 3, 1, tzinfo=UTC).date(), datetime(2026, 3, 31).date())
+
+    assert period.length_days == 31
+    assert period.bucket == "day"
+    assert period.end - period.start == period.start - period.previous_start
+    assert Period.last(90).bucket == "week" and Period.last(365).bucket == "month"
