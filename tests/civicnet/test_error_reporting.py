@@ -11,6 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import brotli
 import pytest
 from celery import shared_task
 
@@ -89,8 +90,13 @@ class FakeSentry(ThreadingHTTPServer):
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
+                # sentry-sdk compresses with brotli when it is installed (WeasyPrint brings
+                # it), else with gzip, as Sentry's ingest accepts both.
+                encoding = self.headers.get("Content-Encoding")
+                if encoding == "gzip":
                     body = gzip.decompress(body)
+                elif encoding == "br":
+                    body = brotli.decompress(body)
                 server.envelopes.append(body)
                 self.send_response(200)
                 self.end_headers()
