@@ -60,9 +60,8 @@ class FailSoftRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._location = ",".join(self._servers)
+        self._location = server if isinstance(server, str) else ",".join(server)
         self._retry_seconds = float(params.get("RETRY_SECONDS", 2))
-        self._kept_client = None
 
     # --- the outage switch ---------------------------------------------------------------
     def is_paused(self) -> bool:
@@ -73,7 +72,6 @@ class FailSoftRedisCache(RedisCache):
         with _lock:
             first = self._location not in _paused_until
             _paused_until[self._location] = time.monotonic() + self._retry_seconds
-        self._kept_client = None
         if first:
             logger.warning("Cache Redis unreachable (%s): serving without the cache", error)
 
@@ -81,24 +79,6 @@ class FailSoftRedisCache(RedisCache):
         with _lock:
             if _paused_until.pop(self._location, None) is not None:
                 logger.warning("Cache Redis reachable again")
-
-    # --- one round trip for several keys, on a long-lived client -------------------------
-    @_degrade(default=None)
-    def _mget(self, keys):
-        # Django's backend builds a new client object for every call, which costs more
-        # than the round trip itself on a page-cache hit; this backend object is per
-        # thread, so is the client kept here.
-        if self._kept_client is None:
-            self._kept_client = self._cache.get_client(None)
-        return self._kept_client.mget([self.make_and_validate_key(key) for key in keys])
-
-    def get_values(self, keys) -> list:
-        """The values of `keys` in order (None where missing), in one round trip."""
-        values = self._mget(keys)
-        if values is None:
-            return [None] * len(keys)
-        loads = self._cache._serializer.loads
-        return [None if value is None else loads(value) for value in values]
 
     # --- every call of the public API degrades the same way ------------------------------
     # True, as an empty cache would answer: code that uses add() as a lock or a "first
