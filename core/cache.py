@@ -76,11 +76,11 @@ class FailSoftRedisCache(BaseCache):
             raise ImproperlyConfigured(f"{type(self).__name__} takes one Redis URL as LOCATION")
         self._location = server
         self._retry_seconds = float(params.get("RETRY_SECONDS", 2))
-        self._options = params.get("OPTIONS", {})
+        self._connection_options = params.get("OPTIONS", {})
 
     @functools.cached_property
-    def _client(self):
-        return redis.Redis.from_url(self._location, **self._options)
+    def _redis(self):
+        return redis.Redis.from_url(self._location, **self._connection_options)
 
     # --- the outage switch ---------------------------------------------------------------
     def is_paused(self) -> bool:
@@ -114,11 +114,11 @@ class FailSoftRedisCache(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout == 0:  # added and expired at once, as Django's backend does it
-            added = bool(self._client.set(key, _dumps(value), nx=True))
+            added = bool(self._redis.set(key, _dumps(value), nx=True))
             if added:
-                self._client.delete(key)
+                self._redis.delete(key)
             return added
-        return bool(self._client.set(key, _dumps(value), ex=timeout, nx=True))
+        return bool(self._redis.set(key, _dumps(value), ex=timeout, nx=True))
 
     def get(self, key, default=None, version=None):
         # The caller's default must come back on an outage too, not a fixed one.
@@ -127,7 +127,7 @@ class FailSoftRedisCache(BaseCache):
 
     @_degrade(None)
     def _get_or_none(self, key, version=None):
-        value = self._client.get(self.make_and_validate_key(key, version=version))
+        value = self._redis.get(self.make_and_validate_key(key, version=version))
         return None if value is None else _loads(value)
 
     @_degrade(None)
@@ -135,21 +135,21 @@ class FailSoftRedisCache(BaseCache):
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout == 0:
-            self._client.delete(key)
+            self._redis.delete(key)
         else:
-            self._client.set(key, _dumps(value), ex=timeout)
+            self._redis.set(key, _dumps(value), ex=timeout)
 
     @_degrade(False)
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         if timeout is None:
-            return bool(self._client.persist(key))
-        return bool(self._client.expire(key, timeout))
+            return bool(self._redis.persist(key))
+        return bool(self._redis.expire(key, timeout))
 
     @_degrade(False)
     def delete(self, key, version=None):
-        return bool(self._client.delete(self.make_and_validate_key(key, version=version)))
+        return bool(self._redis.delete(self.make_and_validate_key(key, version=version)))
 
     @_degrade(dict)
     def get_many(self, keys, version=None):
@@ -157,7 +157,7 @@ class FailSoftRedisCache(BaseCache):
         names = {self.make_and_validate_key(key, version=version): key for key in keys}
         if not names:
             return {}
-        values = self._client.mget(list(names))
+        values = self._redis.mget(list(names))
         return {
             names[name]: _loads(value)
             for name, value in zip(names, values, strict=True)
@@ -166,16 +166,16 @@ class FailSoftRedisCache(BaseCache):
 
     @_degrade(False)
     def has_key(self, key, version=None):
-        return bool(self._client.exists(self.make_and_validate_key(key, version=version)))
+        return bool(self._redis.exists(self.make_and_validate_key(key, version=version)))
 
     # None rather than an exception: callers that count (rate limits, the page cache's
     # generation) see "unknown" and carry on. A missing key raises ValueError, as in Django.
     @_degrade(None)
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version=version)
-        if not self._client.exists(key):
+        if not self._redis.exists(key):
             raise ValueError(f"Key '{key}' not found.")
-        return self._client.incr(key, delta)
+        return self._redis.incr(key, delta)
 
     @_degrade(list)
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
@@ -186,7 +186,7 @@ class FailSoftRedisCache(BaseCache):
             self.make_and_validate_key(key, version=version): _dumps(value)
             for key, value in data.items()
         }
-        pipeline = self._client.pipeline()
+        pipeline = self._redis.pipeline()
         pipeline.mset(values)
         if timeout is not None:  # MSET takes no expiry; 0 expires them at once
             for key in values:
@@ -198,11 +198,11 @@ class FailSoftRedisCache(BaseCache):
     def delete_many(self, keys, version=None):
         names = [self.make_and_validate_key(key, version=version) for key in keys]
         if names:
-            self._client.delete(*names)
+            self._redis.delete(*names)
 
     @_degrade(False)
     def clear(self):
-        return bool(self._client.flushdb())
+        return bool(self._redis.flushdb())
 
 
 def _dumps(value):
