@@ -224,7 +224,7 @@ class PageCacheMiddleware:
     @staticmethod
     def _read(*keys):
         """The values in one round trip (None for each while the cache is down)."""
-        found = cache.get_many(keys)
+        found = cache.get_many(keys)  # one MGET on core.cache.FailSoftRedisCache
         return [found.get(key) for key in keys]
 
     def __call__(self, request):
