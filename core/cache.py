@@ -1,9 +1,9 @@
 """A Redis cache backend that degrades to "nothing is cached" when Redis is unreachable.
 
 The cache Redis may be lost at any time (ARCHITECTURE: it degrades speed, never
-correctness), yet Django's own Redis backend raises on every call while it is down, so every page
-that touches the cache (the page cache, rate limits, counters) answered 500. Here a failed
-call is logged once, answers like an empty cache (`get` gives the default, `set` does
+correctness), yet Django's own Redis backend raises on every call while it is down, so every
+page that touches the cache (the page cache, rate limits, counters) answered 500. Here a
+failed call is logged once, answers like an empty cache (`get` gives the default, `set` does
 nothing, `incr` gives None) and the process stops trying for `RETRY_SECONDS`, so a dead
 Redis costs no connect attempt per request. Combined with short socket timeouts
 (`OPTIONS`), a hung Redis costs at most one timeout per process per `RETRY_SECONDS`.
