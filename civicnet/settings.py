@@ -267,6 +267,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # Overrides Django's built-in csrf processor: notes the tokens handed out,
+                # so the page cache can take them out of the page it stores.
+                "core.context_processors.csrf",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",

@@ -11,10 +11,12 @@ section of the site (the first segment of the path: "events", "blog", "" for the
 has a generation of its own too, so `page_cache_clear(paths=["/events/"])` drops only the
 events pages (and the pages that show everyone's content: home, search, sitemap).
 
-CSRF keeps working: before storing, every CSRF token in the HTML is replaced by a
-placeholder; on a hit the placeholder becomes a fresh token for this visitor and the CSRF
-cookie is set, exactly as CsrfViewMiddleware would have done. A CSP nonce used by the page
-is handled the same way.
+CSRF keeps working: before storing, every CSRF token the page's templates were handed
+(core.context_processors.csrf notes them) is replaced by a placeholder; on a hit the
+placeholder becomes a fresh token for this visitor and the CSRF cookie is set, exactly as
+CsrfViewMiddleware would have done. A page that asked for a token some other way (get_token()
+in a view) and shows something token-shaped the templates were not handed is not stored: it
+could hold that visitor's token. A CSP nonce used by the page is handled like a CSRF token.
 
 Views whose response depends on who is asking must say so with `Cache-Control: private`
 (or never_cache); those responses are never stored.
@@ -35,16 +37,13 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
-from django.middleware.csrf import (
-    CSRF_TOKEN_LENGTH,
-    CsrfViewMiddleware,
-    _unmask_cipher_token,
-    get_token,
-)
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 
+from core.context_processors import rendered_csrf_tokens
 from core.throttle import client_address
 
 GENERATION_KEY = "page-cache:generation"
@@ -72,12 +71,8 @@ STORES_KEY_PREFIX = "page-cache:stores:"
 MAX_QUERY_PARAMETERS = 16
 MAX_QUERY_VALUE_LENGTH = 200
 
-# Same length as a token, so substituting never shifts anything else in the page.
-CSRF_PLACEHOLDER = b"civicnet-page-cache-csrf-token-placeholder".ljust(CSRF_TOKEN_LENGTH, b"-")
+CSRF_PLACEHOLDER = b"civicnet-page-cache-csrf-token-placeholder"
 NONCE_PLACEHOLDER = b"civicnet-page-cache-csp-nonce-placeholder"
-_TOKEN_SHAPED = re.compile(
-    rb"(?<![A-Za-z0-9])[A-Za-z0-9]{%d}(?![A-Za-z0-9])" % CSRF_TOKEN_LENGTH  # noqa: UP031
-)
 _UNCACHEABLE_DIRECTIVES = re.compile(r"\b(private|no-cache|no-store)\b", re.IGNORECASE)
 # Headers that are recomputed on every hit rather than stored.
 _NOT_STORED_HEADERS = {"content-length"}
@@ -228,11 +223,8 @@ class PageCacheMiddleware:
 
     @staticmethod
     def _read(*keys):
-        """Both values in one round trip (None for each while the cache is down)."""
-        backend = caches["default"]
-        if hasattr(backend, "get_values"):  # core.cache.FailSoftRedisCache
-            return backend.get_values(keys)
-        found = backend.get_many(keys)
+        """The values in one round trip (None for each while the cache is down)."""
+        found = cache.get_many(keys)  # one MGET on core.cache.FailSoftRedisCache
         return [found.get(key) for key in keys]
 
     def __call__(self, request):
@@ -290,22 +282,21 @@ class PageCacheMiddleware:
         if len(content) > MAX_CACHED_BYTES:
             return None
 
-        has_csrf = False
-        secret = request.META.get("CSRF_COOKIE")
-        if secret:
-            content = _TOKEN_SHAPED.sub(
-                lambda m: CSRF_PLACEHOLDER if _is_token_for(m.group(), secret) else m.group(),
-                content,
-            )
-            has_csrf = CSRF_PLACEHOLDER in content
-            if has_csrf and settings.CSRF_USE_SESSIONS:
-                return None  # the secret lives in the session, which a hit never opens
+        headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED_HEADERS]
+        tokens = rendered_csrf_tokens(request)
+        if tokens and settings.CSRF_USE_SESSIONS:
+            return None  # the secret lives in the session, which a hit never opens
+        for token in set(tokens):
+            content = content.replace(token.encode(), CSRF_PLACEHOLDER)
+        # CsrfViewMiddleware sets its cookie whenever get_token() ran, templates or not.
+        has_csrf = bool(tokens) or settings.CSRF_COOKIE_NAME in response.cookies
+        if has_csrf and _shows_a_token(content, headers):
+            return None  # a token the templates were not handed: this visitor's, maybe
         nonce = get_nonce(request)
         has_nonce = bool(nonce)  # LazyNonce is truthy only once the page has used it
         if has_nonce:
             content = content.replace(str(nonce).encode(), NONCE_PLACEHOLDER)
 
-        headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED_HEADERS]
         if generation is None:
             generation = _current_generation()
             if generation is None:
@@ -313,8 +304,6 @@ class PageCacheMiddleware:
         return (generation, headers, content, has_csrf, has_nonce, section)
 
     def _serve(self, request, entry):
-        from django.http import HttpResponse
-
         _generation, headers, content, has_csrf, has_nonce, _section = entry
         if has_csrf:
             self.csrf.process_request(request)  # reuse the visitor's CSRF cookie if valid
@@ -329,8 +318,14 @@ class PageCacheMiddleware:
         return response
 
 
-def _is_token_for(candidate: bytes, secret: str) -> bool:
-    try:
-        return _unmask_cipher_token(candidate.decode()) == secret
-    except ValueError:
-        return False
+@functools.cache
+def _token_shaped() -> re.Pattern:
+    """A run of letters and digits as long as a CSRF token get_token() hands out, or longer."""
+    length = len(get_token(HttpRequest()))
+    return re.compile(rb"[A-Za-z0-9]{%d,}" % length)  # noqa: UP031 (bytes have no f-strings)
+
+
+def _shows_a_token(content: bytes, headers) -> bool:
+    return _token_shaped().search(content) is not None or any(
+        _token_shaped().search(value.encode()) for _name, value in headers
+    )

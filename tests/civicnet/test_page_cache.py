@@ -1,13 +1,21 @@
 import re
+import secrets
+import threading
+from contextlib import contextmanager
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.template import engines
 from django.test import Client, RequestFactory
 from django.urls import include, path
 from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from civicnet.models import PageFeedback
 from core.page_cache import (
@@ -50,7 +58,37 @@ def public_view(request):
     return HttpResponse("the same for everyone")
 
 
+def form_view(request):
+    if request.method == "POST":
+        return HttpResponse("posted")
+    template = engines["django"].from_string(
+        '<form method="post">{% csrf_token %}<button>Send</button></form>'
+        '<form method="post">{% csrf_token %}<button>Send too</button></form>'
+    )
+    return HttpResponse(template.render(request=request))
+
+
+def token_in_page_view(request):
+    # A token from the view itself, not from a template's csrf_token.
+    return HttpResponse(f'<script>const token = "{get_token(request)}";</script>')
+
+
+def token_in_header_view(request):
+    response = HttpResponse("the token is in a header")
+    response["X-CSRFToken"] = get_token(request)
+    return response
+
+
+@ensure_csrf_cookie
+def csrf_cookie_view(request):
+    return HttpResponse("a page whose script reads the CSRF cookie")
+
+
 urlpatterns = [
+    path("test/form/", form_view),
+    path("test/token-in-page/", token_in_page_view),
+    path("test/token-in-header/", token_in_header_view),
+    path("test/csrf-cookie/", csrf_cookie_view),
     path("test/private/", private_view),
     path("test/never-cached/", never_cached_view),
     path("test/cookie/", cookie_view),
@@ -296,11 +334,116 @@ def test_page_cache_off_when_seconds_is_zero(visitor, home_page, settings):
     assert "X-Page-Cache" not in visitor.get("/")
 
 
+# --- One round trip per hit, on Django's public cache API ---------------------------------
+@contextmanager
+def redis_commands():
+    """The commands the cache's Redis database receives meanwhile, as Redis MONITOR saw them."""
+    location = settings.CACHES["default"]["LOCATION"]
+    client, signal = redis.Redis.from_url(location), redis.Redis.from_url(location)
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    done = f"end-of-watch-{secrets.token_hex(8)}"
+    commands = []
+    signal.ping()  # connected now, so its SELECT comes before the watch
+
+    with client.monitor() as monitor:
+
+        def watch():
+            for seen in monitor.listen():
+                if done in seen["command"]:
+                    return
+                if seen["db"] == database:
+                    commands.append(seen["command"])
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        yield commands
+        signal.echo(done)
+        watcher.join(timeout=10)
+    assert not watcher.is_alive(), "Redis MONITOR never showed the end of the watch"
+
+
+@pytest.mark.parametrize("url", ["/", "/about/"])  # /about/ has a form: a CSRF token
+def test_a_hit_costs_exactly_one_redis_round_trip(url, about):
+    Client().get(url)
+    visitor = Client()
+
+    with redis_commands() as commands:
+        hit = visitor.get(url)
+
+    assert hit["X-Page-Cache"] == "hit"
+    assert len(commands) == 1, commands
+    assert commands[0].startswith("MGET ")
+    assert commands[0].count(" ") == 3  # the generation, the section's, the page
+
+
+# --- CSRF: each visitor gets a token of their own, and nobody's is stored -----------------
+def _stored_entry(url):
+    return cache.get(entry_key(RequestFactory().get(url)))
+
+
+def _token_shaped_runs(entry) -> list[bytes]:
+    _generation, headers, content, *_ = entry
+    stored = content + "".join(value for _name, value in headers).encode()
+    return re.findall(rb"[A-Za-z0-9]{32,}", stored)
+
+
+@pytest.mark.urls(__name__)
+def test_every_form_of_a_cached_page_posts_for_another_visitor():
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    miss = first.get("/test/form/")
+    hit = second.get("/test/form/")
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+
+    tokens = TOKEN_INPUT.findall(hit.content.decode())
+    assert len(tokens) == 2
+    assert not set(tokens) & set(TOKEN_INPUT.findall(miss.content.decode()))
+    for token in tokens:
+        response = second.post("/test/form/", {"csrfmiddlewaretoken": token})
+        assert response.status_code == 200
+        assert response.content == b"posted"
+
+
+def test_no_visitors_csrf_token_or_secret_is_stored(about):
+    secret = "s" * 32
+    first = Client(enforce_csrf_checks=True)
+    first.cookies["csrftoken"] = secret
+
+    page = first.get("/about/").content
+    stored = _stored_entry("/about/")
+
+    token = TOKEN_INPUT.search(page.decode()).group(1)
+    assert stored[2].count(CSRF_PLACEHOLDER) == page.count(token.encode()) >= 1
+    assert token.encode() not in stored[2]
+    assert secret.encode() not in stored[2]
+    assert _token_shaped_runs(stored) == []
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("url", ["/test/token-in-page/", "/test/token-in-header/"])
+def test_a_page_with_a_token_its_templates_were_not_handed_is_not_stored(url):
+    # The cache cannot tell such a token from any other text, so it refuses the page.
+    first = Client().get(url)
+
+    assert first["X-Page-Cache"] == "miss"
+    assert _stored_entry(url) is None
+    assert Client().get(url)["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.urls(__name__)
+def test_a_page_that_only_sets_the_csrf_cookie_is_cached_and_a_hit_sets_it_too():
+    miss = Client().get("/test/csrf-cookie/")
+    visitor = Client()
+    hit = visitor.get("/test/csrf-cookie/")
+
+    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert visitor.cookies["csrftoken"].value not in ("", miss.cookies["csrftoken"].value)
+    assert "Cookie" in hit["Vary"]
+
+
 # --- Bounded: junk query strings and greedy clients cannot fill the cache ----------------
 def _stored_pages() -> int:
-    backend = caches["default"]
-    client = backend._cache.get_client(None)
-    return len(client.keys(backend.make_key(ENTRY_KEY_PREFIX) + "*"))
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return len(client.keys(caches["default"].make_key(ENTRY_KEY_PREFIX) + "*"))
 
 
 def test_query_parameters_no_view_reads_are_served_but_never_stored(visitor, home_page):
