@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,18 @@ def pytest_configure(config):
         pytest.exit("The tests run on PostgreSQL: use `make test` or set DATABASE_URL.", 2)
     if not settings.REDIS_URL:
         pytest.exit("The tests need Redis: use `make test` or set REDIS_URL.", 2)
+    _cache_bytecode_of_subprocesses()
+
+
+def _cache_bytecode_of_subprocesses():
+    """The suite starts dozens of Python processes (manage.py, gunicorn, Celery). Where the
+    environment forbids writing bytecode beside the sources (PYTHONDONTWRITEBYTECODE), each
+    would compile Django and Wagtail afresh, seconds apiece: they keep it in a cache folder
+    outside the source tree instead."""
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTHONPYCACHEPREFIX"):
+        del os.environ["PYTHONDONTWRITEBYTECODE"]
+        cache = Path(tempfile.gettempdir()) / f"civicnet-test-pycache-{os.getuid()}"
+        os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
 
 
 @pytest.fixture(scope="session", autouse=True)
