@@ -152,7 +152,7 @@ class Postgres:
 class Site:
     """gunicorn serving the project as in production, plus the private services."""
 
-    def __init__(self, workdir, postgres, cache, broker):
+    def __init__(self, workdir, postgres, cache, broker, static_root):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
@@ -171,7 +171,7 @@ class Site:
             "CELERY_BROKER_URL": broker.url.replace("/0", "/1"),
             "CELERY_QUEUE": self.queue,
             "EMAIL_URL": "locmem://",
-            "STATIC_ROOT": str(workdir / "static"),
+            "STATIC_ROOT": str(static_root),
             "MEDIA_ROOT": str(workdir / "media"),
             "PAGE_CACHE_SECONDS": "300",
             "DATABASE_CONNECT_TIMEOUT": "2",
@@ -225,7 +225,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup):
+def site(django_db_setup, collected_static):
     assert PG_BIN is not None and shutil.which("redis-server"), (
         "The fault tests need PostgreSQL's server binaries and redis-server installed."
     )
@@ -247,8 +247,7 @@ def site(django_db_setup):
         for redis_server in (cache, broker):
             redis_server.start()
             started.append(redis_server)
-        site = Site(workdir, postgres, cache, broker)
-        _timed("collectstatic", site.manage, "collectstatic", "--noinput", "-v", "0")
+        site = Site(workdir, postgres, cache, broker, collected_static)
         output = _timed("content", site.manage, "shell", script=SETUP_SCRIPT)
         site.session = re.search(r"SESSION=(\w+)", output).group(1)
         _timed("gunicorn", site.start)

@@ -267,7 +267,7 @@ def _get(port: int, path: str, cookie: str = "") -> tuple[int, bytes, bytes]:
 
 
 @pytest.fixture(scope="module")
-def real_server(django_db_setup, django_db_blocker, tmp_path_factory):
+def real_server(django_db_setup, django_db_blocker, tmp_path_factory, collected_static):
     """gunicorn as in production (DEBUG=0, collected static files) on a free loopback port,
     reading the test database and this module's own public and private roots."""
     from django.db import connection
@@ -286,17 +286,11 @@ def real_server(django_db_setup, django_db_blocker, tmp_path_factory):
         "DATABASE_URL": f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "MEDIA_ROOT": str(work / "media"),
         "PRIVATE_MEDIA_ROOT": str(work / "private"),
-        "STATIC_ROOT": str(work / "static"),
+        "STATIC_ROOT": str(collected_static),
         "PRIVATE_FILES_ACCEL_PREFIX": "",
         "PAGE_CACHE_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-    )
     port = _free_port()
     log = (work / "gunicorn.log").open("wb")
     server = subprocess.Popen(
