@@ -15,6 +15,7 @@ from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
+from wagtail.images.shortcuts import get_rendition_or_not_found
 from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
@@ -357,11 +358,9 @@ class BlogPage(Page):
             "articleSection": self.category_label,
         }
         if self.hero_image:
-            data["image"] = (
-                request.build_absolute_uri(self.hero_image.get_rendition("fill-1200x630").url)
-                if request
-                else self.hero_image.get_rendition("fill-1200x630").url
-            )
+            # get_rendition_or_not_found: a missing source file must not take the page down.
+            url = get_rendition_or_not_found(self.hero_image, "fill-1200x630").url
+            data["image"] = request.build_absolute_uri(url) if request else url
         return mark_safe(json.dumps(data).translate(_JSON_SCRIPT_ESCAPES))  # noqa: S308
 
     def get_context(self, request, *args, **kwargs):

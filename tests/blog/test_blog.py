@@ -128,6 +128,20 @@ def test_post_shows_byline_reading_time_tags_share_links_and_structured_data(vis
     assert 'alt="Bus shelter"' in html
 
 
+def test_post_whose_hero_image_file_is_gone_still_renders(visitor, blog):
+    # A restored database without its media files, or a file removed from storage: the page
+    # must still render (Wagtail's "not found" rendition), not answer 500.
+    image = make_image("Lost photo")
+    post = make_post(blog, title="Photo gone", hero_image=image)
+    image.file.storage.delete(image.file.name)
+    image.renditions.all().delete()
+
+    response = visitor.get(post.url)
+
+    assert response.status_code == 200
+    assert '"headline": "Photo gone"' in response.content.decode()
+
+
 def test_post_links_related_posts_and_its_neighbours(visitor, blog):
     transit = CategoryFactory(name="Transit")
     older = make_post(blog, title="Older", date=datetime.date(2026, 1, 1), categories=[transit])
