@@ -149,8 +149,12 @@ def test_fetch_imports_every_agency_and_the_metro_page_shows_the_figures(
     html = client.get("/vitals/metros/new-york-ny/").content.decode()
     assert "$91,448" in html
     assert "46.0%" in html
-    download = client.get("/vitals/metros/new-york-ny/data.csv").content.decode()
-    assert "bls-laus" in download or "Local Area Unemployment Statistics" in download
+    download = csv.DictReader(
+        io.StringIO(client.get("/vitals/metros/new-york-ny/data.csv").content.decode())
+    )
+    (unemployment,) = [r for r in download if r["indicator"] == "unemployment_rate_laus"]
+    assert float(unemployment["value"]) == pytest.approx(0.044)
+    assert unemployment["source_url"] == "https://www.bls.gov/lau/"
 
 
 def test_the_census_key_is_optional_and_the_other_keys_are_sent(

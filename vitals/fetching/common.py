@@ -1,5 +1,6 @@
 """What every agency module shares: the figures it returns, its errors, and HTTP with retries."""
 
+import http.client
 import json
 import logging
 import math
@@ -126,7 +127,12 @@ def http_request(
             if retry_after is not None and retry_after >= 0:
                 wait = min(retry_after, MAX_RETRY_AFTER_SECONDS)
             logger.warning("%s answered HTTP %s; retrying in %ss", agency, error.code, wait)
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            TimeoutError,
+            ConnectionError,
+        ) as error:
             reason = getattr(error, "reason", error)
             if attempt == attempts:
                 raise FetchError(
