@@ -118,6 +118,8 @@ def test_fetch_imports_every_agency_and_the_metro_page_shows_the_figures(
     assert (income.value, income.vintage) == (91448, "BEA release of November 14, 2024")
     laus = figure(new_york, "unemployment_rate_laus", "bls-laus")
     assert laus.value == pytest.approx(0.044)
+    # Washington's series is filed under its first state, DC.
+    assert figure("47900", "unemployment_rate_laus", "bls-laus").value == pytest.approx(0.029)
     assert Indicator.objects.get(code="unemployment_rate_laus").direction == "lower"
     assert Source.objects.get(code="acs1-2023").publisher == "U.S. Census Bureau"
 
@@ -348,8 +350,46 @@ def test_the_import_changes_nothing_when_any_fetched_row_is_invalid(metros, agen
     assert figure("35620", "per_capita_income", "bea-cainc1").value == 91448
 
 
+def test_population_can_come_from_a_later_vintage(metros, agencies, tmp_path):
+    call_command(
+        "fetch_vitals",
+        "--year",
+        "2022",
+        "--pep-vintage",
+        "2023",
+        "--only",
+        "pep",
+        "--out",
+        str(tmp_path),
+        stdout=io.StringIO(),
+    )
+
+    population = Observation.objects.get(metro__cbsa_code="32820", year=2022)
+    assert (population.value, population.source.code) == (1335947, "census-pep-v2023")
+    with pytest.raises(CommandError, match="Vintage 2021 has no estimate for 2022"):
+        call_command(
+            "fetch_vitals",
+            "--year",
+            "2022",
+            "--pep-vintage",
+            "2021",
+            "--only",
+            "pep",
+            stdout=io.StringIO(),
+        )
+
+
 def test_no_metros_yet_says_what_to_import_first(agencies, tmp_path):
     message, _ = fetch_fails(tmp_path)
 
     assert "import_vitals vitals/data" in message
     assert not Metro.objects.exists() and agencies.requests == []
+
+
+def test_an_out_directory_with_other_import_files_is_refused(metros, agencies, tmp_path):
+    (tmp_path / "metros.csv").write_text("cbsa_code,name,pop_2023\n")
+
+    message, _ = fetch_fails(tmp_path)
+
+    assert "already holds other import files (metros.csv)" in message
+    assert agencies.requests == []

@@ -78,14 +78,13 @@ class Command(BaseCommand):
                 "There are no metros yet: import the shipped data first "
                 "(manage.py import_vitals vitals/data)."
             )
-        folder = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"vitals-{year}-"))
-        folder.mkdir(parents=True, exist_ok=True)
-        others = sorted(p.name for p in folder.glob("*.csv") if p.name not in WRITTEN)
-        if others:
-            raise CommandError(
-                f"{folder} already holds other import files ({', '.join(others)}); "
-                "choose an empty directory."
-            )
+        if out:
+            others = sorted(p.name for p in Path(out).glob("*.csv") if p.name not in WRITTEN)
+            if others:
+                raise CommandError(
+                    f"{out} already holds other import files ({', '.join(others)}); "
+                    "choose an empty directory."
+                )
 
         batches = []
         for name in chosen:
@@ -102,6 +101,8 @@ class Command(BaseCommand):
                 f"{len(batch.skipped)} skipped, {batch.requests} request(s)"
             )
 
+        folder = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"vitals-{year}-"))
+        folder.mkdir(parents=True, exist_ok=True)
         for path in folder.glob("*.csv"):
             path.unlink()
         for file_name, text in import_files(batches, set(metros)):
@@ -121,6 +122,6 @@ class Command(BaseCommand):
             str(folder),
             dry_run=dry_run,
             verbosity=verbosity,
-            stdout=self.stdout._out,
-            stderr=self.stderr._out,
+            stdout=self.stdout,
+            stderr=self.stderr,
         )
