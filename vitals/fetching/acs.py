@@ -55,16 +55,15 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
                 continue
             batch.figures.append(
                 Figure(
-                    code,
-                    name,
-                    indicator,
-                    year,
-                    str(year),
-                    value,
-                    moe,
-                    source_id(year),
-                    vintage,
-                    note,
+                    cbsa_code=code,
+                    name_in_source=name,
+                    indicator=indicator,
+                    year=year,
+                    value=value,
+                    source_id=source_id(year),
+                    vintage=vintage,
+                    moe=moe,
+                    note=note,
                 )
             )
     for code, metro in sorted(metros.items()):

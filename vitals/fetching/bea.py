@@ -63,7 +63,15 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
             continue
         value *= 10**multiplier
         batch.figures.append(
-            Figure(code, name, INDICATOR, year, str(year), value, None, SOURCE_ID, vintage)
+            Figure(
+                cbsa_code=code,
+                name_in_source=name,
+                indicator=INDICATOR,
+                year=year,
+                value=value,
+                source_id=SOURCE_ID,
+                vintage=vintage,
+            )
         )
     for code, metro in sorted(metros.items()):
         if code not in seen:

@@ -32,17 +32,16 @@ class MissingKey(FetchError):
 
 @dataclass(frozen=True)
 class Figure:
-    """One fetched figure, in the terms of an observations import row."""
+    """One fetched figure of a year (its period is that year), as an observations row."""
 
     cbsa_code: str  # as the source gives it
     name_in_source: str
     indicator: str
     year: int
-    period: str
     value: float
-    moe: float | None
     source_id: str
     vintage: str
+    moe: float | None = None
     note: str = ""
 
 

@@ -53,7 +53,7 @@ def _observation(figure: Figure, known_metros: set[str]) -> dict:
         "cbsa_name_in_source": figure.name_in_source,
         "indicator": figure.indicator,
         "year": str(figure.year),
-        "period": figure.period,
+        "period": str(figure.year),
         "value": _figure(figure.value),
         "moe": _figure(figure.moe) if figure.moe is not None else "",
         "source_id": figure.source_id,

@@ -87,16 +87,14 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
             continue
         batch.figures.append(
             Figure(
-                metro.cbsa_code,
-                metro.name,
-                INDICATOR,
-                year,
-                str(year),
-                value / 100,
-                None,
-                SOURCE_ID,
-                f"LAUS {year} annual average",
-                f"series {series}",
+                cbsa_code=metro.cbsa_code,
+                name_in_source=metro.name,
+                indicator=INDICATOR,
+                year=year,
+                value=value / 100,
+                source_id=SOURCE_ID,
+                vintage=f"LAUS {year} annual average",
+                note=f"series {series}",
             )
         )
     batch.sources.append(

@@ -1,9 +1,10 @@
 """Census Population Estimates (PEP): the resident population of every CBSA on July 1.
 
-The Census Data API carries no CBSA totals after Vintage 2019, so this reads the Census
-Bureau's documented estimates file for the vintage, `cbsa-est<vintage>-alldata.csv`
-(one row per metropolitan and micropolitan area, metropolitan division and county; columns
-CBSA, MDIV, STCOU, NAME, LSAD, POPESTIMATE<year>...). The files are Latin-1 text. No key.
+Reads the Census Bureau's documented estimates file of the vintage,
+`cbsa-est<vintage>-alldata.csv`, the same file the shipped figures come from (the Census Data
+API's PEP datasets change name and shape between vintages). One row per metropolitan and
+micropolitan area, metropolitan division and county; columns CBSA, MDIV, STCOU, NAME, LSAD,
+POPESTIMATE<year>... The files are Latin-1 text. No key.
 """
 
 import csv
@@ -65,15 +66,13 @@ def fetch(year: int, metros: dict[str, MetroRef], *, vintage: int | None = None)
                 continue
             batch.figures.append(
                 Figure(
-                    code,
-                    name,
-                    "population",
-                    year,
-                    str(year),
-                    value,
-                    None,
-                    source_id(vintage),
-                    f"Vintage {vintage}",
+                    cbsa_code=code,
+                    name_in_source=name,
+                    indicator="population",
+                    year=year,
+                    value=value,
+                    source_id=source_id(vintage),
+                    vintage=f"Vintage {vintage}",
                 )
             )
     except csv.Error as error:
