@@ -65,8 +65,8 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # City Vitals refresh (`manage.py fetch_vitals`): the agencies' API keys and base addresses
-# (tests point the bases at loopback). The Census API answers a few hundred queries a day
-# without a key; BLS (API v2, annual averages) and BEA need theirs. A request waits at most
+# (tests point the bases at loopback). Each API needs its key (the Census Data API since
+# May 2026); the Census population estimates file needs none. A request waits at most
 # VITALS_FETCH_TIMEOUT_SECONDS and is tried up to VITALS_FETCH_ATTEMPTS times on a network
 # error, 429 or 5xx, waiting VITALS_FETCH_RETRY_SECONDS * 2^attempt (or the Retry-After).
 CENSUS_API_KEY = env_str("CENSUS_API_KEY")

@@ -159,18 +159,15 @@ def test_fetch_imports_every_agency_and_the_metro_page_shows_the_figures(
     assert unemployment["source_url"] == "https://www.bls.gov/lau/"
 
 
-def test_the_census_key_is_optional_and_the_other_keys_are_sent(
-    metros, agencies, tmp_path, settings
-):
-    settings.CENSUS_API_KEY = ""
-    output = fetch(tmp_path)
+def test_every_agency_gets_its_key_and_the_documented_query(metros, agencies, tmp_path):
+    fetch(tmp_path)
 
-    assert "CENSUS_API_KEY is not set" in output
     census = [r for r in agencies.requests if r["path"].startswith("/census/")]
-    assert len(census) == 2 and all("key" not in r["query"] for r in census)
+    assert len(census) == 2 and all(r["query"]["key"] == ["census-test-key"] for r in census)
     assert census[0]["query"]["for"] == [
         "metropolitan statistical area/micropolitan statistical area:*"
     ]
+    assert "S1501_C02_012E" in census[1]["query"]["get"][0]
     (bea,) = [r for r in agencies.requests if r["path"] == "/bea/data"]
     assert bea["query"]["UserID"] == ["bea-test-key"]
     assert bea["query"]["TableName"] == ["CAINC1"] and bea["query"]["LineCode"] == ["3"]
@@ -180,9 +177,26 @@ def test_the_census_key_is_optional_and_the_other_keys_are_sent(
     assert bls["body"]["startyear"] == bls["body"]["endyear"] == "2023"
 
 
-@pytest.mark.parametrize(("setting", "agency"), [("BLS_API_KEY", "laus"), ("BEA_API_KEY", "bea")])
+def test_a_refused_census_key_is_named(metros, agencies, tmp_path):
+    agencies.then("/census/2023/acs/acs1", 200, recording("census_invalid_key.html"))
+
+    message, _ = fetch_fails(tmp_path)
+
+    assert "refused CENSUS_API_KEY" in message
+    assert "census-test-key" not in message
+    assert not Observation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "others"),
+    [
+        ("CENSUS_API_KEY", "pep,laus,bea"),
+        ("BLS_API_KEY", "acs,pep,bea"),
+        ("BEA_API_KEY", "acs,pep,laus"),
+    ],
+)
 def test_a_missing_key_is_named_before_anything_is_fetched(
-    metros, agencies, tmp_path, settings, setting, agency
+    metros, agencies, tmp_path, settings, setting, others
 ):
     setattr(settings, setting, "")
 
@@ -190,7 +204,7 @@ def test_a_missing_key_is_named_before_anything_is_fetched(
 
     assert setting in message and "Nothing was fetched" in message
     assert agencies.requests == []
-    assert fetch(tmp_path, "--only", "acs,pep")  # the others still work without it
+    assert "Imported." in fetch(tmp_path, "--only", others)  # the others work without it
 
 
 def test_running_twice_changes_nothing_the_second_time(metros, agencies, tmp_path):

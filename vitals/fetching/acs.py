@@ -7,13 +7,27 @@ addresses, so a year takes two requests.
 """
 
 import math
+import re
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
-from .common import PUBLIC_DOMAIN, Batch, FetchError, Figure, MetroRef, Skip, http_json, number
+from .common import (
+    PUBLIC_DOMAIN,
+    Batch,
+    FetchError,
+    Figure,
+    MetroRef,
+    MissingKey,
+    Skip,
+    http_request,
+    number,
+    parse_json,
+)
 
 AGENCY = "Census ACS"
+# Since May 2026 every query needs a key; a missing or wrong one gets an HTML page.
+KEY_REFUSED = re.compile(rb"Invalid Key|Missing Key|valid <em>key</em> must be included")
 GEOGRAPHY = "metropolitan statistical area/micropolitan statistical area"
 DETAILED = ["B06009_001", "B06009_025", "B06009_029", "B06009_030", "B19013_001"]
 SUBJECT = [
@@ -40,6 +54,8 @@ def source_id(year: int) -> str:
 
 
 def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
+    if not settings.CENSUS_API_KEY:
+        raise MissingKey("CENSUS_API_KEY", "Census Data")
     batch = Batch()
     detailed = _table(f"{settings.CENSUS_API_BASE}/{year}/acs/acs1", DETAILED, batch)
     subject = _table(f"{settings.CENSUS_API_BASE}/{year}/acs/acs1/subject", SUBJECT, batch)
@@ -91,9 +107,14 @@ def _table(address: str, variables: list[str], batch: Batch) -> dict[str, dict]:
     """The metropolitan rows of one table request, by CBSA code: {"NAME": ..., "B19013_001E": ...}."""
     columns = [f"{v}{suffix}" for v in variables for suffix in ("E", "M")]
     query = {"get": ",".join(["NAME", *columns]), "for": f"{GEOGRAPHY}:*"}
-    if settings.CENSUS_API_KEY:
-        query["key"] = settings.CENSUS_API_KEY
-    answer = http_json(f"{address}?{urlencode(query, quote_via=quote, safe=',:*/')}", agency=AGENCY)
+    url = f"{address}?{urlencode(query | {'key': settings.CENSUS_API_KEY}, quote_via=quote, safe=',:*/')}"
+    raw = http_request(url, agency=AGENCY)
+    if KEY_REFUSED.search(raw):  # an HTML page, after a redirect, with status 200
+        raise FetchError(
+            f"{AGENCY}: the Census API refused CENSUS_API_KEY (it answered its "
+            "'Invalid Key' page); check the key and that it was activated"
+        )
+    answer = parse_json(raw, url=url, agency=AGENCY)
     batch.requests += 1
     if (
         not isinstance(answer, list)

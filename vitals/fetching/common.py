@@ -143,7 +143,10 @@ def http_request(
 
 
 def http_json(url: str, *, agency: str, body: dict | None = None):
-    raw = http_request(url, agency=agency, body=body)
+    return parse_json(http_request(url, agency=agency, body=body), url=url, agency=agency)
+
+
+def parse_json(raw: bytes, *, url: str, agency: str):
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -13,7 +13,7 @@ from vitals.fetching.files import import_files
 from vitals.models import Metro
 
 AGENCIES = {"acs": acs, "pep": pep, "laus": laus, "bea": bea}
-KEYS = {"laus": ("BLS_API_KEY", "BLS Public Data (v2)"), "bea": ("BEA_API_KEY", "BEA")}
+KEYS = {"acs": "CENSUS_API_KEY", "laus": "BLS_API_KEY", "bea": "BEA_API_KEY"}  # pep needs none
 WRITTEN = {"sources.csv", "indicators.csv", "observations.csv"}
 SHOWN_SKIPS = 40
 
@@ -54,20 +54,13 @@ class Command(BaseCommand):
                 f"--only takes {', '.join(AGENCIES)}; not {', '.join(unknown) or 'nothing'}."
             )
         missing = [
-            KEYS[name][0]
-            for name in chosen
-            if name in KEYS and not getattr(settings, KEYS[name][0])
+            KEYS[name] for name in chosen if name in KEYS and not getattr(settings, KEYS[name])
         ]
         if missing:
             raise CommandError(
                 f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: "
-                "the BLS and BEA APIs need a key. Set it in the environment, or leave the agency "
-                "out with --only. Nothing was fetched."
-            )
-        if "acs" in chosen and not settings.CENSUS_API_KEY:
-            self.stdout.write(
-                "CENSUS_API_KEY is not set: asking the Census API without a key, which it "
-                "allows for a few hundred queries a day."
+                "the Census, BLS and BEA APIs each need a key. Set it in the environment, or "
+                "leave that agency out with --only. Nothing was fetched."
             )
         metros = {
             m.cbsa_code: MetroRef(m.cbsa_code, m.name, m.states)
