@@ -315,6 +315,15 @@ def test_retries_are_bounded(metros, agencies, tmp_path):
     assert not Observation.objects.exists()
 
 
+def test_an_error_page_that_echoes_the_key_does_not_show_it(metros, agencies, tmp_path):
+    agencies.then("/bea/data", 400, b'{"BEAAPI": {"Request": {"USERID": "bea-test-key"}}}')
+
+    message, _ = fetch_fails(tmp_path)
+
+    assert "HTTP 400" in message and '"USERID": "[key]"' in message
+    assert "bea-test-key" not in message
+
+
 def test_a_malformed_answer_is_reported(metros, agencies, tmp_path):
     agencies.then("/bea/data", 200, b'{"BEAAPI": {"Results": {"Data": [')
 

@@ -88,6 +88,14 @@ def number(text) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _redact(text: str) -> str:
+    """Agencies may echo the request, key included, in an error page."""
+    for key in (settings.CENSUS_API_KEY, settings.BLS_API_KEY, settings.BEA_API_KEY):
+        if key:
+            text = text.replace(key, "[key]")
+    return text
+
+
 def _where(url: str) -> str:
     # Never show the query: it carries the API key.
     return url.split("?", 1)[0]
@@ -111,7 +119,7 @@ def http_request(
             ) as response:
                 return response.read()
         except urllib.error.HTTPError as error:
-            detail = error.read()[:300].decode("utf-8", "replace").strip()
+            detail = _redact(error.read()[:300].decode("utf-8", "replace").strip())
             if error.code not in RETRY_STATUSES:
                 raise FetchError(
                     f"{agency}: {_where(url)} answered HTTP {error.code}"
@@ -150,7 +158,7 @@ def parse_json(raw: bytes, *, url: str, agency: str):
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        start = raw[:120].decode("utf-8", "replace").strip()
+        start = _redact(raw[:120].decode("utf-8", "replace").strip())
         raise FetchError(
             f"{agency}: {_where(url)} did not answer JSON ({error}); it began {start!r}"
         ) from error
