@@ -64,6 +64,23 @@ SITE_URL = env_str("SITE_URL").rstrip("/")
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# City Vitals refresh (`manage.py fetch_vitals`): the agencies' API keys and base addresses
+# (tests point the bases at loopback). Each API needs its key (the Census Data API since
+# May 2026); the Census population estimates file needs none. A request waits at most
+# VITALS_FETCH_TIMEOUT_SECONDS and is tried up to VITALS_FETCH_ATTEMPTS times on a network
+# error, 429 or 5xx, waiting VITALS_FETCH_RETRY_SECONDS * 2^attempt (or the Retry-After).
+CENSUS_API_KEY = env_str("CENSUS_API_KEY")
+BLS_API_KEY = env_str("BLS_API_KEY")
+BEA_API_KEY = env_str("BEA_API_KEY")
+CENSUS_API_BASE = env_str("CENSUS_API_BASE", "https://api.census.gov/data").rstrip("/")
+CENSUS_PEP_FILES_BASE = env_str(
+    "CENSUS_PEP_FILES_BASE", "https://www2.census.gov/programs-surveys/popest/datasets"
+).rstrip("/")
+BLS_API_BASE = env_str("BLS_API_BASE", "https://api.bls.gov/publicAPI/v2").rstrip("/")
+BEA_API_BASE = env_str("BEA_API_BASE", "https://apps.bea.gov/api").rstrip("/")
+VITALS_FETCH_TIMEOUT_SECONDS = env_int("VITALS_FETCH_TIMEOUT_SECONDS", 60)
+VITALS_FETCH_ATTEMPTS = env_int("VITALS_FETCH_ATTEMPTS", 4)
+VITALS_FETCH_RETRY_SECONDS = env_int("VITALS_FETCH_RETRY_SECONDS", 2)
 # Days a member whose renewal payment failed keeps access while Stripe retries the card.
 MEMBERSHIP_GRACE_DAYS = env_int("MEMBERSHIP_GRACE_DAYS", 14)
 # Staff must set up an authenticator app before the admin opens (off on a laptop so the

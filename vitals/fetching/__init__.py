@@ -1,0 +1,8 @@
+"""Fetching a year of City Vitals figures from the agencies that publish them.
+
+One module per agency (`acs`, `pep`, `laus`, `bea`), each with `fetch(year, metros)`
+returning a `Batch`: figures in the shape of the import format, the rows it could not give
+(named, with the reason) and the sources (and indicators) those figures need. Nothing here
+writes to the database: `manage.py fetch_vitals` writes the batches as import files and runs
+the same validated import as `import_vitals`.
+"""
