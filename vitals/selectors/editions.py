@@ -365,7 +365,10 @@ def _figure_reason(old_group, new_group, os_, ns, of, nf, series_reason):
         return METHOD, method
     if of and nf:
         if (of.period, os_.source_id, os_.year) != (nf.period, ns.source_id, ns.year):
-            return NEW_DATA, f"{of.period} figure → {nf.period} figure"
+            detail = f"{of.period} figure → {nf.period} figure"
+            if os_.source_id != ns.source_id:
+                detail += " from another source (see each edition's sources): compare with care"
+            return NEW_DATA, detail
         if of.value != nf.value:
             return CORRECTED, (
                 f"{ns.year} figure revised: {os_.format_value(of.value)} → "
