@@ -28,6 +28,7 @@ class IndicatorViewSet(SnippetViewSet):
         FieldPanel("definition"),
         FieldPanel("formula"),
         FieldPanel("source_table"),
+        FieldPanel("method_version"),
         FieldRowPanel([FieldPanel("area"), FieldPanel("unit"), FieldPanel("direction")]),
     ]
 
