@@ -190,6 +190,9 @@ def edition_moved(request, slug):
     reason = request.GET.get("reason", "")
     if indicator:
         moves = [m for m in moves if m.indicator_code == indicator]
+    metro = request.GET.get("metro", "")
+    if metro:
+        moves = [m for m in moves if m.metro.slug == metro]
     if reason in REASONS:
         moves = [m for m in moves if m.reason == reason]
     sort = request.GET.get("sort", "biggest")
@@ -205,6 +208,7 @@ def edition_moved(request, slug):
         "indicators": [(OVERALL, "Overall position")] + [(s.code, s.name) for s in series],
         "years": data_years_note([s for s in series if s.is_headline]),
         "indicator": indicator,
+        "metro": next((m.metro for m in moves), None) if metro else None,
         "reasons": REASONS,
         "reason": reason if reason in REASONS else "",
         "sort": sort,
