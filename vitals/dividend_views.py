@@ -18,7 +18,8 @@ from .dividends import (
     metro_inputs,
     slope_points,
 )
-from .models import Metro, PeerGroup, TalentSlope
+from .models import Edition, EditionTalentSlope, Metro, PeerGroup, TalentSlope
+from .selectors.editions import edition_slope_points
 
 HOME = {"label": "Home", "url": "/"}
 
@@ -88,11 +89,23 @@ def _common(request):
     """What both pages read: peer group, its slope, the constants and the visitor's steps."""
     groups = list(PeerGroup.objects.all())
     peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
-    slope = (
-        TalentSlope.objects.select_related(
-            "peer_group", "attainment_source", "income_source"
-        ).filter(peer_group=peer_group)
-    ).first()
+    edition = None
+    if request.GET.get("edition"):
+        # An edition's dividends use the slope it froze, never the one refitted since.
+        edition = get_object_or_404(
+            Edition, slug=request.GET["edition"], published_at__isnull=False
+        )
+        slope = (
+            EditionTalentSlope.objects.select_related(
+                "peer_group", "attainment_source", "income_source"
+            ).filter(peer_group__edition=edition, peer_group__slug=getattr(peer_group, "slug", ""))
+        ).first()
+    else:
+        slope = (
+            TalentSlope.objects.select_related(
+                "peer_group", "attainment_source", "income_source"
+            ).filter(peer_group=peer_group)
+        ).first()
     constants = current_constants()
     form = StepsForm(request.GET if request.GET else None)
     steps = form.steps(constants)
@@ -100,6 +113,7 @@ def _common(request):
         "peer_groups": groups,
         "peer_group": peer_group,
         "slope": slope,
+        "edition": edition,
         "published_slope": PUBLISHED_TALENT_SLOPE,
         "constants": constants,
         "form": form,
@@ -114,6 +128,13 @@ def _common(request):
     }
 
 
+def _points(context) -> list[dict]:
+    slope = context["slope"]
+    if slope is None:
+        return []
+    return edition_slope_points(slope) if context["edition"] else slope_points(slope)
+
+
 def _render(request, template: str, context: dict):
     # Steps the form refused: the page still answers, with the message, as a client error.
     status = 400 if context["form"].is_bound and not context["form"].is_valid() else 200
@@ -125,8 +146,7 @@ def metro_dividends(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
     context = _common(request)
     slope = context["slope"]
-    points = slope_points(slope) if slope else []
-    chart, table = _scatter(slope, points, metro)
+    chart, table = _scatter(slope, _points(context), metro)
     context.update(
         metro=metro,
         inputs=metro_inputs(metro),
@@ -166,7 +186,7 @@ def dividends(request):
         }
         for metro in metros
     ]
-    chart, table = _scatter(slope, slope_points(slope) if slope else [], None)
+    chart, table = _scatter(slope, _points(context), None)
     context.update(
         rows=rows,
         population=sum(m.population for m in metros),

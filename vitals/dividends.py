@@ -87,14 +87,17 @@ class SlopeSeries:
     points: dict  # metro_id -> (attainment share, per-capita income)
 
 
-def _choose_series(peer_group: PeerGroup) -> SlopeSeries | None:
+def _choose_series(peer_group: PeerGroup, rows=None) -> SlopeSeries | None:
     """The latest year with attainment and income figures for enough of the same metros.
 
     Within a year, the pair of sources covering the most metros wins (then the lower ids).
+    rows: (indicator code, year, source id, metro id, value) of the peer group's metros, when
+    the caller has read them already (an edition fits every group from one read).
     """
-    rows = Observation.objects.filter(
-        peer_group.metro_filter("metro__"), indicator__code__in=[ATTAINMENT, INCOME]
-    ).values_list("indicator__code", "year", "source_id", "metro_id", "value")
+    if rows is None:
+        rows = Observation.objects.filter(
+            peer_group.metro_filter("metro__"), indicator__code__in=[ATTAINMENT, INCOME]
+        ).values_list("indicator__code", "year", "source_id", "metro_id", "value")
     by_series: dict[tuple[str, int, int], dict[int, float]] = {}
     for code, year, source_id, metro_id, value in rows:
         by_series.setdefault((code, year, source_id), {})[metro_id] = value

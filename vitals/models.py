@@ -108,6 +108,11 @@ class Indicator(models.Model):
     headline_order = models.PositiveSmallIntegerField(
         default=0, help_text="Column order of headline indicators in the rankings table."
     )
+    method_version = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Raise by one when the way the figure is measured or computed changes, so an "
+        'edition\'s "what moved" page reports a method change rather than new data.',
+    )
 
     class Meta:
         ordering = ["headline_order", "name"]
@@ -357,3 +362,172 @@ class DividendConstants(models.Model):
 
     def __str__(self) -> str:
         return f"City Dividends constants, version {self.version}"
+
+
+# --- editions ---------------------------------------------------------------------------
+
+
+class Edition(models.Model):
+    """A City Vitals edition ("City Vitals 2026"). Publishing it freezes every ranked figure,
+    rank and overall position into the Edition* rows below, with a permanent address; after
+    that only its notes change, and re-importing figures never touches it."""
+
+    title = models.CharField(max_length=120, unique=True, help_text='e.g. "City Vitals 2026".')
+    slug = models.SlugField(
+        max_length=40,
+        unique=True,
+        help_text="Its permanent address: /vitals/editions/<slug>/, e.g. 2026. Never reused.",
+    )
+    data_through = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The latest data year the edition takes (each indicator's latest series up "
+        "to it); empty for the latest figures held.",
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Shown on the edition's page: what is new, caveats, corrections. The only "
+        "thing that can change after publication.",
+    )
+    ranking_method = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="The overall-score method version it was ranked by."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_by_name = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        ordering = [models.F("published_at").desc(nulls_first=True), "-created_at"]
+        permissions = [("publish_edition", "Can publish a City Vitals edition")]
+
+    def __str__(self) -> str:
+        return self.title if self.published_at else f"{self.title} (draft)"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vitals:edition", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class EditionPeerGroup(models.Model):
+    """A peer group as an edition ranked it: its bounds copied, so later edits change nothing."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="peer_groups")
+    peer_group = models.ForeignKey(
+        PeerGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    slug = models.SlugField(max_length=40)
+    name = models.CharField(max_length=100)
+    min_population = models.PositiveBigIntegerField()
+    max_population = models.PositiveBigIntegerField(null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+    ranked_count = models.PositiveIntegerField(help_text="Metros with an overall position.")
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "slug"], name="vitals_editionpg_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EditionSeries(models.Model):
+    """One indicator's ranked series in one peer group of an edition: the indicator's method
+    and the source as they were at publication."""
+
+    peer_group = models.ForeignKey(
+        EditionPeerGroup, on_delete=models.CASCADE, related_name="series"
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    code = models.SlugField(max_length=64)
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=16, choices=Indicator.Unit.choices)
+    direction = models.CharField(max_length=8, choices=Indicator.Direction.choices)
+    definition = models.TextField()
+    formula = models.TextField(blank=True)
+    method_version = models.PositiveSmallIntegerField()
+    is_headline = models.BooleanField()
+    headline_order = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField()
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    source_title = models.CharField(max_length=300)
+    source_publisher = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=500)
+    source_licence = models.CharField(max_length=300)
+    ranked_count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["headline_order", "name"]
+        verbose_name_plural = "edition series"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.year}"
+
+    def format_value(self, value: float | None) -> str:
+        return Indicator(unit=self.unit).format_value(value)
+
+
+class EditionFigure(models.Model):
+    """A metro's frozen figure and rank in one series of an edition."""
+
+    series = models.ForeignKey(EditionSeries, on_delete=models.CASCADE, related_name="figures")
+    metro = models.ForeignKey(Metro, on_delete=models.PROTECT, related_name="+")
+    cbsa_code = models.CharField(max_length=5)
+    metro_name = models.CharField(max_length=200)
+    observation_id = models.PositiveBigIntegerField(
+        null=True, help_text="The live figure it was copied from (kept if that one goes)."
+    )
+    period = models.CharField(max_length=40)
+    value = models.FloatField()
+    margin_of_error = models.FloatField(null=True, blank=True)
+    rank = models.PositiveIntegerField()
+    percentile = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["series", "rank"]), models.Index(fields=["metro"])]
+
+    def __str__(self) -> str:
+        return f"{self.cbsa_code} {self.series_id}: {self.rank}"
+
+
+class EditionPosition(models.Model):
+    """A metro's frozen overall position in one peer group of an edition."""
+
+    peer_group = models.ForeignKey(
+        EditionPeerGroup, on_delete=models.CASCADE, related_name="positions"
+    )
+    metro = models.ForeignKey(Metro, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    score = models.FloatField()
+    indicators = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.metro_id}: {self.position}"
+
+
+class EditionTalentSlope(models.Model):
+    """The Talent Dividend slope an edition used in one peer group, with the points it was
+    fitted on (metro id, attainment share, per-capita income), so its pages never change."""
+
+    peer_group = models.OneToOneField(
+        EditionPeerGroup, on_delete=models.CASCADE, related_name="talent_slope"
+    )
+    year = models.PositiveSmallIntegerField()
+    attainment_source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    income_source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    metro_count = models.PositiveIntegerField()
+    dollars_per_point = models.FloatField()
+    intercept = models.FloatField()
+    r_squared = models.FloatField()
+    points = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.peer_group}: ${self.dollars_per_point:,.0f} per point ({self.year})"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import dividend_views, views
+from .views import editions
 
 app_name = "vitals"
 urlpatterns = [
@@ -15,4 +16,9 @@ urlpatterns = [
     path("metros/<slug:slug>/badge.svg", views.badge, name="badge"),
     path("metros/<slug:slug>/data.csv", views.metro_csv, name="metro_csv"),
     path("indicators/<slug:slug>/", views.indicator, name="indicator"),
+    path("editions/", editions.editions, name="editions"),
+    path("editions/<slug:slug>/", editions.edition, name="edition"),
+    path("editions/<slug:slug>/moved/", editions.edition_moved, name="edition_moved"),
+    path("editions/<slug:slug>/figures.csv", editions.edition_csv, name="edition_csv"),
+    path("editions/<slug:slug>/figures.json", editions.edition_json, name="edition_json"),
 ]

@@ -6,7 +6,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.staff import PermissionMenuItem
 
-from . import admin_views, dividend_admin_views
+from . import admin_views, dividend_admin_views, edition_admin_views
 from .models import ImportRun, Indicator, Metro, PeerGroup, Source
 from .services import vitals_settings_changed
 
@@ -28,6 +28,7 @@ class IndicatorViewSet(SnippetViewSet):
         FieldPanel("definition"),
         FieldPanel("formula"),
         FieldPanel("source_table"),
+        FieldPanel("method_version"),
         FieldRowPanel([FieldPanel("area"), FieldPanel("unit"), FieldPanel("direction")]),
     ]
 
@@ -138,4 +139,20 @@ def register_dividend_constants_menu_item():
         icon_name="cogs",
         order=261,
         permission="vitals.add_dividendconstants",
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_edition_urls():
+    return [path("vitals-editions/", edition_admin_views.editions, name="vitals_editions")]
+
+
+@hooks.register("register_admin_menu_item")
+def register_edition_menu_item():
+    return PermissionMenuItem(
+        "City Vitals editions",
+        reverse("vitals_editions"),
+        icon_name="date",
+        order=262,
+        permission="vitals.publish_edition",
     )

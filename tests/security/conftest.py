@@ -65,6 +65,7 @@ def _build(tmp_media):
     from tests.members.factories import make_cluster, make_member, make_plan
     from tests.newsletter.factories import make_edition, make_subscriber
     from tests.vitals.factories import import_files, observations
+    from vitals.editions import edition_create, edition_publish
     from vitals.models import Indicator, Metro
 
     # --- the page tree: home, a standard page, the blog, the library -----------------------
@@ -124,6 +125,9 @@ def _build(tmp_media):
     metro = Metro.objects.order_by("name").first()
     other_metro = Metro.objects.order_by("name").last()
     indicator = Indicator.objects.get(code="college_attainment")
+    # A published City Vitals edition and a draft one (drafts are not found by anyone).
+    edition_publish(edition=edition_create(title="City Vitals Matrix", slug="matrix"))
+    edition_create(title="City Vitals Draft", slug="matrix-draft")
 
     # --- events and Prize Challenges -------------------------------------------------------
     event = EventFactory(slug="webinar", title="Streets webinar")

@@ -353,6 +353,21 @@ CASES = [
     Case("vitals/metros/<slug:slug>/data.csv", "/vitals/metros/{w.metro.slug}/data.csv", EVERYONE),
     Case("vitals/indicators/<slug:slug>/", "/vitals/indicators/{w.indicator.slug}/", EVERYONE),
     Case("vitals/dividends/", "/vitals/dividends/", EVERYONE),
+    Case("vitals/editions/", "/vitals/editions/", EVERYONE),
+    Case("vitals/editions/<slug:slug>/", "/vitals/editions/matrix/", EVERYONE),
+    Case(
+        "vitals/editions/<slug:slug>/",
+        "/vitals/editions/matrix-draft/",
+        NOBODY,
+        label="a draft edition",
+    ),
+    Case("vitals/editions/<slug:slug>/moved/", "/vitals/editions/matrix/moved/", EVERYONE),
+    Case(
+        "vitals/editions/<slug:slug>/figures.csv", "/vitals/editions/matrix/figures.csv", EVERYONE
+    ),
+    Case(
+        "vitals/editions/<slug:slug>/figures.json", "/vitals/editions/matrix/figures.json", EVERYONE
+    ),
     Case(
         "vitals/metros/<slug:slug>/dividends/",
         "/vitals/metros/{w.metro.slug}/dividends/?attainment=2&miles=1.5",
@@ -769,6 +784,7 @@ CASES = [
         prepare=_import_in_progress,
     ),
     Case("admin/vitals-dividends/constants/", "/admin/vitals-dividends/constants/", STAFF),
+    Case("admin/vitals-editions/", "/admin/vitals-editions/", STAFF),
     Case(
         "admin/newsletter/editions/<int:pk>/send/",
         "/admin/newsletter/editions/{w.draft_edition.pk}/send/",

@@ -24,6 +24,7 @@ def tools(world) -> dict[str, tuple[str, str, dict]]:
         "vitals import": ("get", "/admin/vitals-import/", {}),
         "vitals import confirm": ("post", "/admin/vitals-import/confirm/", {"token": "gone"}),
         "vitals import status": ("get", "/admin/vitals-import/unknown-token/", {}),
+        "vitals editions": ("get", "/admin/vitals-editions/", {}),
         "members report": ("get", "/admin/members/report/", {}),
         "members report csv": ("get", "/admin/members/report.csv", {}),
         "complimentary": ("get", "/admin/members/complimentary/", {}),
@@ -54,7 +55,12 @@ def tools(world) -> dict[str, tuple[str, str, dict]]:
 
 
 EVENT_TOOLS = {"attendees", "check-in", "attendees csv", "challenge results", "entry attachment"}
-VITALS_TOOLS = {"vitals import", "vitals import confirm", "vitals import status"}
+VITALS_TOOLS = {
+    "vitals import",
+    "vitals import confirm",
+    "vitals import status",
+    "vitals editions",
+}
 NEWSLETTER_TOOLS = {
     "newsletter send page",
     "newsletter test send",

@@ -2,6 +2,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from ..selectors.editions import citation_text, current_edition
+
 register = template.Library()
 
 
@@ -34,3 +36,18 @@ def sort_mark(header):
     return format_html(
         '<span class="vitals-sort vitals-sort--on" aria-hidden="true">{}</span>', arrow
     )
+
+
+@register.inclusion_tag("vitals/includes/citation_line.html", takes_context=True)
+def vitals_citation(context, title="City Vitals"):
+    """The citation line of a City Vitals page. An edition's pages (`citation_frozen`) cite
+    that edition; live pages name the current one (one query)."""
+    request = context.get("request")
+    url = request.build_absolute_uri() if request else ""
+    frozen = bool(context.get("citation_frozen")) and context.get("edition") is not None
+    edition = context["edition"] if frozen else current_edition()
+    return {
+        "text": citation_text(edition=edition, url=url, title=title, frozen=frozen),
+        "edition": edition,
+        "frozen": frozen,
+    }

@@ -16,6 +16,7 @@ from ..selectors import (
     peer_group_for,
     peer_groups,
 )
+from ..selectors.editions import citation_text, current_edition
 from .common import rankings_context
 
 METHOD_NOTE = (
@@ -23,6 +24,12 @@ METHOD_NOTE = (
     "indicators it has figures for, averaged (weighted when weights are given). See "
     "/vitals/methodology/."
 )
+
+
+def _citation(request, title: str) -> str:
+    """Every download carries its citation: a last `citation` column on every CSV row (a
+    comment line would break CSV readers), a `citation` field in JSON."""
+    return citation_text(edition=current_edition(), url=request.build_absolute_uri(), title=title)
 
 
 def _download(request):
@@ -38,11 +45,12 @@ def _download(request):
 def rankings_csv(request):
     context, columns, rows = _download(request)
     records = download_records(peer_group=context["peer_group"], columns=columns, rows=rows)
+    citation = _citation(request, "Rankings (CSV)")
     # Not streamed: open data the page cache may keep.
     response = csv_response(
         "civicnet-city-vitals-rankings.csv",
-        DOWNLOAD_FIELDS,
-        ([record.get(field) for field in DOWNLOAD_FIELDS] for record in records),
+        [*DOWNLOAD_FIELDS, "citation"],
+        ([*(record.get(field) for field in DOWNLOAD_FIELDS), citation] for record in records),
         stream=False,
         cache_control="",
     )
@@ -55,6 +63,7 @@ def rankings_json(request):
     context, columns, rows = _download(request)
     body = {
         "title": "civicnet City Vitals rankings",
+        "citation": _citation(request, "Rankings (JSON)"),
         "url": request.build_absolute_uri(reverse("vitals:rankings")),
         "peer_group": {"slug": context["peer_group"].slug, "name": context["peer_group"].name},
         "as_of_year": context["as_of_year"],
@@ -92,11 +101,12 @@ def rankings_json(request):
 def metro_csv(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
     peer_group = peer_group_for(peer_groups(), request.GET.get("peer", ""))
+    citation = _citation(request, f"{metro.name} (CSV)")
     # Not streamed: open data the page cache may keep, and small.
     return csv_response(
         f"civicnet-vitals-{metro.slug}.csv",
-        METRO_DOWNLOAD_FIELDS,
-        metro_download_rows(metro=metro, peer_group=peer_group),
+        [*METRO_DOWNLOAD_FIELDS, "citation"],
+        ([*row, citation] for row in metro_download_rows(metro=metro, peer_group=peer_group)),
         stream=False,
         cache_control="",
     )

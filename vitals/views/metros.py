@@ -9,11 +9,13 @@ from ..models import Metro
 from ..selectors import (
     areas_without_data,
     headline_indicators,
+    headline_series,
     metro_profile,
-    overall_ranking,
+    overall_positions,
     peer_group_for,
     peer_groups,
 )
+from ..selectors.editions import current_edition, data_years, edition_badge, edition_rank_moves
 from .common import crumbs
 
 
@@ -40,6 +42,7 @@ def metro(request, slug):
         "badge_url": request.build_absolute_uri(reverse("vitals:badge", args=[metro.slug])),
         "page_url": request.build_absolute_uri(metro.get_absolute_url()),
         "areas_without_data": areas_without_data(),
+        "edition_moves": edition_rank_moves(metro=metro, peer_group=peer_group),
         "crumbs": crumbs(),
     }
     return render(request, "vitals/metro.html", context)
@@ -81,19 +84,33 @@ def _years_caption(by_source) -> str:
 
 @require_GET
 def badge(request, slug):
+    """The embeddable badge. With a published edition it shows that edition's frozen
+    position, so the name on it ("City Vitals 2026") and the rank always agree; otherwise
+    the live position, labelled as live. Either way it says which data years it holds."""
     metro = get_object_or_404(Metro, slug=slug)
-    peer_group = peer_group_for(peer_groups(), "")
-    positions, year = overall_ranking(peer_group=peer_group)
+    edition = current_edition()
+    frozen = edition_badge(edition=edition, metro=metro) if edition else None
+    if frozen:
+        context = {**frozen, "label": edition.title}
+    else:
+        peer_group = peer_group_for(peer_groups(), "")
+        series = (
+            headline_series(peer_group=peer_group, indicators=headline_indicators())
+            if peer_group
+            else {}
+        )
+        positions = overall_positions(peer_group=peer_group, series=series) if series else {}
+        context = {
+            "overall": positions.get(metro.pk),
+            "ranked_count": len(positions),
+            "peer_group_name": peer_group.name if peer_group else "",
+            "years": data_years(s.year for s in series.values()),
+            "label": "City Vitals (live)",
+        }
     response = render(
         request,
         "vitals/badge.svg",
-        {
-            "metro": metro,
-            "overall": positions.get(metro.pk),
-            "ranked_count": len(positions),
-            "year": "" if year is None else year,
-            "peer_group": peer_group,
-        },
+        {"metro": metro, **context},
         content_type="image/svg+xml; charset=utf-8",
     )
     response["Access-Control-Allow-Origin"] = "*"
