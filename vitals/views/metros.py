@@ -1,7 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import select_template
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from .. import charts
@@ -63,11 +62,11 @@ def _trend_chart(metro, indicator, history) -> charts.Chart:
         ),
         caption=_years_caption(by_source),
         series=[
-            {"label": "Source: " + Truncator(source.title).chars(44), "points": points}
+            {"label": f"Source: {source.title}", "points": points}
             for source, points in by_source.items()
         ],
         fmt=indicator.format_value,
-        y_label=indicator.get_unit_display(),
+        y_label=charts.axis_title(indicator),
     )
 
 
