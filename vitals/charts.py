@@ -436,3 +436,30 @@ def scatter_chart(
             }
         chart.dots.append(dot)
     return chart
+
+
+BADGE_WIDTH, BADGE_HEIGHT = 320, 80
+BADGE_TEXT_X = 100  # right of the position block
+BADGE_ROOM = BADGE_WIDTH - BADGE_TEXT_X - 8
+BADGE_KICKER = "WHERE DOES YOURS RANK?"
+
+
+def badge(*, place: str, position: int | None, ranked_count: int, group: str, year):
+    """The embeddable badge's text, each line sized or shortened to fit its box: the
+    position in the 86 px block on the left, the rest in the BADGE_ROOM beside it."""
+    figure = f"#{position}" if position else "n/a"
+    figure_size = 30 if position else 16
+    figure_size = min(figure_size, 74 / text_width(figure, 1, bold=True))
+    place_size = 17
+    while place_size > 13 and text_width(place, place_size) > BADGE_ROOM:
+        place_size -= 1
+    return {
+        "figure": figure,
+        "figure_size": round(figure_size, 1),
+        "of": f"of {ranked_count}" if position else "",
+        "kicker": BADGE_KICKER,
+        "place": fit_text(place, BADGE_ROOM, place_size),
+        "place_size": place_size,
+        "edition": fit_text(f"City Vitals {year} · civicnet", BADGE_ROOM, SMALL),
+        "group": fit_text(group, BADGE_ROOM, SMALL),
+    }

@@ -83,15 +83,23 @@ def badge(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
     peer_group = peer_group_for(peer_groups(), "")
     positions, year = overall_ranking(peer_group=peer_group)
+    overall = positions.get(metro.pk)
     response = render(
         request,
         "vitals/badge.svg",
         {
             "metro": metro,
-            "overall": positions.get(metro.pk),
+            "overall": overall,
             "ranked_count": len(positions),
             "year": "" if year is None else year,
             "peer_group": peer_group,
+            "text": charts.badge(
+                place=f"{metro.principal_city}, {metro.state_list[0]}",
+                position=overall["position"] if overall else None,
+                ranked_count=len(positions),
+                group=peer_group.name,
+                year="" if year is None else year,
+            ),
         },
         content_type="image/svg+xml; charset=utf-8",
     )
