@@ -460,6 +460,6 @@ def badge(*, place: str, position: int | None, ranked_count: int, group: str, ye
         "kicker": BADGE_KICKER,
         "place": fit_text(place, BADGE_ROOM, place_size),
         "place_size": place_size,
-        "edition": fit_text(f"City Vitals {year} · civicnet", BADGE_ROOM, SMALL),
+        "edition": fit_text(f"City Vitals {year} · civicnet".replace("  ", " "), BADGE_ROOM, SMALL),
         "group": fit_text(group, BADGE_ROOM, SMALL),
     }
