@@ -219,3 +219,47 @@ def test_phone_tables_keep_their_headers_for_assistive_technology(page, long_nam
     roles = {node["role"]["value"] for node in tree if "role" in node}
     assert {"table", "columnheader", "rowheader", "cell"} <= roles
     assert serious_accessibility_violations(page) == []
+
+
+EVERY_FIGURE = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  const problems = [];
+  let checked = 0;
+  for (const table of document.querySelectorAll('main table')) {
+    const rows = [...table.querySelectorAll('tbody tr')];
+    for (const row of [rows[0], rows[rows.length - 1]]) {
+      for (const cell of row.querySelectorAll('td')) {
+        cell.scrollIntoView({block: 'nearest', inline: 'nearest'});
+        const box = cell.getBoundingClientRect();
+        let frame = {left: 0, right: innerWidth};
+        for (let el = cell.parentElement; el; el = el.parentElement) {
+          if (getComputedStyle(el).overflowX === 'auto') { frame = el.getBoundingClientRect(); break; }
+        }
+        const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+        checked += 1;
+        if (frame.left < 0 || frame.right > innerWidth || box.left < frame.left - 1
+            || box.right > frame.right + 1 || !cell.contains(hit)) {
+          problems.push(`${table.className}: ${cell.textContent.trim()}`);
+        }
+      }
+    }
+  }
+  return {checked, problems};
+}"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vitals/indicators/college-attainment/?metro=nashville-tn",
+        "/vitals/metros/louisvillejefferson-county-ky/",
+        "/vitals/compare/?metro=nashville-tn&metro=virginia-beach-va&metro=minneapolis-mn",
+    ],
+)
+def test_on_a_phone_every_vitals_table_shows_its_figures(page, long_names, path):
+    open_at(page, PHONE, path)
+
+    seen = page.evaluate(EVERY_FIGURE)
+
+    assert seen["checked"] >= 6
+    assert seen["problems"] == []
