@@ -138,7 +138,6 @@ def _caption(chart: Chart, top: float) -> None:
         {"text": line, "y": round(top + SMALL + index * SMALL * LEADING, 1)}
         for index, line in enumerate(lines)
     ]
-    chart.caption_y = chart.caption_lines[0]["y"] if lines else top
     chart.height = math.ceil(top + SMALL * LEADING * len(lines) + 6)
 
 

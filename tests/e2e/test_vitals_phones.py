@@ -263,3 +263,16 @@ def test_on_a_phone_every_vitals_table_shows_its_figures(page, long_names, path)
 
     assert seen["checked"] >= 6
     assert seen["problems"] == []
+
+
+@pytest.mark.parametrize("width", [320, 768, 1920])
+def test_chart_text_stays_at_least_11px_at_other_widths(page, long_names, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/vitals/indicators/college-attainment/?metro=louisvillejefferson-county-ky")
+
+    for svg in page.locator("svg.chart__svg").all():
+        for text in svg.evaluate(TEXT_MEASURES):
+            assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, text
+            assert text["inside"], text
+            # never more than a quarter larger than drawn
+            assert text["size"] <= 16 * 1.25 + 0.5, text
