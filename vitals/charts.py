@@ -2,19 +2,99 @@
 
 Every chart carries a title, a description, axis labels, the data year and the source,
 and the page shows its figures again in a table beside it.
+
+A chart is drawn at its own width in CSS pixels and shown between that width and
+MAX_SCALE times it (see .chart__svg in static/css/vitals.css): an SVG that shrank with its
+frame would shrink 12 px labels to 6 px on a phone, so a frame narrower than the chart
+scrolls instead. Text is measured (text_width) so that titles and legends wrap and long
+metro names are shortened before they reach an edge.
 """
 
 import math
 from dataclasses import dataclass, field
 
-WIDTH = 640
-LEFT = 190  # room for metro names
-RIGHT = 70
-BAR = 18
-GAP = 6
-TOP = 44
-BOTTOM = 56
+NARROW = 340  # the content of a 390 px phone is 342 px wide
+CARD = 290  # a metro card's content on that phone
+MAX_SCALE = 1.25
+TEXT = 12  # labels, ticks, values and legends (px)
+SMALL = 11  # captions: no chart text is smaller
+TITLE = 16
+LEADING = 1.35  # line height, in ems
 PALETTE = ["#0b4f5c", "#c2410c", "#6b21a8", "#166534", "#9a3412"]
+
+# Titles of the value axis, in the units the tick labels are written in
+# (Indicator.format_value writes a share as a percentage).
+UNIT_TITLES = {
+    "share": "Percent (%)",
+    "usd_nominal": "U.S. dollars ($)",
+    "per_10k": "Per 10,000 residents",
+    "count": "Count",
+    "persons": "Persons",
+}
+
+# Advance widths, in ems, of the widest fonts a page may fall back to (DejaVu Sans and
+# DejaVu Serif, whichever is wider for the character), so text measured here fits whatever
+# font the reader's browser draws it in.
+# fmt: off
+_CHARS = (
+    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+    "abcdefghijklmnopqrstuvwxyz{|}~–—·…’“”é"
+)
+_REGULAR = (
+    0.32, 0.4, 0.46, 0.84, 0.64, 0.95, 0.89, 0.27, 0.39, 0.39, 0.5, 0.84, 0.32, 0.36, 0.32,
+    0.34, 0.64, 0.64, 0.64, 0.64, 0.64, 0.64, 0.64, 0.64, 0.64, 0.64, 0.34, 0.34, 0.84, 0.84,
+    0.84, 0.54, 1.0, 0.72, 0.73, 0.77, 0.8, 0.73, 0.69, 0.8, 0.87, 0.4, 0.4, 0.75, 0.66,
+    1.02, 0.88, 0.82, 0.67, 0.82, 0.75, 0.69, 0.67, 0.84, 0.72, 1.03, 0.71, 0.66, 0.69, 0.39,
+    0.34, 0.39, 0.84, 0.5, 0.5, 0.61, 0.64, 0.56, 0.64, 0.62, 0.37, 0.64, 0.64, 0.32, 0.31,
+    0.61, 0.32, 0.97, 0.64, 0.61, 0.64, 0.64, 0.48, 0.52, 0.4, 0.64, 0.59, 0.86, 0.59, 0.59,
+    0.53, 0.64, 0.34, 0.64, 0.84, 0.5, 1.0, 0.32, 1.0, 0.32, 0.52, 0.52, 0.62,
+)
+_BOLD = (
+    0.35, 0.46, 0.52, 0.84, 0.7, 1.0, 0.9, 0.31, 0.47, 0.47, 0.52, 0.84, 0.38, 0.42, 0.38,
+    0.37, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7, 0.4, 0.4, 0.84, 0.84, 0.84, 0.59,
+    1.0, 0.78, 0.85, 0.8, 0.87, 0.76, 0.71, 0.85, 0.94, 0.47, 0.47, 0.87, 0.7, 1.11, 0.91,
+    0.87, 0.75, 0.87, 0.83, 0.72, 0.74, 0.87, 0.78, 1.12, 0.78, 0.72, 0.73, 0.47, 0.37, 0.47,
+    0.84, 0.5, 0.5, 0.67, 0.72, 0.61, 0.72, 0.68, 0.44, 0.72, 0.73, 0.38, 0.36, 0.69, 0.38,
+    1.06, 0.73, 0.69, 0.72, 0.72, 0.53, 0.6, 0.48, 0.73, 0.65, 0.92, 0.65, 0.65, 0.58, 0.71,
+    0.37, 0.71, 0.84, 0.5, 1.0, 0.38, 1.0, 0.38, 0.66, 0.66, 0.68,
+)
+# fmt: on
+_EMS = {
+    False: dict(zip(_CHARS, _REGULAR, strict=True)),
+    True: dict(zip(_CHARS, _BOLD, strict=True)),
+}
+
+
+def text_width(text: str, size: float, *, bold: bool = False, spacing: float = 0) -> float:
+    """The most room `text` takes at `size` px (plus `spacing` px between letters)."""
+    ems = _EMS[bold]
+    return sum(ems.get(char, 1.0) for char in text) * size + spacing * len(text)
+
+
+def fit_text(text: str, width: float, size: float, *, bold: bool = False) -> str:
+    """`text`, shortened with an ellipsis if it would be wider than `width`."""
+    if text_width(text, size, bold=bold) <= width:
+        return text
+    while text and text_width(text + "…", size, bold=bold) > width:
+        text = text[:-1]
+    return text.rstrip(" ,-") + "…"
+
+
+def wrap_text(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
+    """`text` broken between words into lines no wider than `width`."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width(candidate, size, bold=bold) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(fit_text(word, width, size, bold=bold))
+    return lines
+
+
+def axis_title(indicator) -> str:
+    """The value axis's title for an indicator, in the units of its tick labels."""
+    return UNIT_TITLES.get(indicator.unit, indicator.get_unit_display())
 
 
 @dataclass
@@ -25,7 +105,7 @@ class Chart:
     x_label: str
     y_label: str
     caption: str  # data year and source
-    width: int = WIDTH
+    width: int = NARROW
     height: int = 0
     bars: list = field(default_factory=list)
     ticks: list = field(default_factory=list)
@@ -33,6 +113,45 @@ class Chart:
     marker: dict | None = None
     table_head: list = field(default_factory=list)
     table_rows: list = field(default_factory=list)
+    title_lines: list = field(default_factory=list)
+    caption_lines: list = field(default_factory=list)
+
+    @property
+    def max_width(self) -> float:
+        return self.width * MAX_SCALE
+
+
+def _title(chart: Chart) -> float:
+    """Sets the title's lines; returns the y just below them."""
+    lines = wrap_text(chart.title, chart.width, TITLE, bold=True)
+    chart.title_lines = [
+        {"text": line, "y": round(TITLE + index * TITLE * LEADING, 1)}
+        for index, line in enumerate(lines)
+    ]
+    return TITLE * LEADING * len(lines)
+
+
+def _caption(chart: Chart, top: float) -> None:
+    """Sets the caption's lines from `top` down, and the chart's height below them."""
+    lines = wrap_text(chart.caption, chart.width, SMALL)
+    chart.caption_lines = [
+        {"text": line, "y": round(top + SMALL + index * SMALL * LEADING, 1)}
+        for index, line in enumerate(lines)
+    ]
+    chart.height = math.ceil(top + SMALL * LEADING * len(lines) + 6)
+
+
+def _spread(ticks: list[dict], low: float, high: float) -> list[dict]:
+    """Ticks whose centred labels stay between `low` and `high` without touching: every
+    second one is dropped until they do."""
+    step = 1
+    while True:
+        kept = ticks[::step]
+        boxes = [(t["x"] - t["w"] / 2, t["x"] + t["w"] / 2) for t in kept]
+        apart = all(a[1] + 6 <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))
+        if apart or len(kept) <= 2:
+            return [t for t, (a, b) in zip(kept, boxes, strict=True) if a >= low and b <= high]
+        step *= 2
 
 
 def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
@@ -51,40 +170,60 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def bar_chart(
-    *, id, title, description, x_label, caption, items, fmt, y_label="Metro", width=WIDTH, left=LEFT
-) -> Chart:
-    """Horizontal bars, one per item: dicts with label, value, highlight and colour index."""
-    chart = Chart(id, title, description, x_label, y_label, caption, width=width)
-    chart.left, chart.label_x, chart.axis_x = left, left - 6, width - RIGHT
+BAR = 14
+ROW = 38  # a label line, the bar below it, and a gap
+
+
+def bar_chart(*, id, title, description, x_label, caption, items, fmt, width=NARROW) -> Chart:
+    """Horizontal bars, one per item (dicts with label, value, highlight and colour index),
+    each named on its own line above the bar, so that long metro names keep the whole width."""
+    chart = Chart(id, title, description, x_label, "", caption, width=width)
+    top = _title(chart) + 8
     values = [item["value"] for item in items] or [0]
     ticks = nice_ticks(min(0, min(values)), max(values))
     low, high = ticks[0], ticks[-1]
-    plot = width - left - RIGHT
+    tick_widths = [text_width(fmt(t), TEXT) for t in ticks]
+    value_room = max(text_width(fmt(v), TEXT) for v in values) + 8
+    left = tick_widths[0] / 2 + 1
+    right = width - max(value_room, tick_widths[-1] / 2 + 1)
 
     def x(value):
-        return left + (value - low) / (high - low) * plot
+        return left + (value - low) / (high - low) * (right - left)
 
+    zero = x(0) if low <= 0 else left
     for index, item in enumerate(items):
-        y = TOP + index * (BAR + GAP)
+        y = top + index * ROW
+        highlight = item.get("highlight", False)
         chart.bars.append(
             {
-                "label": item["label"],
-                "y": y,
-                "text_y": y + BAR - 4,
-                "x": x(0) if low <= 0 else left,
-                "width": max(1.0, x(item["value"]) - (x(0) if low <= 0 else left)),
-                "end": x(item["value"]) + 4,
+                "label": fit_text(item["label"], width, TEXT, bold=highlight),
+                "label_y": y + TEXT,
+                "y": y + 17,
+                "text_y": y + 17 + BAR - 3,
+                "x": min(zero, x(item["value"])),
+                "width": max(1.0, abs(x(item["value"]) - zero)),
+                "end": max(zero, x(item["value"])) + 4,
                 "value_label": fmt(item["value"]),
-                "highlight": item.get("highlight", False),
+                "highlight": highlight,
                 "colour": item.get("colour"),
             }
         )
-    bottom = TOP + len(items) * (BAR + GAP)
-    chart.height = bottom + BOTTOM
-    chart.ticks = [{"x": x(t), "label": fmt(t), "top": TOP - 6, "bottom": bottom} for t in ticks]
-    chart.axis_y = bottom + 34
-    chart.caption_y = bottom + 50
+    bottom = top + len(items) * ROW
+    chart.bar_height = BAR
+    chart.ticks = _spread(
+        [
+            {"x": x(t), "label": fmt(t), "w": w, "top": top, "bottom": bottom}
+            for t, w in zip(ticks, tick_widths, strict=True)
+        ],
+        0,
+        width,
+    )
+    chart.grid = [{"x": x(t)} for t in ticks]
+    chart.grid_top, chart.grid_bottom = top, bottom
+    chart.tick_y = bottom + 16
+    chart.axis_x = width
+    chart.axis_y = bottom + 36
+    _caption(chart, bottom + 44)
     return chart
 
 
@@ -93,8 +232,9 @@ def histogram(
 ) -> Chart:
     """How many metros fall in each band of values; the highlighted metro's band is marked."""
     chart = Chart(id, title, description, x_label, "Number of metros", caption)
+    heading = _title(chart)
     if not values:
-        chart.height = 120
+        _caption(chart, heading)
         return chart
     low, high = min(values), max(values)
     if high == low:
@@ -103,8 +243,12 @@ def histogram(
     counts = [0] * bins
     for value in values:
         counts[min(int((value - low) / step), bins - 1)] += 1
-    left, plot_w, top, plot_h = 60, WIDTH - 60 - 30, 40, 200
     top_count = max(counts)
+    edge_widths = [text_width(fmt(low + i * step), TEXT) for i in range(bins + 1)]
+    left = max(text_width(str(top_count), TEXT) + 8, edge_widths[0] / 2 + 1)
+    right = NARROW - edge_widths[-1] / 2 - 1
+    top = heading + 40  # the y axis's title, then room for the marker's label
+    plot_w, plot_h = right - left, 180
     band_w = plot_w / bins
     for index, count in enumerate(counts):
         band_low, band_high = low + index * step, low + (index + 1) * step
@@ -114,12 +258,11 @@ def histogram(
         )
         chart.bars.append(
             {
-                "x": left + index * band_w + 2,
-                "width": band_w - 4,
+                "x": left + index * band_w + 1,
+                "width": band_w - 2,
                 "y": top + plot_h - height,
                 "height": height,
                 "count": count,
-                "count_y": top + plot_h - height - 4,
                 "mid": left + index * band_w + band_w / 2,
                 "highlight": contains,
                 "label": f"{fmt(band_low)} to {fmt(band_high)}",
@@ -127,34 +270,43 @@ def histogram(
         )
         chart.table_rows.append([f"{fmt(band_low)} to {fmt(band_high)}", count])
     chart.table_head = [x_label, "Metros"]
-    chart.ticks = [
-        {"x": left + i * band_w * (bins / 4), "label": fmt(low + i * step * (bins / 4))}
-        for i in range(5)
-    ]
+    chart.ticks = _spread(
+        [
+            {"x": left + i * band_w, "label": fmt(low + i * step), "w": edge_widths[i]}
+            for i in range(bins + 1)
+        ],
+        0,
+        chart.width,
+    )
     chart.base_y = top + plot_h
-    chart.left = left
-    chart.right = left + plot_w
+    chart.left, chart.right = left, right
+    chart.y_label_y = heading + 14
     if highlight is not None:
+        x = left + (highlight - low) / (high - low) * plot_w
+        half = text_width(fmt(highlight), TEXT, bold=True) / 2
         chart.marker = {
-            "x": left + (highlight - low) / (high - low) * plot_w,
+            "x": x,
             "label": fmt(highlight),
+            "label_x": min(max(x, half), chart.width - half),
+            "label_y": top - 8,
+            "top": top - 4,
         }
     chart.axis_y = top + plot_h + 36
-    chart.caption_y = top + plot_h + 54
-    chart.height = top + plot_h + 66
     chart.y_ticks = [
         {"y": top + plot_h - n / top_count * plot_h, "label": n}
         for n in sorted({0, top_count // 2, top_count})
     ]
+    _caption(chart, chart.axis_y + 8)
     return chart
 
 
-def line_chart(*, id, title, description, caption, series, fmt, y_label, width=400) -> Chart:
+def line_chart(*, id, title, description, caption, series, fmt, y_label, width=CARD) -> Chart:
     """One line per source: series are dicts with label and points [(year, value)]."""
     chart = Chart(id, title, description, "Year", y_label, caption, width=width)
+    heading = _title(chart)
     points = [p for s in series for p in s["points"]]
     if not points:
-        chart.height = 120
+        _caption(chart, heading)
         return chart
     years = [year for year, _ in points]
     first, last = min(years), max(years)
@@ -165,7 +317,10 @@ def line_chart(*, id, title, description, caption, series, fmt, y_label, width=4
     # A flat or single-point line starts at zero, so tiny differences do not look large.
     ticks = nice_ticks(0 if low >= 0 and high - low < 0.05 * high else low * 0.95, high)
     low, high = ticks[0], ticks[-1]
-    left, plot_w, top, plot_h = 62, width - 62 - 24, 48, 150
+    left = max(text_width(fmt(t), TEXT) for t in ticks) + 8
+    right = width - text_width(str(last), TEXT) / 2 - 1
+    top, plot_h = heading + 30, 140
+    plot_w = right - left
 
     def x(year):
         return left + (year - first) / (last - first) * plot_w
@@ -173,31 +328,44 @@ def line_chart(*, id, title, description, caption, series, fmt, y_label, width=4
     def y(value):
         return top + plot_h - (value - low) / (high - low) * plot_h
 
+    legend_y = top + plot_h + 52
     for index, s in enumerate(series):
         coords = [(x(year), y(value), year, value) for year, value in sorted(s["points"])]
+        lines = wrap_text(s["label"], width - 16, TEXT)
         chart.lines.append(
             {
                 "label": s["label"],
+                "legend": [
+                    {"text": line, "y": round(legend_y + n * TEXT * LEADING, 1)}
+                    for n, line in enumerate(lines)
+                ],
                 "colour": PALETTE[index % len(PALETTE)],
                 "path": " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy, _, _ in coords),
                 "dots": [
                     {"x": cx, "y": cy, "label": f"{yr}: {fmt(v)}"} for cx, cy, yr, v in coords
                 ],
-                "legend_y": top + plot_h + 52 + index * 16,
+                "legend_y": legend_y,
             }
         )
-    year_step = max(1, math.ceil((last - first) / 5))
-    chart.ticks = [{"x": x(yr), "label": str(yr)} for yr in range(first, last + 1, year_step)]
+        legend_y += TEXT * LEADING * len(lines) + 4
+    year_step = max(1, math.ceil((last - first) / 4))
+    chart.ticks = _spread(
+        [
+            {"x": x(yr), "label": str(yr), "w": text_width(str(yr), TEXT)}
+            for yr in range(first, last + 1, year_step)
+        ],
+        0,
+        width,
+    )
     chart.y_ticks = [{"y": y(t), "label": fmt(t)} for t in ticks]
-    chart.left, chart.right, chart.base_y = left, left + plot_w, top + plot_h
+    chart.left, chart.right, chart.base_y = left, right, top + plot_h
+    chart.y_label_y = heading + 12
     chart.axis_y = top + plot_h + 32
-    chart.caption_y = top + plot_h + 52 + len(series) * 16 + 6
-    chart.height = chart.caption_y + 14
+    _caption(chart, legend_y - TEXT + 2)
     return chart
 
 
-# Narrow enough that 12 px text stays at least 11 px on a 390 px phone (342 px of content).
-SCATTER_WIDTH = 340
+SCATTER_WIDTH = NARROW
 
 
 def scatter_chart(
@@ -207,12 +375,14 @@ def scatter_chart(
     highlighted and labelled. points: dicts with x, y, label, highlight; fit: (slope,
     intercept) or None."""
     chart = Chart(id, title, description, x_label, y_label, caption, width=SCATTER_WIDTH)
-    left, right, top, plot_h = 52, SCATTER_WIDTH - 14, 48, 190
-    chart.left, chart.right, chart.top, chart.base_y = left, right, top, top + plot_h
+    heading = _title(chart)
+    top, plot_h = heading + 30, 190
+    chart.y_label_y = heading + 12
+    chart.top, chart.base_y = top, top + plot_h
     chart.axis_y = chart.base_y + 34
-    chart.caption_y = chart.base_y + 52
-    chart.height = chart.caption_y + 10
+    _caption(chart, chart.axis_y + 6)
     chart.dots = []
+    chart.left, chart.right = 52, SCATTER_WIDTH - 14
     if not points:
         return chart
     xs = [p["x"] for p in points]
@@ -224,6 +394,9 @@ def scatter_chart(
     x_ticks = nice_ticks(min(xs), max(xs))
     y_ticks = nice_ticks(min(ys + [y for _, y in line_ends]), max(ys + [y for _, y in line_ends]))
     x_low, x_high, y_low, y_high = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+    left = max(text_width(fmt_y(t), TEXT) for t in y_ticks) + 8
+    right = SCATTER_WIDTH - text_width(fmt_x(x_high), TEXT) / 2 - 1
+    chart.left, chart.right = left, right
 
     def sx(value):
         return left + (value - x_low) / (x_high - x_low) * (right - left)
@@ -231,7 +404,11 @@ def scatter_chart(
     def sy(value):
         return top + plot_h - (value - y_low) / (y_high - y_low) * plot_h
 
-    chart.ticks = [{"x": sx(t), "label": fmt_x(t)} for t in x_ticks]
+    chart.ticks = _spread(
+        [{"x": sx(t), "label": fmt_x(t), "w": text_width(fmt_x(t), TEXT)} for t in x_ticks],
+        0,
+        SCATTER_WIDTH,
+    )
     chart.y_ticks = [{"y": sy(t), "label": fmt_y(t)} for t in y_ticks]
     if line_ends:
         (x1, y1), (x2, y2) = line_ends
@@ -246,13 +423,42 @@ def scatter_chart(
             "highlight": bool(point.get("highlight")),
         }
         if dot["highlight"]:
-            # The label sits beside the dot, on whichever side has room.
+            # The label sits beside the dot, on whichever side has room, and is shortened
+            # to that room.
             on_left = cx > (left + right) / 2
+            room = cx - 9 if on_left else SCATTER_WIDTH - cx - 9
             chart.marker = {
                 "x": cx - 9 if on_left else cx + 9,
                 "y": max(top + 10, cy - 8),
                 "anchor": "end" if on_left else "start",
-                "label": point["label"],
+                "label": fit_text(point["label"], room, TEXT, bold=True),
             }
         chart.dots.append(dot)
     return chart
+
+
+BADGE_WIDTH, BADGE_HEIGHT = 320, 80
+BADGE_TEXT_X = 100  # right of the position block
+BADGE_ROOM = BADGE_WIDTH - BADGE_TEXT_X - 8
+BADGE_KICKER = "WHERE DOES YOURS RANK?"
+
+
+def badge(*, place: str, position: int | None, ranked_count: int, group: str, edition: str):
+    """The embeddable badge's text, each line sized or shortened to fit its box: the
+    position in the 86 px block on the left, the rest in the BADGE_ROOM beside it."""
+    figure = f"#{position}" if position else "n/a"
+    figure_size = 30 if position else 16
+    figure_size = min(figure_size, 74 / text_width(figure, 1, bold=True))
+    place_size = 17
+    while place_size > 13 and text_width(place, place_size) > BADGE_ROOM:
+        place_size -= 1
+    return {
+        "figure": figure,
+        "figure_size": round(figure_size, 1),
+        "of": f"of {ranked_count}" if position else "",
+        "kicker": BADGE_KICKER,
+        "place": fit_text(place, BADGE_ROOM, place_size),
+        "place_size": place_size,
+        "edition": fit_text(edition, BADGE_ROOM, SMALL),
+        "group": fit_text(group, BADGE_ROOM, SMALL),
+    }

@@ -58,8 +58,8 @@ def _scatter(slope: TalentSlope | None, points: list[dict], highlight: Metro | N
                 else ""
             )
         ),
-        x_label="Adults 25+ with a degree",
-        y_label="Per-capita income",
+        x_label="Adults 25+ with a degree (%)",
+        y_label="Per-capita income ($)",
         caption=f"{slope.year} · Census ACS; BEA",
         points=[
             {

@@ -1,5 +1,4 @@
 from django.shortcuts import render
-from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from .. import charts
@@ -60,17 +59,15 @@ def _bars(row, metros) -> charts.Chart:
         title=indicator.name,
         description=f"{indicator.name} in {s.year}: "
         + "; ".join(f"{m.principal_city} {indicator.format_value(f.value)}" for _, m, f in present),
-        x_label=indicator.get_unit_display(),
-        caption=Truncator(f"{s.year} · Source: {row['source'].publisher}").chars(64),
+        x_label=charts.axis_title(indicator),
+        caption=f"{s.year} · Source: {row['source'].publisher}",
         items=[
             {
-                "label": Truncator(f"{m.principal_city}, {m.state_list[0]}").chars(18),
+                "label": m.name,
                 "value": f.value,
                 "colour": i,
             }
             for i, m, f in present
         ],
         fmt=indicator.format_value,
-        width=400,
-        left=120,
     )

@@ -55,7 +55,7 @@ def _ranked_bars(indicator, peer_group, series, rankings, highlight, caption) ->
             f"{series.year if series else ''}, best first "
             f"({indicator.get_direction_display().lower()})."
         ),
-        x_label=indicator.get_unit_display(),
+        x_label=charts.axis_title(indicator),
         caption=caption,
         items=[
             {
@@ -81,7 +81,7 @@ def _distribution(indicator, rankings, highlight, highlighted, caption) -> chart
                 else "."
             )
         ),
-        x_label=indicator.get_unit_display(),
+        x_label=charts.axis_title(indicator),
         caption=caption,
         values=[r.value for r in rankings],
         fmt=indicator.format_value,

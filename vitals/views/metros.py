@@ -1,7 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import select_template
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from .. import charts
@@ -66,11 +65,11 @@ def _trend_chart(metro, indicator, history) -> charts.Chart:
         ),
         caption=_years_caption(by_source),
         series=[
-            {"label": "Source: " + Truncator(source.title).chars(44), "points": points}
+            {"label": f"Source: {source.title}", "points": points}
             for source, points in by_source.items()
         ],
         fmt=indicator.format_value,
-        y_label=indicator.get_unit_display(),
+        y_label=charts.axis_title(indicator),
     )
 
 
@@ -107,10 +106,21 @@ def badge(request, slug):
             "years": data_years(s.year for s in series.values()),
             "label": "City Vitals (live)",
         }
+    overall = context["overall"]
     response = render(
         request,
         "vitals/badge.svg",
-        {"metro": metro, **context},
+        {
+            "metro": metro,
+            **context,
+            "text": charts.badge(
+                place=f"{metro.principal_city}, {metro.state_list[0]}",
+                position=overall["position"] if overall else None,
+                ranked_count=context["ranked_count"],
+                group=context["peer_group_name"],
+                edition=f"{context['label']} · data {context['years'] or '—'} · civicnet",
+            ),
+        },
         content_type="image/svg+xml; charset=utf-8",
     )
     response["Access-Control-Allow-Origin"] = "*"
