@@ -346,7 +346,7 @@ def test_metro_cards_show_rank_movement_since_the_previous_edition(visitor, two_
 def test_badge_names_the_current_edition_and_the_data_years_it_holds(visitor, two_editions):
     svg = ET.fromstring(visitor.get("/vitals/metros/gamma-oh/badge.svg").content)  # noqa: S314
     texts = [t.text for t in svg.iter(f"{SVG}text")]
-    assert "City Vitals 2026 · data 2019 · civicnet" in texts
+    assert "City Vitals 2026 · data 2019" in texts
     assert "#1" in texts
     assert "data years 2019" in svg.find(f"{SVG}desc").text
 
@@ -354,7 +354,7 @@ def test_badge_names_the_current_edition_and_the_data_years_it_holds(visitor, tw
 def test_badge_without_an_edition_says_it_is_live_and_its_data_years(visitor, figures):
     svg = ET.fromstring(visitor.get("/vitals/metros/gamma-oh/badge.svg").content)  # noqa: S314
     texts = [t.text for t in svg.iter(f"{SVG}text")]
-    assert "City Vitals (live) · data 2019 · civicnet" in texts
+    assert "City Vitals (live) · data 2019" in texts
 
 
 # --- access ---------------------------------------------------------------------------------

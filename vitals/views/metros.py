@@ -118,7 +118,7 @@ def badge(request, slug):
                 position=overall["position"] if overall else None,
                 ranked_count=context["ranked_count"],
                 group=context["peer_group_name"],
-                edition=f"{context['label']} · data {context['years'] or '—'} · civicnet",
+                edition=f"{context['label']} · data {context['years'] or '—'}",
             ),
         },
         content_type="image/svg+xml; charset=utf-8",
