@@ -54,7 +54,8 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
 def bar_chart(
     *, id, title, description, x_label, caption, items, fmt, y_label="Metro", width=WIDTH, left=LEFT
 ) -> Chart:
-    """Horizontal bars, one per item: dicts with label, value, highlight and colour index."""
+    """Horizontal bars, one per item: dicts with label, value, highlight, colour index and
+    national (a benchmark bar, drawn as an outline)."""
     chart = Chart(id, title, description, x_label, y_label, caption, width=width)
     chart.left, chart.label_x, chart.axis_x = left, left - 6, width - RIGHT
     values = [item["value"] for item in items] or [0]
@@ -78,6 +79,7 @@ def bar_chart(
                 "value_label": fmt(item["value"]),
                 "highlight": item.get("highlight", False),
                 "colour": item.get("colour"),
+                "national": item.get("national", False),
             }
         )
     bottom = TOP + len(items) * (BAR + GAP)
@@ -150,7 +152,8 @@ def histogram(
 
 
 def line_chart(*, id, title, description, caption, series, fmt, y_label, width=400) -> Chart:
-    """One line per source: series are dicts with label and points [(year, value)]."""
+    """One line per series: dicts with label, points [(year, value)] and, for a benchmark
+    such as the national figure, dashed=True."""
     chart = Chart(id, title, description, "Year", y_label, caption, width=width)
     points = [p for s in series for p in s["points"]]
     if not points:
@@ -184,6 +187,7 @@ def line_chart(*, id, title, description, caption, series, fmt, y_label, width=4
                     {"x": cx, "y": cy, "label": f"{yr}: {fmt(v)}"} for cx, cy, yr, v in coords
                 ],
                 "legend_y": top + plot_h + 52 + index * 16,
+                "dashed": s.get("dashed", False),
             }
         )
     year_step = max(1, math.ceil((last - first) / 5))

@@ -348,7 +348,9 @@ def _upsert_national_figures(rows, indicators, sources, report) -> None:
     counts = report.counts.setdefault("national figures", Counts())
     existing = {
         (f.indicator_id, f.year, f.source_id): f
-        for f in NationalFigure.objects.filter(indicator_id__in={indicators[r["indicator"]] for r in rows})
+        for f in NationalFigure.objects.filter(
+            indicator_id__in={indicators[r["indicator"]] for r in rows}
+        )
     }
     codes = {pk: code for code, pk in indicators.items()}
     source_codes = {pk: code for code, pk in sources.items()}

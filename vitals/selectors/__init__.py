@@ -20,6 +20,7 @@ from .metros import (
     metro_profile,
     nearest_metros,
 )
+from .national import Benchmark, benchmark, national_figures
 from .rankings import (
     MIN_WEIGHT_SHARE,
     POPULATION_BANDS,
@@ -46,6 +47,9 @@ from .rankings import (
 )
 
 __all__ = [
+    "Benchmark",
+    "benchmark",
+    "national_figures",
     "DOWNLOAD_FIELDS",
     "METRO_DOWNLOAD_FIELDS",
     "MIN_WEIGHT_SHARE",
