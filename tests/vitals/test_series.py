@@ -125,7 +125,7 @@ def test_the_national_figure_is_labelled_with_its_year_on_cards_charts_and_indic
     older = visitor.get("/vitals/indicators/college-attainment/?series=2017|acs5").content
     # The nation has no ACS 5-year figure: no 1-year national figure is passed off as one.
     assert "chart__bar--national" not in older.decode()
-    assert "No national figure" in visible_text(older.decode())
+    assert "No national figure for 2017" in visible_text(older.decode())
 
 
 # Change over time within the declared series
@@ -253,6 +253,10 @@ def test_the_shipped_data_gives_every_area_an_indicator_and_stores_national_figu
     assert "no earlier figure" not in attainment
     assert "2008–2012 to 2013–2017" in attainment
     assert "No national figure for 2019 (latest: US 2018" in attainment
+    assert (
+        "Distinctiveness and Core Vitality : figures on metro and indicator pages, not yet part"
+        in (visible_text(visitor.get("/vitals/").content.decode()))
+    )
     creative = visitor.get("/vitals/indicators/creative-occupations-share/").content.decode()
     assert "US May 2025: 7.3%" in visible_text(creative)
 

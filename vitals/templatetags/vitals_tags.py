@@ -41,7 +41,7 @@ def describe_change(change, indicator):
         return text + " (larger than the margin of error)"
     if change.significant is False:
         return text + " (within the margin of error: not a clear change)"
-    return text + " (no margin of error published)"
+    return text + " (no margin of error with these figures)"
 
 
 @register.filter
@@ -59,7 +59,7 @@ def describe_benchmark(benchmark, indicator):
             f"(latest: US {period_label(benchmark.latest)}, "
             f"{indicator.format_value(benchmark.latest.value)})"
         )
-    return "No national figure"
+    return f"No national figure for {benchmark.year}"
 
 
 @register.simple_tag

@@ -29,7 +29,7 @@ def metro(request, slug):
         card["trend_rows"] = [
             (o.year, o.period, o.source.title, fmt(o.value)) for o in card["history"]
         ] + [
-            (f.year, f.period, f"United States: {f.source.title}", fmt(f.value))
+            (f.year, f.period, f"United States ({f.source.series_name})", fmt(f.value))
             for f in _national_in_chart(card["history"], national)
         ]
     # The project may add related posts and resources; vitals never names their apps.
@@ -82,19 +82,20 @@ def _trend_chart(metro, indicator, history, national) -> charts.Chart:
                 for line in lines
             )
         ),
-        caption=_years_caption(by_series),
+        caption=_years_caption(by_series, national_by_series),
         series=lines,
         fmt=indicator.format_value,
         y_label=indicator.get_unit_display(),
     )
 
 
-def _years_caption(by_series) -> str:
-    years = sorted({year for points in by_series.values() for year, _ in points})
+def _years_caption(by_series, national_by_series) -> str:
+    lines = [*by_series.values(), *national_by_series.values()]
+    years = sorted({year for points in lines for year, _ in points})
     if not years:
         return ""
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-    if len(by_series) > 1:
+    if len(lines) > 1:
         return f"Data years {span}; one line per series; sources below."
     return f"Data years {span}; full source names in the table below."
 
