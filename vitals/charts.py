@@ -175,8 +175,9 @@ ROW = 38  # a label line, the bar below it, and a gap
 
 
 def bar_chart(*, id, title, description, x_label, caption, items, fmt, width=NARROW) -> Chart:
-    """Horizontal bars, one per item (dicts with label, value, highlight and colour index),
-    each named on its own line above the bar, so that long metro names keep the whole width."""
+    """Horizontal bars, one per item (dicts with label, value, highlight, colour index and
+    national: a benchmark bar, drawn as an outline), each named on its own line above the
+    bar, so that long metro names keep the whole width."""
     chart = Chart(id, title, description, x_label, "", caption, width=width)
     top = _title(chart) + 8
     values = [item["value"] for item in items] or [0]
@@ -206,6 +207,7 @@ def bar_chart(*, id, title, description, x_label, caption, items, fmt, width=NAR
                 "value_label": fmt(item["value"]),
                 "highlight": highlight,
                 "colour": item.get("colour"),
+                "national": item.get("national", False),
             }
         )
     bottom = top + len(items) * ROW
@@ -301,7 +303,8 @@ def histogram(
 
 
 def line_chart(*, id, title, description, caption, series, fmt, y_label, width=CARD) -> Chart:
-    """One line per source: series are dicts with label and points [(year, value)]."""
+    """One line per series: dicts with label, points [(year, value)] and, for a benchmark
+    such as the national figure, dashed=True."""
     chart = Chart(id, title, description, "Year", y_label, caption, width=width)
     heading = _title(chart)
     points = [p for s in series for p in s["points"]]
@@ -345,6 +348,7 @@ def line_chart(*, id, title, description, caption, series, fmt, y_label, width=C
                     {"x": cx, "y": cy, "label": f"{yr}: {fmt(v)}"} for cx, cy, yr, v in coords
                 ],
                 "legend_y": legend_y,
+                "dashed": s.get("dashed", False),
             }
         )
         legend_y += TEXT * LEADING * len(lines) + 4

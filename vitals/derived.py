@@ -14,7 +14,8 @@ DERIVED_SOURCE = {
     "publisher": "civicnet, from U.S. Patent and Trademark Office and Census Bureau figures",
     "url": "https://civicnet.example/vitals/methodology/",
     "licence": "Computed from U.S. Government works in the public domain; free to reuse",
-    "obtained_via": "computed by civicnet at import time",
+    "obtained_via": "",
+    "series": "civicnet calculation",
 }
 
 

@@ -25,14 +25,16 @@ REQUIRED_COLUMNS = {
     "observations": ["metro_cbsa_code", "indicator", "year", "period", "value", "moe", "source_id"],
 }
 OPTIONAL_COLUMNS = {
-    "sources": ["obtained_via"],
-    "indicators": ["source_table", "formula"],
+    "sources": ["obtained_via", "series"],
+    "indicators": ["source_table", "formula", "caveat", "change_series"],
     "metros": ["kind", "is_1m_plus", "delineation"],
     "observations": ["cbsa_code", "cbsa_name_in_source", "vintage", "note"],
 }
 POPULATION_COLUMN = re.compile(r"^pop_(\d{4})$")
 EXTRA_METRO_COLUMN = re.compile(r"^pop_rank_\d{4}$")
 CBSA_CODE = re.compile(r"^\d{5}$")
+# metro_cbsa_code of a national (United States) figure: a benchmark, never a metro.
+NATIONAL_CODE = "US"
 # The largest figure each unit can plausibly take; every unit starts at zero.
 UNIT_MAXIMUM = {
     Indicator.Unit.SHARE: 1.0,
@@ -40,6 +42,8 @@ UNIT_MAXIMUM = {
     Indicator.Unit.PERSONS: 50_000_000,
     Indicator.Unit.USD: 10_000_000,
     Indicator.Unit.PER_10K: 10_000,
+    Indicator.Unit.PER_100K: 100_000,
+    Indicator.Unit.RATIO: 1_000,
 }
 UNIT_WORDS = {
     Indicator.Unit.SHARE: "share",
@@ -47,6 +51,8 @@ UNIT_WORDS = {
     Indicator.Unit.PERSONS: "population",
     Indicator.Unit.USD: "dollar amount",
     Indicator.Unit.PER_10K: "rate per 10,000 residents",
+    Indicator.Unit.PER_100K: "rate per 100,000 residents",
+    Indicator.Unit.RATIO: "ratio",
 }
 AREA_ALIASES = {
     "core vitality": "core_vitality",
@@ -288,6 +294,7 @@ def _validate_source(raw, report, known, import_file):
         "url": _text(raw, "url", report, max_length=500),
         "licence": _text(raw, "licence", report, max_length=300),
         "obtained_via": raw.get("obtained_via", "").strip()[:500],
+        "series": raw.get("series", "").strip()[:100],
     }
     if row["url"] and not row["url"].startswith(("https://", "http://")):
         report("url", f"{row['url']!r} is not a web address")
@@ -321,6 +328,8 @@ def _validate_indicator(raw, report, known, import_file):
         "definition": _text(raw, "definition", report, max_length=2000),
         "source_table": raw.get("source_table", "").strip()[:300],
         "formula": raw.get("formula", "").strip(),
+        "caveat": raw.get("caveat", "").strip(),
+        "change_series": raw.get("change_series", "").strip()[:100],
     }
     _duplicate(known, ("indicator", code), report, "code", f"indicator {code}")
     if report.failed:
@@ -374,7 +383,7 @@ def _validate_observation(raw, report, known, import_file):
         # The source's area has no 2023 metro (micropolitan, Puerto Rico, or retired code).
         import_file.skipped += 1
         return None
-    if metro not in known.metros:
+    if metro not in known.metros and metro != NATIONAL_CODE:
         report("metro_cbsa_code", f"{metro!r} is not a known metro (CBSA) code")
     indicator = raw["indicator"].strip()
     unit = known.indicators.get(indicator)

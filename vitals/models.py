@@ -30,13 +30,28 @@ class Source(models.Model):
     publisher = models.CharField(max_length=300)
     url = models.URLField(max_length=500)
     licence = models.CharField(max_length=300)
-    obtained_via = models.CharField(max_length=500, blank=True)
+    obtained_via = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="For readers: how we got the figures when not straight from the publisher.",
+    )
+    series = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The survey and method its figures belong to, e.g. 'ACS 1-year'. Figures of "
+        "one series are compared over time and with the national figure; figures of different "
+        "series never are. Empty: the source is a series of its own.",
+    )
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def series_name(self) -> str:
+        return self.series or self.title
 
 
 class Metro(models.Model):
@@ -86,6 +101,8 @@ class Indicator(models.Model):
         PERSONS = "persons", "Persons"
         USD = "usd_nominal", "U.S. dollars (nominal)"
         PER_10K = "per_10k", "Per 10,000 residents"
+        PER_100K = "per_100k", "Per 100,000 residents"
+        RATIO = "ratio", "Ratio"
 
     code = models.SlugField(
         max_length=64, unique=True, help_text="Stable identifier used in import files."
@@ -101,6 +118,15 @@ class Indicator(models.Model):
     formula = models.TextField(
         blank=True,
         help_text="For an indicator civicnet derives from others: how, and which years it combines.",
+    )
+    caveat = models.TextField(
+        blank=True, help_text="What a reader should keep in mind when using the figures."
+    )
+    change_series = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The one series (as its sources name it, e.g. 'ACS 1-year') whose figures "
+        "are compared over time. Empty: the series of the ranked figure.",
     )
     is_headline = models.BooleanField(
         default=False, help_text="Headline indicators make up the rankings table and overall score."
@@ -138,8 +164,10 @@ class Indicator(models.Model):
             return f"{value * 100:.1f}%"
         if self.unit == self.Unit.USD:
             return f"${value:,.0f}"
-        if self.unit == self.Unit.PER_10K:
+        if self.unit in (self.Unit.PER_10K, self.Unit.PER_100K):
             return f"{value:.1f}"
+        if self.unit == self.Unit.RATIO:
+            return f"{value:.2f}"
         return f"{value:,.0f}"
 
 
@@ -171,6 +199,35 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metro_id} {self.indicator_id} {self.year}: {self.value}"
+
+
+class NationalFigure(models.Model):
+    """The United States' figure for an indicator in a year, from one source: a benchmark
+    shown beside metro figures. Never ranked, never listed as a metro."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="national_figures"
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="national_figures")
+    year = models.PositiveSmallIntegerField(
+        help_text="The data year (the end year of a multi-year period)."
+    )
+    period = models.CharField(max_length=40)
+    value = models.FloatField()
+    margin_of_error = models.FloatField(null=True, blank=True)
+    vintage = models.CharField(max_length=100, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "year", "source"], name="vitals_nationalfigure_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"US {self.indicator_id} {self.year}: {self.value}"
 
 
 class PeerGroup(models.Model):

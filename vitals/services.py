@@ -14,11 +14,12 @@ from core.signals import public_pages_changed
 
 from .derived import DERIVED_INDICATORS, derived_source
 from .dividends import talent_slopes_rebuild
-from .importing import Problem, read_import_files
+from .importing import NATIONAL_CODE, Problem, read_import_files
 from .models import (
     ImportRun,
     Indicator,
     Metro,
+    NationalFigure,
     Observation,
     ObservationRevision,
     PeerGroup,
@@ -119,6 +120,7 @@ def vitals_import(
         sources = _upsert_sources(data.rows("sources"), report)
         indicators = _upsert_indicators(data.rows("indicators"), report)
         metros = _upsert_metros(data.rows("metros"), report)
+        rows = data.rows("observations")
         keyed = [
             (
                 metros[row["metro"]],
@@ -127,8 +129,11 @@ def vitals_import(
                 sources[row["source"]],
                 row,
             )
-            for row in data.rows("observations")
+            for row in rows
+            if row["metro"] != NATIONAL_CODE
         ]
+        national = [row for row in rows if row["metro"] == NATIONAL_CODE]
+        _upsert_national_figures(national, indicators, sources, report)
         pending = _upsert_observations(keyed, report, "observations", progress)
         pending += _refresh_derived(report)
         _ensure_peer_groups(report)
@@ -207,7 +212,8 @@ def _all_ids(model, key: str) -> dict[str, int]:
 
 def _upsert_sources(rows, report) -> dict[str, int]:
     counts = report.counts.setdefault("sources", Counts())
-    _upsert(Source, "code", rows, ["title", "publisher", "url", "licence", "obtained_via"], counts)
+    fields = ["title", "publisher", "url", "licence", "obtained_via", "series"]
+    _upsert(Source, "code", rows, fields, counts)
     return _all_ids(Source, "code")
 
 
@@ -219,7 +225,17 @@ def _upsert_indicators(rows, report) -> dict[str, int]:
             indicator.is_headline = True
             indicator.headline_order = DEFAULT_HEADLINES.index(indicator.code) + 1
 
-    fields = ["name", "area", "unit", "direction", "definition", "source_table", "formula"]
+    fields = [
+        "name",
+        "area",
+        "unit",
+        "direction",
+        "definition",
+        "source_table",
+        "formula",
+        "caveat",
+        "change_series",
+    ]
     _upsert(Indicator, "code", rows, fields, counts, on_create=headline_by_default)
     return _all_ids(Indicator, "code")
 
@@ -319,6 +335,52 @@ def _upsert_observations(
     if progress:
         progress(f"saving {label}", len(keyed), len(keyed))
     return revisions
+
+
+NATIONAL_FIELDS = ["period", "value", "margin_of_error", "vintage", "note"]
+
+
+def _upsert_national_figures(rows, indicators, sources, report) -> None:
+    """The United States' figures: benchmarks beside the metros' figures, never ranked.
+    A corrected figure is updated and listed among the report's corrections."""
+    if not rows:
+        return
+    counts = report.counts.setdefault("national figures", Counts())
+    existing = {
+        (f.indicator_id, f.year, f.source_id): f
+        for f in NationalFigure.objects.filter(
+            indicator_id__in={indicators[r["indicator"]] for r in rows}
+        )
+    }
+    codes = {pk: code for code, pk in indicators.items()}
+    source_codes = {pk: code for code, pk in sources.items()}
+    for row in rows:
+        key = (indicators[row["indicator"]], row["year"], sources[row["source"]])
+        figure = existing.get(key)
+        values = {name: row[name] for name in NATIONAL_FIELDS}
+        if figure is None:
+            NationalFigure.objects.create(
+                indicator_id=key[0], year=key[1], source_id=key[2], **values
+            )
+            counts.created += 1
+        elif any(getattr(figure, name) != value for name, value in values.items()):
+            if figure.value != row["value"]:
+                report.corrections.append(
+                    Correction(
+                        metro="United States",
+                        indicator=codes[key[0]],
+                        year=key[1],
+                        source=source_codes[key[2]],
+                        old_value=figure.value,
+                        new_value=row["value"],
+                    )
+                )
+            for name, value in values.items():
+                setattr(figure, name, value)
+            figure.save(update_fields=NATIONAL_FIELDS)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
 
 
 def _refresh_derived(report) -> list[ObservationRevision]:

@@ -26,6 +26,8 @@ class IndicatorViewSet(SnippetViewSet):
         ),
         FieldPanel("name"),
         FieldPanel("definition"),
+        FieldPanel("caveat"),
+        FieldPanel("change_series"),
         FieldPanel("formula"),
         FieldPanel("source_table"),
         FieldPanel("method_version"),
@@ -66,7 +68,10 @@ class SourceViewSet(SnippetViewSet):
     icon = "doc-full"
     menu_label = "Sources"
     list_display = ["title", "publisher", "licence"]
-    panels = [FieldPanel(name) for name in ["title", "publisher", "url", "licence", "obtained_via"]]
+    panels = [
+        FieldPanel(name)
+        for name in ["title", "publisher", "url", "licence", "obtained_via", "series"]
+    ]
 
 
 class ImportRunViewSet(SnippetViewSet):

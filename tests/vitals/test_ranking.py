@@ -231,11 +231,12 @@ def test_stored_ranks_agree_with_an_independent_computation_over_the_shipped_dat
     with open(DATA / "indicators.csv", encoding="utf-8") as f:
         direction = {row["code"]: row["higher_is_better"] for row in csv.DictReader(f)}
     series = defaultdict(dict)
-    with open(DATA / "observations.csv", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["metro_cbsa_code"] in large and direction[row["indicator"]] in {"0", "1"}:
-                key = (row["indicator"], int(row["year"]), row["source_id"])
-                series[key][row["metro_cbsa_code"]] = float(row["value"])
+    for path in sorted(DATA.glob("observations*.csv")):  # national rows ("US") are no metro
+        with open(path, encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row["metro_cbsa_code"] in large and direction[row["indicator"]] in {"0", "1"}:
+                    key = (row["indicator"], int(row["year"]), row["source_id"])
+                    series[key][row["metro_cbsa_code"]] = float(row["value"])
     # patents per 10,000 residents: 2015 patents over 2020 population, computed here again
     patents, population = {}, {}
     with open(DATA / "observations.csv", encoding="utf-8") as f:
@@ -270,3 +271,7 @@ def test_stored_ranks_agree_with_an_independent_computation_over_the_shipped_dat
     # Spot checks against the published figures
     assert stored[("transit_use", 2019, "acs1-2019")]["35620"] == 1  # New York
     assert ranked_metro_count() == 54
+    # the new areas are ranked too, and the nation never is
+    assert len(series[("arts_rec_estab_per_100k", 2019, "cbp2019-brookings")]) == 54
+    assert ("core_income_ratio_3mi", 2019, "brookings-activity-centers") in stored
+    assert not Ranking.objects.filter(metro__cbsa_code="US").exists()

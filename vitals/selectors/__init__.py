@@ -20,6 +20,7 @@ from .metros import (
     metro_profile,
     nearest_metros,
 )
+from .national import Benchmark, benchmark, national_figures
 from .rankings import (
     MIN_WEIGHT_SHARE,
     POPULATION_BANDS,
@@ -27,6 +28,7 @@ from .rankings import (
     Column,
     Series,
     TableRow,
+    area_coverage,
     areas_without_data,
     default_peer_group,
     headline_indicators,
@@ -46,6 +48,9 @@ from .rankings import (
 )
 
 __all__ = [
+    "Benchmark",
+    "benchmark",
+    "national_figures",
     "DOWNLOAD_FIELDS",
     "METRO_DOWNLOAD_FIELDS",
     "MIN_WEIGHT_SHARE",
@@ -54,6 +59,7 @@ __all__ = [
     "Column",
     "Series",
     "TableRow",
+    "area_coverage",
     "areas_without_data",
     "default_peer_group",
     "download_records",

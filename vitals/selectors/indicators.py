@@ -2,7 +2,7 @@
 
 from django.db.models import Count
 
-from ..models import Area, Indicator, Metro, PeerGroup, Ranking, Source
+from ..models import Area, Indicator, Metro, NationalFigure, Observation, PeerGroup, Ranking, Source
 from .rankings import Series, latest_series, series_counts
 
 
@@ -58,12 +58,25 @@ def unranked_metros(*, peer_group: PeerGroup, rankings: list[Ranking]):
 
 
 def indicators_by_area() -> list[dict]:
-    """Every area with its indicators (each with `n`, its number of figures), in order."""
+    """Every area with its indicators, in order. Each indicator has `n`, its number of
+    metro figures, and `sources`, the sources of its metro and national figures."""
     indicators = list(
         Indicator.objects.annotate(n=Count("observations")).order_by(
             "area", "headline_order", "name"
         )
     )
+    pairs = set(Observation.objects.values_list("indicator_id", "source_id").distinct())
+    pairs |= set(NationalFigure.objects.values_list("indicator_id", "source_id").distinct())
+    sources = Source.objects.in_bulk({source_id for _, source_id in pairs})
+    for indicator in indicators:
+        indicator.sources = sorted(
+            (
+                sources[source_id]
+                for indicator_id, source_id in pairs
+                if indicator_id == indicator.pk
+            ),
+            key=lambda source: source.title,
+        )
     return [
         {"label": label, "indicators": [i for i in indicators if i.area == value]}
         for value, label in Area.choices

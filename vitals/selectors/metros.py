@@ -2,7 +2,9 @@
 
 from django.db.models import Avg, Q
 
-from ..models import Indicator, Metro, Observation, PeerGroup, Ranking, Source
+from ..changes import series_changes
+from ..models import Area, Indicator, Metro, Observation, PeerGroup, Ranking, Source
+from .national import benchmark, national_figures
 from .rankings import Series, headline_series, overall_positions, position_stability
 
 NEAREST_PEERS = 4
@@ -64,6 +66,7 @@ def metro_profile(
     by_indicator: dict[int, list[Observation]] = {}
     for observation in observations:
         by_indicator.setdefault(observation.indicator_id, []).append(observation)
+    national = national_figures(indicator_ids={o.indicator_id for o in observations})
     cards = [
         _indicator_card(
             indicator,
@@ -71,6 +74,7 @@ def metro_profile(
             by_indicator.get(indicator.pk, []),
             own_ranks,
             averages,
+            national.get(indicator.pk, []),
         )
         for indicator in indicators
     ]
@@ -79,33 +83,58 @@ def metro_profile(
     for o in observations:
         if o.indicator_id not in headline_ids:
             latest_others[(o.indicator_id, o.source_id)] = o
+    others = sorted(latest_others.values(), key=lambda o: o.indicator.name)
+    for o in others:
+        o.benchmark = benchmark(
+            national.get(o.indicator_id, []), year=o.year, series=o.source.series_name
+        )
+        o.ranking = own_ranks.get((o.indicator_id, o.year, o.source_id))
     return {
         "overall": positions.get(metro.pk),
         "ranked_count": len(positions),
         "stability": stability,
         "cards": cards,
-        "other_observations": sorted(latest_others.values(), key=lambda o: o.indicator.name),
+        "other_observations": others,
+        "area_figures": _area_figures(indicators, others),
+        "national": national,
         "nearest": nearest_metros(positions, metro.pk) if in_group else [],
     }
 
 
-def _indicator_card(indicator, s: Series | None, history: list[Observation], own_ranks, averages):
+def _area_figures(headlines: list[Indicator], others: list[Observation]) -> list[dict]:
+    """The areas no headline indicator covers, each with the metro's latest figures of its
+    indicators ({"label", "figures"}), so that every area shows on the metro page."""
+    covered = {i.area for i in headlines}
+    return [
+        {"label": label, "figures": [o for o in others if o.indicator.area == value]}
+        for value, label in Area.choices
+        if value not in covered
+    ]
+
+
+def _indicator_card(
+    indicator, s: Series | None, history: list[Observation], own_ranks, averages, national
+):
     """history: the metro's figures for the indicator, oldest first. The current figure is
-    the one of the ranked series, else the latest; the previous one is from the same source."""
+    the one of the ranked series, else the latest. Change over time compares figures of the
+    indicator's declared series only (see vitals.changes)."""
     current = None
     if s:
         current = next((o for o in history if (o.year, o.source_id) == (s.year, s.source_id)), None)
     if current is None and history:
         current = history[-1]
-    previous = None
-    if current:
-        earlier = [o for o in history if o.source_id == current.source_id and o.year < current.year]
-        previous = earlier[-1] if earlier else None
+    series_name = indicator.change_series or (current.source.series_name if current else "")
+    changes = series_changes(history, series_name) if current else None
+    since = changes["since"] if changes else None
     return {
         "indicator": indicator,
         "current": current,
-        "previous": previous,
-        "change": (current.value - previous.value) if current and previous else None,
+        "changes": changes,
+        "previous": since.earlier if since else None,
+        "change": since.delta if since else None,
+        "benchmark": benchmark(national, year=current.year, series=current.source.series_name)
+        if current
+        else None,
         "ranking": own_ranks.get((indicator.pk, current.year, current.source_id))
         if current
         else None,

@@ -2,10 +2,22 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, FloatField, Q, Sum, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Rank
 
-from ..models import Area, Indicator, Metro, PeerGroup, Ranking, Source
+from ..models import Area, Indicator, Metro, Observation, PeerGroup, Ranking, Source
 
 # A metro gets an overall position only with figures for at least half the weight.
 MIN_WEIGHT_SHARE = 0.5
@@ -88,14 +100,26 @@ def ranked_years(*, peer_group: PeerGroup, indicators: list[Indicator]) -> list[
     return sorted({year for _, year, _, _ in rows}, reverse=True)
 
 
+def area_coverage() -> dict[str, list[str]]:
+    """In one query, the labels of the areas `without_data` (none of their indicators has a
+    figure yet) and of those `outside_score` (figures, but no headline indicator: shown on
+    metro and indicator pages, not part of the overall score)."""
+    rows = list(
+        Indicator.objects.annotate(
+            has_figures=Exists(Observation.objects.filter(indicator=OuterRef("pk")))
+        ).values_list("area", "is_headline", "has_figures")
+    )
+    with_data = {area for area, _, has_figures in rows if has_figures}
+    headline = {area for area, is_headline, _ in rows if is_headline}
+    return {
+        "without_data": [label for value, label in Area.choices if value not in with_data],
+        "outside_score": [label for value, label in Area.choices if value in with_data - headline],
+    }
+
+
 def areas_without_data() -> list[str]:
     """The labels of the areas none of whose indicators has a figure yet."""
-    covered = set(
-        Indicator.objects.filter(observations__isnull=False)
-        .values_list("area", flat=True)
-        .distinct()
-    )
-    return [label for value, label in Area.choices if value not in covered]
+    return area_coverage()["without_data"]
 
 
 def overall_positions(

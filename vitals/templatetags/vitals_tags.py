@@ -2,6 +2,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from ..changes import period_label
 from ..selectors.editions import citation_text, current_edition
 
 register = template.Library()
@@ -26,6 +27,40 @@ def signed_change(change, indicator):
     if indicator.unit == "share":
         return f"{sign}{abs(change) * 100:.1f} pts"
     return f"{sign}{indicator.format_value(abs(change))}"
+
+
+@register.filter
+def describe_change(change, indicator):
+    """'+2.3 pts, 2008–2012 to 2013–2017 (larger than the margin of error)', or why the
+    series cannot give the change."""
+    if change is None:
+        return ""
+    if change.delta is None:
+        return change.reason[:1].upper() + change.reason[1:] + "."
+    text = f"{signed_change(change.delta, indicator)}, {change.years}"
+    if change.significant is True:
+        return text + " (larger than the margin of error)"
+    if change.significant is False:
+        return text + " (within the margin of error: not a clear change)"
+    return text + " (no margin of error with these figures)"
+
+
+@register.filter
+def describe_benchmark(benchmark, indicator):
+    """'US 2018: 31.2%' when the nation has a figure of that year and series, else says so."""
+    if benchmark is None:
+        return ""
+    if benchmark.figure:
+        return (
+            f"US {period_label(benchmark.figure)}: {indicator.format_value(benchmark.figure.value)}"
+        )
+    if benchmark.latest:
+        return (
+            f"No national figure for {benchmark.year} "
+            f"(latest: US {period_label(benchmark.latest)}, "
+            f"{indicator.format_value(benchmark.latest.value)})"
+        )
+    return f"No national figure for {benchmark.year}"
 
 
 @register.simple_tag

@@ -2,10 +2,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .. import charts
+from ..changes import period_label
 from ..models import Indicator, Metro
 from ..selectors import (
+    benchmark,
     indicator_rankings,
     indicator_series,
+    national_figures,
     peer_group_for,
     peer_groups,
     unranked_metros,
@@ -26,6 +29,15 @@ def indicator(request, slug):
     highlight = Metro.objects.filter(slug=request.GET.get("metro", "")).first()
     rankings = indicator_rankings(indicator=indicator, peer_group=peer_group, series=series)
     highlighted = next((r for r in rankings if highlight and r.metro_id == highlight.pk), None)
+    national = (
+        benchmark(
+            national_figures(indicator_ids=[indicator.pk]).get(indicator.pk, []),
+            year=series.year,
+            series=source.series_name,
+        )
+        if series
+        else None
+    )
     caption = f"{series.year if series else ''} · Source: {source.publisher if source else '—'}"
     context = {
         "indicator": indicator,
@@ -36,7 +48,8 @@ def indicator(request, slug):
         "available": chosen["available"],
         "rankings": rankings,
         "unranked": unranked_metros(peer_group=peer_group, rankings=rankings),
-        "bar": _ranked_bars(indicator, peer_group, series, rankings, highlight, caption),
+        "national": national,
+        "bar": _ranked_bars(indicator, peer_group, series, rankings, highlight, caption, national),
         "distribution": _distribution(indicator, rankings, highlight, highlighted, caption),
         "highlight": highlight,
         "highlighted": highlighted,
@@ -46,7 +59,30 @@ def indicator(request, slug):
     return render(request, "vitals/indicator.html", context)
 
 
-def _ranked_bars(indicator, peer_group, series, rankings, highlight, caption) -> charts.Chart:
+def _ranked_bars(
+    indicator, peer_group, series, rankings, highlight, caption, national
+) -> charts.Chart:
+    items = [
+        {
+            "label": f"{r.rank}. {r.metro.principal_city}, {r.metro.state_list[0]}",
+            "value": r.value,
+            "highlight": highlight is not None and r.metro_id == highlight.pk,
+        }
+        for r in rankings
+    ]
+    if national and national.figure and rankings:
+        # The national figure sits among the metros where its value falls, unranked.
+        value = national.figure.value
+        lower_first = indicator.direction == indicator.Direction.LOWER
+        after = sum(1 for r in rankings if (r.value < value if lower_first else r.value > value))
+        items.insert(
+            after,
+            {
+                "label": f"United States ({period_label(national.figure)})",
+                "value": value,
+                "national": True,
+            },
+        )
     return charts.bar_chart(
         id="ranked",
         title=f"{indicator.name}: {peer_group.name.lower()}, ranked",
@@ -57,14 +93,7 @@ def _ranked_bars(indicator, peer_group, series, rankings, highlight, caption) ->
         ),
         x_label=charts.axis_title(indicator),
         caption=caption,
-        items=[
-            {
-                "label": f"{r.rank}. {r.metro.principal_city}, {r.metro.state_list[0]}",
-                "value": r.value,
-                "highlight": highlight is not None and r.metro_id == highlight.pk,
-            }
-            for r in rankings
-        ],
+        items=items,
         fmt=indicator.format_value,
     )
 

@@ -24,10 +24,14 @@ def metro(request, slug):
     peer_group = peer_group_for(peer_groups(), request.GET.get("peer", ""))
     profile = metro_profile(metro=metro, peer_group=peer_group, indicators=headline_indicators())
     for card in profile["cards"]:
-        card["chart"] = _trend_chart(metro, card["indicator"], card["history"])
+        national = profile["national"].get(card["indicator"].pk, [])
+        card["chart"] = _trend_chart(metro, card["indicator"], card["history"], national)
+        fmt = card["indicator"].format_value
         card["trend_rows"] = [
-            (o.year, o.period, o.source.title, card["indicator"].format_value(o.value))
-            for o in card["history"]
+            (o.year, o.period, o.source.title, fmt(o.value)) for o in card["history"]
+        ] + [
+            (f.year, f.period, f"United States ({f.source.series_name})", fmt(f.value))
+            for f in _national_in_chart(card["history"], national)
         ]
     # The project may add related posts and resources; vitals never names their apps.
     related = select_template(
@@ -47,37 +51,54 @@ def metro(request, slug):
     return render(request, "vitals/metro.html", context)
 
 
-def _trend_chart(metro, indicator, history) -> charts.Chart:
-    """A line per source of the metro's figures for the indicator, by year."""
-    by_source = {}
+def _national_in_chart(history, national):
+    """The national figures of the series the metro has figures in."""
+    shown = {o.source.series_name for o in history}
+    return [f for f in national if f.source.series_name in shown]
+
+
+def _trend_chart(metro, indicator, history, national) -> charts.Chart:
+    """A line per series of the metro's figures for the indicator, by year, and a dashed
+    line of the national figures of the same series. Series are never joined into one line."""
+    by_series, national_by_series = {}, {}
     for o in history:
-        by_source.setdefault(o.source, []).append((o.year, o.value))
+        by_series.setdefault(o.source.series_name, []).append((o.year, o.value))
+    for f in _national_in_chart(history, national):
+        national_by_series.setdefault(f.source.series_name, []).append((f.year, f.value))
+    lines = [
+        {"label": f"{metro.principal_city}, {name}", "points": points}
+        for name, points in by_series.items()
+    ] + [
+        {"label": f"United States, {name}", "points": points, "dashed": True}
+        for name, points in national_by_series.items()
+    ]
     return charts.line_chart(
         id=f"trend-{indicator.code}",
         title=f"{indicator.name} in {metro.principal_city}, by year",
         description=(
-            f"Line chart of {indicator.name.lower()} for {metro.name}, "
+            f"Line chart of {indicator.name.lower()} for {metro.name}, one line per series "
+            "(figures of different surveys are not joined); "
             + "; ".join(
-                f"{source.publisher}: "
-                + ", ".join(f"{y} {indicator.format_value(v)}" for y, v in points)
-                for source, points in by_source.items()
+                f"{line['label']}: "
+                + ", ".join(f"{y} {indicator.format_value(v)}" for y, v in line["points"])
+                for line in lines
             )
         ),
-        caption=_years_caption(by_source),
-        series=[
-            {"label": f"Source: {source.title}", "points": points}
-            for source, points in by_source.items()
-        ],
+        caption=_years_caption(by_series, national_by_series),
+        series=lines,
         fmt=indicator.format_value,
         y_label=charts.axis_title(indicator),
     )
 
 
-def _years_caption(by_source) -> str:
-    years = sorted({year for points in by_source.values() for year, _ in points})
+def _years_caption(by_series, national_by_series) -> str:
+    lines = [*by_series.values(), *national_by_series.values()]
+    years = sorted({year for points in lines for year, _ in points})
     if not years:
         return ""
     span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    if len(lines) > 1:
+        return f"Data years {span}; one line per series; sources below."
     return f"Data years {span}; full source names in the table below."
 
 

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ..selectors import (
-    areas_without_data,
+    area_coverage,
     indicators_by_area,
     peer_groups,
     sort_table_rows,
@@ -46,7 +46,9 @@ def rankings(request):
         column.header = header(column.indicator.code, column.indicator.name)
     context["download_query"] = urlencode({k: v for k, v in keep.items() if k in {"year", "peer"}})
     context["reweighted"] = any(w != 1.0 for w in context["weights"].values())
-    context["areas_without_data"] = areas_without_data()
+    coverage = area_coverage()
+    context["areas_without_data"] = coverage["without_data"]
+    context["areas_outside_score"] = coverage["outside_score"]
     context["crumbs"] = crumbs(with_vitals=False)
     return render(request, "vitals/rankings.html", context)
 
