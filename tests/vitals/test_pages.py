@@ -130,7 +130,7 @@ def test_metro_page_shows_value_rank_peer_average_change_and_charts(visitor, sma
 
 def test_metro_page_query_count_is_fixed(visitor, small_data, django_assert_max_num_queries):
     visitor.get("/vitals/metros/alpha-ny/")
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):
         assert visitor.get("/vitals/metros/gamma-oh/?x=1").status_code == 200
 
 
