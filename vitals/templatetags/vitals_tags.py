@@ -34,3 +34,13 @@ def sort_mark(header):
     return format_html(
         '<span class="vitals-sort vitals-sort--on" aria-hidden="true">{}</span>', arrow
     )
+
+
+@register.filter
+def margin(moe, indicator):
+    """A margin of error in the indicator's unit: ±1.2 pts, ±$300."""
+    if moe is None:
+        return ""
+    if indicator.unit == "share":
+        return f"±{moe * 100:.1f} pts"
+    return f"±{indicator.format_value(moe)}"

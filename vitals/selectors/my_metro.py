@@ -1,0 +1,148 @@
+"""My metro: a member's metro against the peers they chose, for the page and its PDF brief.
+
+A fixed number of queries, however many metros, peers or years there are.
+"""
+
+from dataclasses import dataclass
+from statistics import median
+
+from django.db.models import Count, Q
+
+from ..models import Indicator, Metro, Observation, PeerChoice, PeerGroup
+from .metros import _in_series
+from .rankings import Series, latest_series
+
+
+@dataclass(frozen=True)
+class RankMovement:
+    """How far the metro's rank moved since an earlier edition: places > 0 is up."""
+
+    places: int
+    since: str  # e.g. "City Vitals 2025"
+
+    @property
+    def distance(self) -> int:
+        return abs(self.places)
+
+
+@dataclass
+class MyMetroRow:
+    indicator: Indicator
+    figure: Observation | None = None  # the metro's latest, with its source
+    rank: int | None = None  # among the metro and its peers; ties share the best rank
+    ranked_of: int = 0
+    peers_with_figure: int = 0
+    peer_median: float | None = None
+    best_value: float | None = None
+    best_metro: Metro | None = None
+    national: object | None = None  # from national_figures(): .value, .year, .margin_of_error
+    movement: RankMovement | None = None
+
+
+def national_figures(series: dict[int, Series]) -> dict[int, object] | None:
+    """The U.S. figure for each series' indicator and year, keyed by indicator id, each with
+    .value, .year and .margin_of_error; None while no national figures are stored.
+
+    The one place My metro (page, brief) looks national figures up. The national-figures
+    work wires it to its selector (in one query for all indicators).
+    """
+    return None
+
+
+def rank_movements(*, metro: Metro, peer_group: PeerGroup | None) -> dict[int, RankMovement] | None:
+    """How the metro's rank in each headline indicator moved since the previous published
+    edition, keyed by indicator id; None while there are no editions to compare.
+
+    The one place My metro looks rank movement up; the editions work wires it. Movement is
+    between editions' stored ranks in a preset peer group, so a person's own list of peers
+    (peer_group None) has none.
+    """
+    return None
+
+
+def peer_choice_for(user) -> PeerChoice | None:
+    return (
+        PeerChoice.objects.filter(user=user)
+        .select_related("metro", "peer_group")
+        .prefetch_related("peer_metros")
+        .first()
+    )
+
+
+def my_metro_report(
+    *,
+    metro: Metro,
+    indicators: list[Indicator],
+    peer_group: PeerGroup | None = None,
+    peer_metros: list[Metro] | None = None,
+) -> dict:
+    """The metro's latest figure for each indicator, its rank among the peers (a peer group's
+    metros, or the listed ones) in that same series, the peers' median and best, the national
+    figure and the rank movement where they exist.
+
+    Each indicator is compared on the latest series (year and source) in which the metro has
+    a figure; when one year has figures from two sources, the one covering more metros wins.
+    """
+    own = {
+        (o.indicator_id, o.year, o.source_id): o
+        for o in Observation.objects.filter(metro=metro, indicator__in=indicators).select_related(
+            "source"
+        )
+    }
+    counts = (
+        Observation.objects.filter(indicator__in=indicators)
+        .values_list("indicator_id", "year", "source_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    series = latest_series([row for row in counts if row[:3] in own])
+
+    if peer_group is not None:
+        peers_query = peer_group.metro_filter()
+    else:
+        peers_query = Q(pk__in=[m.pk for m in peer_metros or []])
+    peers = {
+        m.pk: m for m in Metro.objects.filter(peers_query).exclude(pk=metro.pk).only("slug", "name")
+    }
+    values: dict[int, dict[int, float]] = {}  # indicator -> metro -> value
+    if series and peers:
+        for metro_id, indicator_id, value in Observation.objects.filter(
+            _in_series(series.values()), metro_id__in=list(peers)
+        ).values_list("metro_id", "indicator_id", "value"):
+            values.setdefault(indicator_id, {})[metro_id] = value
+
+    national = national_figures(series) or {}
+    movements = rank_movements(metro=metro, peer_group=peer_group) or {}
+    rows = []
+    for indicator in indicators:
+        row = MyMetroRow(indicator=indicator)
+        s = series.get(indicator.pk)
+        if s:
+            row.figure = own[(s.indicator_id, s.year, s.source_id)]
+            row.national = national.get(indicator.pk)
+            row.movement = movements.get(indicator.pk)
+            _compare(row, values.get(indicator.pk, {}), peers)
+        rows.append(row)
+    return {
+        "metro": metro,
+        "peer_group": peer_group,
+        "peers": sorted(peers.values(), key=lambda m: m.name),
+        "rows": rows,
+    }
+
+
+def _compare(row: MyMetroRow, peer_values: dict[int, float], peers: dict[int, Metro]) -> None:
+    """Fill in the rank, median and best of the row from the peers' figures."""
+    if not peer_values:
+        return
+    row.peers_with_figure = len(peer_values)
+    row.peer_median = median(peer_values.values())
+    if not row.indicator.is_ranked:
+        return
+    lower_is_better = row.indicator.direction == Indicator.Direction.LOWER
+    sign = 1 if lower_is_better else -1  # sorting sign * value ascending puts the best first
+    best_id = min(peer_values, key=lambda mid: (sign * peer_values[mid], peers[mid].name))
+    row.best_value, row.best_metro = peer_values[best_id], peers[best_id]
+    mine = sign * row.figure.value
+    row.rank = 1 + sum(1 for v in peer_values.values() if sign * v < mine)
+    row.ranked_of = len(peer_values) + 1
