@@ -1,19 +1,31 @@
 """The members' full download: every City Vitals figure as one Excel workbook.
 
 Four sheets: "About" (the citation and notes), "Figures" (one row per metro, indicator, year
-and source, with the margin of error), "Indicators" and "Sources". Built in three queries
-however many figures there are, with openpyxl's write-only mode: rows go to a temporary file
-as they are read, never all held in memory.
+and source, with the margin of error), "Indicators" and "Sources". Built in a fixed number of
+queries however many figures there are, with openpyxl's write-only mode: rows go to a
+temporary file as they are read, never all held in memory.
+
+Writing the cells takes seconds (openpyxl serialises each one in Python), so the finished file
+is kept in the cache, under a key that changes with the day (the citation's date) and with
+anything the sheets show: every import, and any edit of an indicator, source or metro name.
 """
 
+import hashlib
+import io
 import tempfile
 from datetime import date
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max
 from django.urls import reverse
 from openpyxl import Workbook
 
-from .models import Indicator, Observation, Source
+from .models import ImportRun, Indicator, Metro, Observation, Source
+
+# Larger workbooks are built for each download rather than held in the cache.
+MAX_CACHED_BYTES = 8 * 1024 * 1024
+CACHE_SECONDS = 24 * 60 * 60
 
 TITLE = "civicnet City Vitals: every figure"
 FIGURE_COLUMNS = [
@@ -68,7 +80,39 @@ def notes() -> list[str]:
 
 
 def figures_workbook(today: date):
-    """The workbook as an open temporary file, at its start (the caller streams and closes)."""
+    """The workbook as an open file at its start (the caller streams and closes it): from the
+    cache when nothing it shows has changed today, else built and kept."""
+    indicators = list(Indicator.objects.order_by("area", "name"))
+    sources = list(Source.objects.order_by("code"))
+    key = _cache_key(today, indicators, sources)
+    cached = cache.get(key)
+    if cached is not None:
+        return io.BytesIO(cached)
+    file = _build(today, indicators, sources)
+    size = file.seek(0, io.SEEK_END)
+    if size <= MAX_CACHED_BYTES:
+        file.seek(0)
+        cache.set(key, file.read(), CACHE_SECONDS)
+    file.seek(0)
+    return file
+
+
+def _cache_key(today: date, indicators, sources) -> str:
+    figures = Observation.objects.aggregate(n=Count("id"), last=Max("id"))
+    shown = [
+        today.isoformat(),
+        ImportRun.objects.aggregate(last=Max("id"))["last"],
+        figures["n"],
+        figures["last"],
+        [[getattr(i, f.attname) for f in Indicator._meta.concrete_fields] for i in indicators],
+        [[getattr(s, f.attname) for f in Source._meta.concrete_fields] for s in sources],
+        list(Metro.objects.order_by("pk").values_list("pk", "cbsa_code", "name")),
+    ]
+    digest = hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+    return f"vitals:figures-xlsx:{digest}"
+
+
+def _build(today: date, indicators, sources):
     book = Workbook(write_only=True)
     about = book.create_sheet("About")
     about.append([TITLE])
@@ -76,7 +120,6 @@ def figures_workbook(today: date):
     for note in notes():
         about.append(["Note", note])
 
-    indicators = list(Indicator.objects.order_by("area", "name"))
     areas = dict(Indicator._meta.get_field("area").choices)
     units = dict(Indicator._meta.get_field("unit").choices)
 
@@ -138,10 +181,9 @@ def figures_workbook(today: date):
 
     sheet = book.create_sheet("Sources")
     sheet.append(SOURCE_COLUMNS)
-    for s in Source.objects.order_by("code"):
+    for s in sources:
         sheet.append([s.code, s.title, s.publisher, s.url, s.licence])
 
     file = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
     book.save(file)
-    file.seek(0)
     return file

@@ -324,6 +324,24 @@ def test_workbook_holds_every_figure_with_its_margin_and_source(client, home_mem
     assert sources["acs1"][2] == "U.S. Census Bureau"
 
 
+def test_workbook_is_kept_until_the_figures_or_their_names_change(
+    client, home_member, data, django_assert_num_queries
+):
+    client.force_login(home_member)
+    _workbook(client)
+
+    with django_assert_num_queries(9):  # the cached file: no read of the figures
+        _workbook(client)
+    import_files(observations_csv=observations("10005,transit_use,2019,2019,0.07,0.005,acs1"))
+    rows = list(_workbook(client)["Figures"].iter_rows(values_only=True))
+    assert ("Zeta, WA", "transit_use", 2019, 0.07, 0.005) in [
+        (r[1], r[2], r[6], r[8], r[9]) for r in rows
+    ]
+    Indicator.objects.filter(code="transit_use").update(name="Public transit use")
+    rows = list(_workbook(client)["Figures"].iter_rows(values_only=True))
+    assert "Public transit use" in {r[3] for r in rows}
+
+
 # --- Query counts --------------------------------------------------------------------------
 
 
@@ -348,12 +366,12 @@ def test_my_metro_query_count_is_pinned_and_flat_with_ten_times_the_data(
 
     with django_assert_num_queries(19):
         client.get("/vitals/my-metro/")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         client.get("/vitals/city-vitals.xlsx")
     _ten_times_more()
     peer_choice_save(user=home_member, metro=None, peer_group=PeerGroup.objects.get(slug="1m-plus"))
     with django_assert_num_queries(19):
         html = client.get("/vitals/my-metro/").content.decode()
     assert "(48 other metros)" in html
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         client.get("/vitals/city-vitals.xlsx")
