@@ -276,7 +276,9 @@ def test_brief_is_a_real_pdf_of_the_metro_against_its_peers(client, home_member,
     report = my_metro_report(
         metro=data["10002"], indicators=headline_indicators(), peer_metros=[data["10001"]]
     )
-    text = document_text(brief_document(report, page_url="https://example.org/vitals/my-metro/"))
+    document = brief_document(report, page_url="https://example.org/vitals/my-metro/")
+    assert len(document.pages) == 1
+    text = document_text(document)
     assert "Gamma, OH" in text
     assert "College attainment" in text and "2 of 2" in text
     assert "±2.0 pts" in text
