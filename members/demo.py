@@ -7,7 +7,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from vitals.models import Metro
+from vitals.models import Metro, PeerChoice
+from vitals.services import peer_choice_save
 
 from .models import Cluster, JoinRequest, Membership, Plan, Sector
 from .services import cluster_join, membership_set, profile_update
@@ -217,6 +218,7 @@ def load(stdout) -> None:
             directory_opt_in=True,
         )
     _ensure_member(member)
+    demo_peer_choice(member)
 
     for first, last, email, title, organisation, sector, city, bio in DEMO_MEMBERS:
         user = _demo_user(email, None, first_name=first, last_name=last)
@@ -249,6 +251,18 @@ def load(stdout) -> None:
             cluster_join(cluster=cluster, user=user)
 
     join_request_example()
+
+
+# The demo member's own peers on My metro: Cleveland's fellow Great Lakes metros (CBSA codes).
+DEMO_PEER_METROS = ["19820", "41180", "38300", "17140", "18140", "33340", "15380"]
+
+
+def demo_peer_choice(member) -> None:
+    """The demo member's My metro: their home metro (Cleveland, from the profile) against
+    their own list of Great Lakes peers, so it works on first sign-in."""
+    peers = list(Metro.objects.filter(cbsa_code__in=DEMO_PEER_METROS))
+    if peers and not PeerChoice.objects.filter(user=member).exists():
+        peer_choice_save(user=member, metro=None, peer_metros=peers)
 
 
 def join_request_example() -> None:

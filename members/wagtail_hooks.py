@@ -7,10 +7,12 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from core.staff import PermissionMenuItem, staff_tool
+from vitals.access import MEMBER_ACCESS_HOOK, MemberAccess
 
 from . import admin_views, services, views_join
 from .joining import REVIEW_PERMISSION
-from .models import Cluster, Plan
+from .models import Cluster, Plan, Profile
+from .selectors import can_see_member_area
 
 
 class PlanViewSet(SnippetViewSet):
@@ -140,3 +142,14 @@ def bulk_delete_users_as_account_deletions(request, action_type, objects, action
             deleted += 1
     messages.success(request, f"{deleted} account(s) deleted; kept records are anonymised.")
     return redirect("wagtailusers_users:index")
+
+
+@hooks.register(MEMBER_ACCESS_HOOK)
+def vitals_member_access(user) -> MemberAccess:
+    """City Vitals' member tools (My metro, the brief, the XLSX) ask here who may use them
+    and which metro is the person's home: vitals never imports members."""
+    if not can_see_member_area(user):
+        membership = getattr(user, "membership", None)
+        return MemberAccess(lapsed=membership is not None)
+    home = Profile.objects.filter(user=user).values_list("home_metro_id", flat=True).first()
+    return MemberAccess(allowed=True, home_metro_id=home)

@@ -1,6 +1,7 @@
 from django import forms
 
 from .importing import STATE_REGIONS
+from .models import MAX_PEER_METROS, Metro, PeerGroup
 from .selectors import POPULATION_BANDS, WEIGHT_CHOICES
 
 REGIONS = ["Northeast", "Midwest", "South", "West", "Puerto Rico"]
@@ -67,3 +68,77 @@ class RankingsForm(forms.Form):
         except forms.ValidationError:
             return default
         return default if value in (None, "") else value
+
+
+class PeerChoiceForm(forms.Form):
+    """My metro's settings: which metro, compared with a peer group or a list of metros."""
+
+    GROUP, LIST = "group", "list"
+
+    metro = forms.ModelChoiceField(
+        label="Metro",
+        queryset=Metro.objects.only("slug", "name").order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="My home metro (from my profile)",
+    )
+    compare_with = forms.ChoiceField(
+        label="Compare with",
+        choices=[(GROUP, "A peer group"), (LIST, "Metros I choose")],
+        widget=forms.RadioSelect,
+        initial=GROUP,
+    )
+    peer_group = forms.ModelChoiceField(
+        label="Peer group",
+        queryset=PeerGroup.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=None,
+    )
+    peer_metros = forms.ModelMultipleChoiceField(
+        label=f"Peer metros (up to {MAX_PEER_METROS})",
+        queryset=Metro.objects.only("slug", "name").order_by("name"),
+        to_field_name="slug",
+        required=False,
+        help_text="Hold Ctrl (Cmd on a Mac) to choose several.",
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+
+    def __init__(self, *args, home_metro: Metro | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.home_metro = home_metro
+        if home_metro is not None:
+            self.fields["metro"].empty_label = f"My home metro: {home_metro.name}"
+
+    def clean(self):
+        data = super().clean()
+        metro = data.get("metro") or self.home_metro
+        if metro is None and "metro" not in self.errors:
+            self.add_error("metro", "Choose a metro: your profile names no home metro.")
+        if data.get("compare_with") == self.LIST:
+            peers = [m for m in data.get("peer_metros") or [] if metro is None or m != metro]
+            if not peers and "peer_metros" not in self.errors:
+                self.add_error("peer_metros", "Choose at least one peer metro.")
+            if len(peers) > MAX_PEER_METROS:
+                self.add_error(
+                    "peer_metros",
+                    f"Choose at most {MAX_PEER_METROS} peer metros (you chose {len(peers)}).",
+                )
+            data["peer_group"], data["peer_metros"] = None, peers
+        elif data.get("compare_with") == self.GROUP:
+            if data.get("peer_group") is None and "peer_group" not in self.errors:
+                self.add_error("peer_group", "Choose a peer group.")
+            data["peer_metros"] = []
+        return data
+
+    @classmethod
+    def initial_for(cls, choice) -> dict:
+        """The form as the person last saved it (a new person starts on the default group)."""
+        if choice is None:
+            return {"compare_with": cls.GROUP}
+        return {
+            "metro": choice.metro,
+            "compare_with": cls.GROUP if choice.peer_group_id else cls.LIST,
+            "peer_group": choice.peer_group,
+            "peer_metros": list(choice.peer_metros.all()),
+        }

@@ -588,3 +588,38 @@ class EditionTalentSlope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.peer_group}: ${self.dollars_per_point:,.0f} per point ({self.year})"
+
+
+MAX_PEER_METROS = 15
+
+
+class PeerChoice(models.Model):
+    """What a member compares on their My metro page: a metro (or the home metro of their
+    profile) against a peer group, or against metros they list themselves. One per person."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vitals_peer_choice"
+    )
+    metro = models.ForeignKey(
+        Metro,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the home metro of the person's profile.",
+    )
+    peer_group = models.ForeignKey(
+        PeerGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Compare with this group; empty when the person listed their own peers.",
+    )
+    peer_metros = models.ManyToManyField(
+        Metro, blank=True, related_name="+", help_text=f"At most {MAX_PEER_METROS} metros."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"My metro of user {self.user_id}"

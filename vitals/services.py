@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import get_valid_filename, slugify
 
@@ -16,12 +17,14 @@ from .derived import DERIVED_INDICATORS, derived_source
 from .dividends import talent_slopes_rebuild
 from .importing import NATIONAL_CODE, Problem, read_import_files
 from .models import (
+    MAX_PEER_METROS,
     ImportRun,
     Indicator,
     Metro,
     NationalFigure,
     Observation,
     ObservationRevision,
+    PeerChoice,
     PeerGroup,
     Ranking,
     Source,
@@ -444,3 +447,26 @@ def staged_files(token: str) -> list[tuple[str, str]]:
     if not folder.is_dir():
         return []
     return [(path.name, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.csv"))]
+
+
+@transaction.atomic
+def peer_choice_save(
+    *,
+    user,
+    metro: Metro | None,
+    peer_group: PeerGroup | None = None,
+    peer_metros: Iterable[Metro] = (),
+) -> PeerChoice:
+    """Save what the person compares on My metro: the metro (None: their profile's home
+    metro) against a peer group, or against their own list of metros (the metro itself is
+    always compared, so it is left out of the list)."""
+    peers = {m.pk: m for m in peer_metros if metro is None or m.pk != metro.pk}
+    if (peer_group is None) == (not peers):
+        raise ValidationError("Choose a peer group or list your own peer metros, not both.")
+    if len(peers) > MAX_PEER_METROS:
+        raise ValidationError(f"List at most {MAX_PEER_METROS} peer metros.")
+    choice, _ = PeerChoice.objects.select_for_update().get_or_create(user=user)
+    choice.metro, choice.peer_group = metro, peer_group
+    choice.save()
+    choice.peer_metros.set(list(peers.values()))
+    return choice

@@ -117,6 +117,16 @@ def _join_request(world):
     return {"join_request": join_request.pk}
 
 
+def _home_metros(world):
+    """Everyone's profile names a home metro, so My metro and its brief have one to show."""
+    from members.services import profile_update
+
+    for user in world.users.values():
+        if user is not None:
+            profile_update(user=user, home_metro=world.metro)
+    return {}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -373,6 +383,32 @@ CASES = [
         "/vitals/metros/{w.metro.slug}/dividends/?attainment=2&miles=1.5",
         EVERYONE,
     ),
+    # --- City Vitals for members: My metro, its brief, every figure as XLSX ---------------------
+    Case(
+        "vitals/my-metro/",
+        "/vitals/my-metro/",
+        MEMBER_AREA,
+        marker="Save my metro and peers",
+        prepare=_home_metros,
+    ),
+    Case(
+        "vitals/my-metro/",
+        "/vitals/my-metro/",
+        MEMBER_AREA,
+        method="POST",
+        data={"compare_with": "group", "peer_group": "all"},
+        ok="redirect:/vitals/my-metro/",
+        prepare=_home_metros,
+        label="save the peers",
+    ),
+    Case(
+        "vitals/my-metro/brief.pdf",
+        "/vitals/my-metro/brief.pdf",
+        MEMBER_AREA,
+        marker=b"%PDF",
+        prepare=_home_metros,
+    ),
+    Case("vitals/city-vitals.xlsx", "/vitals/city-vitals.xlsx", MEMBER_AREA, marker=b"PK\x03\x04"),
     # --- events --------------------------------------------------------------------------------
     Case("events/", "/events/", EVERYONE),
     Case("events/past/", "/events/past/", EVERYONE),

@@ -20,6 +20,14 @@ from .metros import (
     metro_profile,
     nearest_metros,
 )
+from .my_metro import (
+    MyMetroRow,
+    RankMovement,
+    my_metro_report,
+    national_by_indicator,
+    peer_choice_for,
+    rank_movements,
+)
 from .national import Benchmark, benchmark, national_figures
 from .rankings import (
     MIN_WEIGHT_SHARE,
@@ -54,6 +62,8 @@ __all__ = [
     "DOWNLOAD_FIELDS",
     "METRO_DOWNLOAD_FIELDS",
     "MIN_WEIGHT_SHARE",
+    "MyMetroRow",
+    "RankMovement",
     "POPULATION_BANDS",
     "WEIGHT_CHOICES",
     "Column",
@@ -74,12 +84,16 @@ __all__ = [
     "metro_comparison",
     "metro_download_rows",
     "metro_profile",
+    "my_metro_report",
+    "national_by_indicator",
     "nearest_metros",
     "overall_positions",
     "overall_ranking",
+    "peer_choice_for",
     "peer_group_for",
     "peer_groups",
     "position_stability",
+    "rank_movements",
     "ranked_metro_count",
     "ranked_years",
     "rankings_table",

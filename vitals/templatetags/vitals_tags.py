@@ -86,3 +86,13 @@ def vitals_citation(context, title="City Vitals"):
         "edition": edition,
         "frozen": frozen,
     }
+
+
+@register.filter
+def margin(moe, indicator):
+    """A margin of error in the indicator's unit: ±1.2 pts, ±$300."""
+    if moe is None:
+        return ""
+    if indicator.unit == "share":
+        return f"±{moe * 100:.1f} pts"
+    return f"±{indicator.format_value(moe)}"
