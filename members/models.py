@@ -397,8 +397,10 @@ class JoinRequest(models.Model):
 
 
 class RetentionEmail(models.Model):
-    """One retention email sent (a renewal reminder, the lapse note, the win-back): each kind
-    goes once per membership period, however often the daily task runs."""
+    """One retention email sent (a renewal reminder, the lapse note, the win-back, a failed
+    payment): each kind goes once per membership period, however often the daily task runs.
+    `period_end` is the period's key: its end, the lapse date, or the start of the grace
+    period for the payment emails."""
 
     class Kind(models.TextChoices):
         RENEWS_IN_30_DAYS = "renew_30", "Renewal reminder, 30 days before"
@@ -406,6 +408,8 @@ class RetentionEmail(models.Model):
         ENDS_IN_3_DAYS = "renew_3", "Monthly plan ending, 3 days before"
         LAPSED = "lapsed", "Membership lapsed"
         WIN_BACK = "win_back", "Win-back, 30 days after lapsing"
+        PAYMENT_FAILED = "pay_failed", "Payment failed, at once"
+        PAYMENT_LAST_CALL = "pay_last_call", "Payment failed, before the grace period ends"
 
     membership = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="retention_emails"

@@ -14,7 +14,7 @@ from .memberships import (
     seat_remove,
 )
 from .profiles import PHOTO_SIZE, profile_update
-from .retention import retention_due, retention_send
+from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send
 from .subscriptions import (
     LIVE_SUBSCRIPTION_STATUSES,
     AlreadyProcessed,
@@ -30,6 +30,7 @@ from .subscriptions import (
 __all__ = [
     "LIVE_SUBSCRIPTION_STATUSES",
     "PHOTO_SIZE",
+    "SEND_RETENTION_EMAIL",
     "RENEWAL_REMINDER_DAYS",
     "AccountDeletionError",
     "AlreadyProcessed",

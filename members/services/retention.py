@@ -1,20 +1,27 @@
 """The retention ladder: reminders before a fixed-end membership ends, a note when it lapses
-and a win-back a month later. Each (membership, kind, period end) is emailed once: the row in
-RetentionEmail is written in the same transaction as the send, so a failed send stays due."""
+and a win-back a month later; when a payment fails, a note at once (started by the webhook)
+and a last call before the grace period ends. Each (membership, kind, period key) is emailed
+once: the row in RetentionEmail is written in the same transaction as the send, so a failed
+send stays due."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import send_site_email
+from core.tasks import enqueue_on_commit
 
-from ..models import Membership, Plan, RetentionEmail
+from ..models import Membership, Plan, RetentionEmail, grace_period
 
+SEND_RETENTION_EMAIL = "members.send_retention_email"
 Kind = RetentionEmail.Kind
+LAST_CALL_BEFORE = timedelta(days=3)  # the second payment note, this long before grace ends
 LAPSED_WITHIN = timedelta(days=7)  # a lapse older than this gets no "just lapsed" note
 WIN_BACK_AFTER = timedelta(days=30)
 WIN_BACK_WITHIN = timedelta(days=60)  # nobody is won back from years ago on the first run
@@ -31,6 +38,8 @@ SUBJECTS = {
     Kind.ENDS_IN_3_DAYS: "civicnet: your membership ends in three days",
     Kind.LAPSED: "civicnet: your membership has ended",
     Kind.WIN_BACK: "civicnet: the network misses you",
+    Kind.PAYMENT_FAILED: "civicnet: your membership payment did not go through",
+    Kind.PAYMENT_LAST_CALL: "civicnet: update your card to keep your membership",
 }
 
 
@@ -63,6 +72,8 @@ def retention_email_due(membership: Membership, kind: str, now) -> object | None
     """The period end this email would be for, or None when it is not due now."""
     if kind in REMINDERS:
         return membership.current_period_end if _reminder_due(membership, kind, now) else None
+    if kind in (Kind.PAYMENT_FAILED, Kind.PAYMENT_LAST_CALL):
+        return _payment_note_due(membership, kind, now)
     ended = membership.ended_at
     if membership.status != Membership.Status.EXPIRED or ended is None:
         return None
@@ -71,6 +82,22 @@ def retention_email_due(membership: Membership, kind: str, now) -> object | None
     if kind == Kind.WIN_BACK and now - WIN_BACK_WITHIN < ended <= now - WIN_BACK_AFTER:
         return ended
     return None
+
+
+def _payment_note_due(membership: Membership, kind: str, now) -> object | None:
+    """The start of the grace period (the key of this failed payment) while the note is due."""
+    since = membership.past_due_since
+    if membership.status != Membership.Status.PAST_DUE or since is None:
+        return None
+    grace_ends = since + grace_period()
+    starts = since if kind == Kind.PAYMENT_FAILED else grace_ends - LAST_CALL_BEFORE
+    return since if starts <= now < grace_ends else None
+
+
+def payment_failed_notify(*, membership: Membership) -> None:
+    """Send the payment-failed note once this transaction commits (the webhook calls this)."""
+    if membership.status == Membership.Status.PAST_DUE:
+        enqueue_on_commit(SEND_RETENTION_EMAIL, membership.pk, Kind.PAYMENT_FAILED)
 
 
 def retention_due(*, now=None) -> list[tuple[int, str]]:
@@ -83,6 +110,7 @@ def retention_due(*, now=None) -> list[tuple[int, str]]:
             current_period_end__lte=now + timedelta(days=30),
         )
         | Q(status=Membership.Status.EXPIRED, ended_at__gt=now - WIN_BACK_WITHIN)
+        | Q(status=Membership.Status.PAST_DUE, past_due_since__gt=now - grace_period())
     )
     sent = set(
         RetentionEmail.objects.filter(membership__in=candidates).values_list(
@@ -125,6 +153,10 @@ def retention_send(*, membership_id: int, kind: str, now=None) -> bool:
                 "membership": membership,
                 "person": membership.user,
                 "renews": renews_by_itself(membership),
+                "grace_ends": membership.access_until,
+                # A page of the site that opens Stripe's portal: a portal session's own URL
+                # expires within minutes, so it is never put in an email.
+                "portal_url": settings.SITE_URL + reverse("members:billing_portal"),
             },
         )
     return True
