@@ -6,6 +6,12 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import PreviewableMixin
+
+from core.emails import email_context
+
+from . import email_copy
+from .email_copy import validate_placeholders
 
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
 PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
@@ -427,3 +433,49 @@ class RetentionEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.membership_id} ({self.period_end:%Y-%m-%d})"
+
+
+class RetentionEmailText(PreviewableMixin, models.Model):
+    """The subject and words of one retention email, which staff edit (a snippet). Each kind
+    has one; the defaults are in members.email_copy."""
+
+    kind = models.CharField(
+        max_length=16, choices=RetentionEmail.Kind.choices, unique=True, editable=False
+    )
+    subject = models.CharField(
+        max_length=150, validators=[validate_placeholders], help_text=email_copy.HELP
+    )
+    body = models.TextField(
+        validators=[validate_placeholders],
+        help_text="Plain text; a blank line starts a new paragraph and addresses become links. "
+        + email_copy.HELP,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "retention email"
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    # Previewed as the email a member would get, with a made-up member's details.
+    SAMPLE = {
+        "first_name": "Ana",
+        "plan": "Individual",
+        "ends_on": "3 March 2027",
+        "renews_or_ends": "renews on 3 March 2027 at $120 a year",
+        "portal_url": "https://civicnet.example/membership/billing/",
+        "account_url": "https://civicnet.example/account/",
+        "join_url": "https://civicnet.example/membership/",
+    }
+
+    def get_preview_template(self, request, mode_name):
+        return "members/email/retention.html"
+
+    def get_preview_context(self, request, mode_name):
+        try:
+            body = email_copy.fill(self.body, self.SAMPLE)
+        except (KeyError, ValueError, IndexError):
+            body = self.body  # the form shows what is wrong with it
+        return email_context({"body": body, "subject": self.subject})

@@ -6,6 +6,7 @@ send stays due."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,8 +18,10 @@ from django.utils import timezone
 from core.emails import send_site_email
 from core.tasks import enqueue_on_commit
 
-from ..models import Membership, Plan, RetentionEmail, grace_period
+from .. import email_copy
+from ..models import Membership, Plan, RetentionEmail, RetentionEmailText, grace_period
 
+logger = logging.getLogger(__name__)
 SEND_RETENTION_EMAIL = "members.send_retention_email"
 Kind = RetentionEmail.Kind
 LAST_CALL_BEFORE = timedelta(days=3)  # the second payment note, this long before grace ends
@@ -31,15 +34,6 @@ REMINDERS = {
     Kind.RENEWS_IN_30_DAYS: (Plan.Interval.YEAR, 30, False),
     Kind.RENEWS_IN_7_DAYS: (Plan.Interval.YEAR, 7, False),
     Kind.ENDS_IN_3_DAYS: (Plan.Interval.MONTH, 3, True),
-}
-SUBJECTS = {
-    Kind.RENEWS_IN_30_DAYS: "civicnet: your membership renews in a month",
-    Kind.RENEWS_IN_7_DAYS: "civicnet: your membership renews next week",
-    Kind.ENDS_IN_3_DAYS: "civicnet: your membership ends in three days",
-    Kind.LAPSED: "civicnet: your membership has ended",
-    Kind.WIN_BACK: "civicnet: the network misses you",
-    Kind.PAYMENT_FAILED: "civicnet: your membership payment did not go through",
-    Kind.PAYMENT_LAST_CALL: "civicnet: update your card to keep your membership",
 }
 
 
@@ -145,18 +139,50 @@ def retention_send(*, membership_id: int, kind: str, now=None) -> bool:
                 )
         except IntegrityError:
             return False  # already sent for this period
+        subject, body = retention_message(membership, kind)
         send_site_email(
             to=[membership.user.email],
-            subject=SUBJECTS[kind],
-            template=f"members/email/retention_{kind}",
-            context={
-                "membership": membership,
-                "person": membership.user,
-                "renews": renews_by_itself(membership),
-                "grace_ends": membership.access_until,
-                # A page of the site that opens Stripe's portal: a portal session's own URL
-                # expires within minutes, so it is never put in an email.
-                "portal_url": settings.SITE_URL + reverse("members:billing_portal"),
-            },
+            subject=subject,
+            template="members/email/retention",
+            context={"subject": subject, "body": body},
         )
     return True
+
+
+def _placeholder_values(membership: Membership, kind: str) -> dict[str, str]:
+    if kind in REMINDERS:
+        ends_on = membership.current_period_end
+    elif kind in (Kind.PAYMENT_FAILED, Kind.PAYMENT_LAST_CALL):
+        ends_on = membership.access_until
+    else:
+        ends_on = membership.ended_at
+    ends_on = f"{timezone.localtime(ends_on):%-d %B %Y}" if ends_on else ""
+    plan = membership.plan
+    renews = renews_by_itself(membership) and plan is not None
+    return {
+        "first_name": membership.user.first_name or "there",
+        "plan": plan.name if plan else "",
+        "ends_on": ends_on,
+        "renews_or_ends": (
+            f"renews on {ends_on} at {plan.price_label}" if renews else f"ends on {ends_on}"
+        ),
+        # A page of the site that opens Stripe's portal: a portal session's own URL expires
+        # within minutes, so it is never put in an email.
+        "portal_url": settings.SITE_URL + reverse("members:billing_portal"),
+        "account_url": settings.SITE_URL + reverse("members:dashboard"),
+        "join_url": settings.SITE_URL + reverse("members:membership"),
+    }
+
+
+def retention_message(membership: Membership, kind: str) -> tuple[str, str]:
+    """The subject and plain-text body of this retention email, in the words staff set."""
+    text = RetentionEmailText.objects.filter(kind=kind).first()
+    subject, body = (text.subject, text.body) if text else email_copy.DEFAULTS[kind]
+    values = _placeholder_values(membership, kind)
+    try:
+        return email_copy.fill(subject, values), email_copy.fill(body, values)
+    except (KeyError, ValueError, IndexError):
+        # Saved past the form's check (a shell, an old row): the default words, not no email.
+        logger.exception("Retention email text %s cannot be filled in; sent the default", kind)
+        subject, body = email_copy.DEFAULTS[kind]
+        return email_copy.fill(subject, values), email_copy.fill(body, values)
