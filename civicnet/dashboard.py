@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from events.selectors import attendance_figures
 from library.selectors import resource_usage
-from members.selectors import active_by_plan_and_sector, membership_flows, memberships_active_at
+from members.selectors import (
+    active_by_plan_and_sector,
+    cancellations_by_reason,
+    membership_flows,
+    memberships_active_at,
+)
 from newsletter.selectors import edition_figures
 
 from .selectors import stale_pages
@@ -356,6 +361,9 @@ def network_dashboard(period: Period, links: Links) -> dict:
     window = {"previous_start": period.previous_start, "start": period.start, "end": period.end}
     summary = network_summary(period, links)
     mix = active_by_plan_and_sector(period.measured_until)
+    cancelled = cancellations_by_reason(start=period.start, end=period.end)
+    for row in cancelled:
+        row["url"] = links.members("cancelled", why=row["key"])
     attendance = attendance_figures(**window)
     library = resource_usage(**window)
     newsletter = edition_figures(**window)
@@ -419,6 +427,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
         "activity": activity,
         "by_plan": mix["by_plan"],
         "by_sector": mix["by_sector"],
+        "cancellations": cancelled,
         "events": attendance["events"],
         "resources": library["resources"],
         "editions": newsletter["editions"],

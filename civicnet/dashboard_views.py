@@ -31,6 +31,7 @@ MEMBER_LIST_KINDS = {
     "new": "New memberships",
     "returned": "Members back after lapsing",
     "lapsed": "Lapsed memberships",
+    "cancelled": "Cancellations through Stripe",
     "payments": "Payments",
     "first_payments": "First payments",
     "recurring_payments": "Recurring payments (renewals)",
@@ -114,7 +115,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
             rows = self._active(period)
         else:
             rows = (
-                membership_changes(kind)
+                membership_changes(kind, why=self.request.GET.get("why", ""))
                 .filter(created_at__gte=period.start, created_at__lt=period.end)
                 .select_related("membership__user", "membership__plan", "actor")
                 .order_by("-created_at", "-pk")
@@ -130,7 +131,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
                 **{
                     key: value
                     for key, value in self.request.GET.items()
-                    if key in ("kind", "plan", "sector", "paying")
+                    if key in ("kind", "plan", "sector", "paying", "why")
                 }
             ),
         )

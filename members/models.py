@@ -274,6 +274,22 @@ class MembershipEvent(models.Model):
         STAFF = "staff", "Staff"
         SYSTEM = "system", "Scheduled task"
 
+    # Stripe's subscription.cancellation_details: why it ended, and what the member said.
+    class CancellationReason(models.TextChoices):
+        REQUESTED = "cancellation_requested", "The member cancelled"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        PAYMENT_DISPUTED = "payment_disputed", "Payment disputed"
+
+    class CancellationFeedback(models.TextChoices):
+        TOO_EXPENSIVE = "too_expensive", "Too expensive"
+        MISSING_FEATURES = "missing_features", "Missing features"
+        SWITCHED_SERVICE = "switched_service", "Switched to another service"
+        UNUSED = "unused", "Not using it enough"
+        CUSTOMER_SERVICE = "customer_service", "Customer service"
+        TOO_COMPLEX = "too_complex", "Too complex"
+        LOW_QUALITY = "low_quality", "Quality was lower than expected"
+        OTHER = "other", "Other reason"
+
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="history")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     source = models.CharField(max_length=8, choices=Source.choices)
@@ -285,6 +301,14 @@ class MembershipEvent(models.Model):
     to_status = models.CharField(max_length=16)
     current_period_end = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # Set on the change that cancelled a Stripe subscription (to "canceled" or "expired").
+    cancellation_reason = models.CharField(
+        max_length=32, choices=CancellationReason.choices, blank=True
+    )
+    cancellation_feedback = models.CharField(
+        max_length=32, choices=CancellationFeedback.choices, blank=True
+    )
+    cancellation_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

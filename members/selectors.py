@@ -248,7 +248,55 @@ def members_report() -> dict:
             .order_by("-total", "place")[:25]
         ],
         "by_month": _joined_and_lapsed_by_month(),
+        "cancellations": cancellations_by_reason(),
     }
+
+
+def _cancellation_key(row: dict) -> str:
+    """What a cancellation is counted under: the member's answer, else Stripe's reason."""
+    return row["cancellation_feedback"] or row["cancellation_reason"]
+
+
+CANCELLATION_LABELS = {
+    **dict(MembershipEvent.CancellationFeedback.choices),
+    # Without an answer from the member: said so, or why Stripe ended it.
+    MembershipEvent.CancellationReason.REQUESTED: "Cancelled, no reason given",
+    MembershipEvent.CancellationReason.PAYMENT_FAILED: "Payment failed",
+    MembershipEvent.CancellationReason.PAYMENT_DISPUTED: "Payment disputed",
+}
+
+
+def cancellations_by_reason(*, start=None, end=None) -> list[dict]:
+    """Stripe cancellations (in [start, end) when given) counted by the reason the member
+    chose, most common first: [{"key", "label", "total"}]. One query."""
+    rows = MembershipEvent.objects.exclude(cancellation_reason="")
+    if start is not None:
+        rows = rows.filter(created_at__gte=start, created_at__lt=end)
+    totals: dict[str, int] = {}
+    for row in (
+        rows.values("cancellation_reason", "cancellation_feedback")
+        .annotate(total=Count("pk"))
+        .order_by()
+    ):
+        key = _cancellation_key(row)
+        totals[key] = totals.get(key, 0) + row["total"]
+    return sorted(
+        (
+            {"key": key, "label": CANCELLATION_LABELS.get(key, key), "total": total}
+            for key, total in totals.items()
+        ),
+        key=lambda item: (-item["total"], item["label"]),
+    )
+
+
+def cancellations(why: str = "") -> QuerySet[MembershipEvent]:
+    """The audit rows of Stripe cancellations, those counted under `why` when given."""
+    rows = MembershipEvent.objects.exclude(cancellation_reason="")
+    if why in MembershipEvent.CancellationFeedback.values:
+        rows = rows.filter(cancellation_feedback=why)
+    elif why in MembershipEvent.CancellationReason.values:
+        rows = rows.filter(cancellation_reason=why, cancellation_feedback="")
+    return rows
 
 
 def _joined_and_lapsed_by_month() -> list[dict]:
@@ -405,8 +453,11 @@ def payment_events() -> QuerySet[MembershipEvent]:
     ).annotate(first=~Exists(earlier))
 
 
-def membership_changes(kind: str) -> QuerySet[MembershipEvent]:
-    """The audit rows behind a dashboard figure: new, returned, lapsed, or payments."""
+def membership_changes(kind: str, *, why: str = "") -> QuerySet[MembershipEvent]:
+    """The audit rows behind a dashboard figure: new, returned, lapsed, cancelled (for a
+    reason), or payments."""
+    if kind == "cancelled":
+        return cancellations(why)
     if kind in CHANGE_KINDS:
         return MembershipEvent.objects.filter(CHANGE_KINDS[kind])
     payments = payment_events()

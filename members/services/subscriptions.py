@@ -147,12 +147,16 @@ def membership_sync_from_stripe(
     membership.stripe_subscription_id = subscription.get("id") or ""
     membership.is_complimentary = False
     membership.plan = plan or membership.plan
+    ended = (Membership.Status.CANCELED, Membership.Status.EXPIRED)
+    # Counted once: when it is cancelled, not again when a cancelled one runs out.
+    cancelled_now = new_status in ended and previous not in ended
     membership = _membership_change(
         membership=membership,
         source=MembershipEvent.Source.STRIPE,
         stripe_event_id=event_id,
         note=f"{event_type}: subscription {subscription.get('status')}",
         from_status=previous,
+        cancellation=subscription.get("cancellation_details") if cancelled_now else None,
     )
     # Once per grace period, however many of Stripe's retries fail (retention_send keys it).
     payment_failed_notify(membership=membership)

@@ -59,6 +59,7 @@ class FakeStripe:
         cancel_at_period_end: bool = False,
         price: str = "price_individual_year",
         user_id: int | None = None,
+        cancellation_details: dict | None = None,
     ) -> dict:
         period_end = period_end or int(time.time()) + 365 * DAY
         # An update keeps the creation time; each new subscription is newer than the last.
@@ -71,6 +72,8 @@ class FakeStripe:
             "customer": customer,
             "status": status,
             "cancel_at_period_end": cancel_at_period_end,
+            "cancellation_details": cancellation_details
+            or {"comment": None, "feedback": None, "reason": None},
             "metadata": {"user_id": str(user_id)} if user_id else {},
             "items": {
                 "object": "list",
