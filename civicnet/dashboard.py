@@ -330,10 +330,11 @@ def network_summary(period: Period, links: Links) -> dict:
         Figure(
             "Revenue",
             "Refunds",
-            None,
-            compare=False,
+            now["refunds"],
+            before["refunds"],
             kind="cents",
-            note="Not recorded: the Stripe webhook does not take refund events yet.",
+            url=links.members("refunds"),
+            note="Money given back (Stripe's charge.refunded), not taken off the payments.",
         ),
         Figure(
             "Revenue",
@@ -342,7 +343,7 @@ def network_summary(period: Period, links: Links) -> dict:
             active["start"]["mrr_cents"],
             kind="cents",
             url=links.members("active", paying=1),
-            note="Paying memberships at their plan's monthly price (a yearly plan over 12).",
+            note="Active memberships at what they last paid per month (a yearly payment over 12).",
         ),
         Figure(
             "Revenue",

@@ -11,7 +11,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.csv import csv_response
 from members.models import Sector
-from members.selectors import membership_changes, memberships_active_at_list
+from members.selectors import (
+    PAYMENT_KINDS,
+    membership_changes,
+    memberships_active_at_list,
+    payments,
+)
 
 from .dashboard import (
     CSV_HEADER,
@@ -35,6 +40,7 @@ MEMBER_LIST_KINDS = {
     "payments": "Payments",
     "first_payments": "First payments",
     "recurring_payments": "Recurring payments (renewals)",
+    "refunds": "Refunds",
 }
 ROWS_PER_PAGE = 100
 
@@ -113,6 +119,13 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         period = self.period
         if kind == "active":
             rows = self._active(period)
+        elif kind in PAYMENT_KINDS:
+            rows = (
+                payments(kind)
+                .filter(created_at__gte=period.start, created_at__lt=period.end)
+                .select_related("membership__user", "membership__plan")
+                .order_by("-created_at", "-pk")
+            )
         else:
             rows = (
                 membership_changes(kind, why=self.request.GET.get("why", ""))
@@ -123,6 +136,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         page = Paginator(rows, ROWS_PER_PAGE).get_page(self.request.GET.get("p"))
         context.update(
             kind=kind,
+            is_money=kind in PAYMENT_KINDS,
             period=period,
             page=page,
             form=self.form,

@@ -503,3 +503,39 @@ class RetentionEmailText(PreviewableMixin, models.Model):
         except (KeyError, ValueError, IndexError):
             body = self.body  # the form shows what is wrong with it
         return email_context({"body": body, "subject": self.subject})
+
+
+class Payment(models.Model):
+    """Money Stripe reported for a membership: a paid invoice, or a refund (the amount taken
+    back, positive). The dashboard's revenue is the sum of these, never a plan's price."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The invoice (in_…) of a payment, the refund (re_…) of a refund: each is recorded once.
+    stripe_id = models.CharField(max_length=80, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    first = models.BooleanField(
+        default=False, help_text="The membership's first payment (new revenue, not recurring)."
+    )
+    months = models.PositiveSmallIntegerField(
+        default=1, help_text="The months a payment pays for (12 for a yearly plan): for MRR."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    stripe_event_id = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["membership", "kind", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_display}"
+
+    @property
+    def amount_display(self) -> str:
+        sign = "−" if self.kind == self.Kind.REFUND else ""
+        return f"{sign}{self.amount_cents / 100:,.2f} {self.currency.upper()}"

@@ -13,6 +13,7 @@ from .memberships import (
     seat_add,
     seat_remove,
 )
+from .payments import payment_record_invoice, refunds_record_charge
 from .profiles import PHOTO_SIZE, profile_update
 from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send
 from .subscriptions import (
@@ -46,7 +47,9 @@ __all__ = [
     "membership_set_customer",
     "membership_sync_from_stripe",
     "memberships_expire",
+    "payment_record_invoice",
     "profile_update",
+    "refunds_record_charge",
     "renewal_reminder_due_ids",
     "seat_add",
     "seat_remove",

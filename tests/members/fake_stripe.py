@@ -116,14 +116,43 @@ class FakeStripe:
             "data": {"object": json.loads(json.dumps(obj))},
         }
 
-    def invoice(self, sub_id: str) -> dict:
+    def invoice(self, sub_id: str, *, amount_paid: int = 0, billing_reason: str = "") -> dict:
         return {
             "id": self.new_id("in"),
             "object": "invoice",
+            "amount_paid": amount_paid,
+            "currency": "usd",
+            "billing_reason": billing_reason or "subscription_cycle",
+            "status_transitions": {"paid_at": int(time.time()) if amount_paid else None},
             "customer": self.subscriptions[sub_id]["customer"],
             "parent": {
                 "type": "subscription_details",
                 "subscription_details": {"subscription": sub_id},
+            },
+        }
+
+    def refunded_charge(self, sub_id: str, *refunds: int, amount: int = 12000) -> dict:
+        """A charge of the subscription's customer, refunded in these amounts."""
+        return {
+            "id": self.new_id("ch"),
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": sum(refunds),
+            "currency": "usd",
+            "customer": self.subscriptions[sub_id]["customer"],
+            "refunded": sum(refunds) == amount,
+            "refunds": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": self.new_id("re"),
+                        "object": "refund",
+                        "amount": cents,
+                        "status": "succeeded",
+                        "created": int(time.time()),
+                    }
+                    for cents in refunds
+                ],
             },
         }
 
