@@ -21,7 +21,7 @@ from members.selectors import (
     membership_flows,
     memberships_active_at,
 )
-from newsletter.selectors import edition_figures
+from newsletter.selectors import RECIPIENT_LISTS, edition_figures
 
 from .selectors import stale_pages
 
@@ -247,6 +247,13 @@ class Links:
             return ""
         return reverse("wagtailsnippets_newsletter_edition:list") + "?status=sent"
 
+    def recipients(self, edition, show: str) -> str:
+        """The addresses behind an edition's figure (for those who may see subscribers)."""
+        if not self.may("newsletter.view_subscriber"):
+            return ""
+        url = reverse("network_dashboard_recipients")
+        return f"{url}?{urlencode({'edition': edition.pk, 'show': show})}"
+
     def subscribers(self, status: str) -> str:
         if not self.may("newsletter.view_subscriber"):
             return ""
@@ -379,6 +386,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
         resource.admin_url = links.page(resource)
     for edition in newsletter["editions"]:
         edition.admin_url = links.edition(edition)
+        edition.urls = {show: links.recipients(edition, show) for show in RECIPIENT_LISTS}
     for page in stale:
         page.admin_url = links.page(page)
     a_now, a_before = attendance["current"], attendance["previous"]
@@ -406,6 +414,21 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Emails sent",
             newsletter["current"]["sends"],
             newsletter["previous"]["sends"],
+            url=links.editions(),
+        ),
+        Figure(
+            "Newsletter",
+            "Copies opened",
+            newsletter["current"]["opened"],
+            newsletter["previous"]["opened"],
+            url=links.editions(),
+            note="Sent copies opened at least once, where counting opens is allowed.",
+        ),
+        Figure(
+            "Newsletter",
+            "Copies clicked",
+            newsletter["current"]["clicked"],
+            newsletter["previous"]["clicked"],
             url=links.editions(),
         ),
         Figure(

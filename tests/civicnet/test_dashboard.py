@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.text import slugify
 
 from civicnet.dashboard import Links, Period, network_dashboard, network_summary
 from events.models import Event, Registration
@@ -19,9 +20,11 @@ from members.services import (
     payment_record_invoice,
     refunds_record_charge,
 )
+from newsletter.models import Delivery, Edition, Subscriber
 from tests.civicnet.factories import make_standard_page
 from tests.events.factories import EventFactory
 from tests.members.factories import UserFactory, make_member, make_plan
+from tests.newsletter.factories import make_edition, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -278,6 +281,70 @@ def _more_history(days_ago, n):
         membership_set(user=user, status=Membership.Status.EXPIRED, current_period_end=None)
     days_ago(0)
     _held_event(days=2, people=[make_member(email=f"attendee{n}@example.org")])
+    _sent_edition(f"More news {n}", opened=3, clicked=2, unsubscribed=1, total=6)
+
+
+def _sent_edition(subject, *, opened, clicked, unsubscribed, total, days=4):
+    """An edition sent `days` ago to `total` readers: the first `opened` opened it, the first
+    `clicked` clicked, the last `unsubscribed` unsubscribed the day after."""
+    sent_at = timezone.now() - timedelta(days=days)
+    edition = make_edition(subject=subject)
+    Edition.objects.filter(pk=edition.pk).update(status="sent", started_at=sent_at)
+    readers = [make_subscriber(f"{slugify(subject)}-{i}@example.org") for i in range(total)]
+    for i, reader in enumerate(readers):
+        Delivery.objects.create(
+            edition=edition,
+            subscriber=reader,
+            email=reader.email,
+            status=Delivery.Status.SENT,
+            sent_at=sent_at,
+            first_opened_at=sent_at + timedelta(hours=1) if i < opened else None,
+            first_clicked_at=sent_at + timedelta(hours=2) if i < clicked else None,
+        )
+    Subscriber.objects.filter(pk__in=[r.pk for r in readers[total - unsubscribed :]]).update(
+        status="unsubscribed", unsubscribed_at=sent_at + timedelta(days=1)
+    )
+    return edition, readers
+
+
+def test_each_editions_sends_opens_clicks_and_unsubscribes_link_to_the_readers_behind_them(
+    client, staff, django_assert_max_num_queries
+):
+    edition, readers = _sent_edition("Spring news", opened=3, clicked=1, unsubscribed=2, total=5)
+    client.force_login(staff)
+
+    response = client.get("/admin/reports/network/?days=30")
+    (row,) = [e for e in response.context["figures"]["editions"] if e.pk == edition.pk]
+    assert (row.sent, row.opened, row.clicked, row.unsubscribed) == (5, 3, 1, 2)
+    page = response.content.decode()
+    activity = {f.label: f.current for f in response.context["figures"]["activity"]}
+    assert (activity["Copies opened"], activity["Copies clicked"]) == (3, 1)
+
+    def listed(show):
+        url = row.urls[show]
+        assert url.replace("&", "&amp;") in page
+        response = client.get(url)
+        assert response.status_code == 200
+        return [delivery.email for delivery in response.context["page"]]
+
+    emails = sorted(reader.email for reader in readers)
+    assert listed("sent") == emails
+    assert listed("opened") == emails[:3]
+    assert listed("clicked") == emails[:1]
+    assert listed("unsubscribed") == emails[3:]
+
+    # The list runs in a fixed number of queries, however many readers.
+    with django_assert_max_num_queries(30) as few:
+        client.get(row.urls["unsubscribed"])
+    more, _ = _sent_edition("Summer news", opened=0, clicked=0, unsubscribed=20, total=40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(row.urls["unsubscribed"].replace(str(edition.pk), str(more.pk)))
+    assert len(response.context["page"]) == 20
+
+    bad = client.get("/admin/reports/network/newsletter/?edition=abc&show=sent")
+    assert bad.status_code == 400
+    missing = client.get("/admin/reports/network/newsletter/?edition=999999&show=sent")
+    assert missing.status_code == 404
 
 
 def test_the_whole_dashboard_renders_in_a_fixed_number_of_queries(
