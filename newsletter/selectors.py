@@ -3,8 +3,19 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Lower
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from members.models import Cluster, Profile
@@ -223,17 +234,23 @@ def delivered_to(edition: Edition, subscriber_id: int) -> bool:
 
 
 # --- Figures per edition (the staff dashboard) -------------------------------------------
-def _last_edition_before_unsubscribing(subscriber: str, unsubscribed_at: str) -> Subquery:
-    """The edition last delivered to the subscriber before they unsubscribed: the one an
-    unsubscribe counts against."""
-    return Subquery(
+def _edition_unsubscribed_from(prefix: str = "") -> Coalesce:
+    """The edition an unsubscribe counts against: the one whose link they used, or (for an
+    unsubscribe made another way, or before that was kept) the last one delivered to them
+    before it. `prefix` reaches the subscriber from the rows annotated ("subscriber__")."""
+    last_delivered = (
         Delivery.objects.filter(
-            subscriber=OuterRef(subscriber),
+            subscriber=OuterRef(f"{prefix}pk" if prefix else "pk"),
             status=Delivery.Status.SENT,
-            sent_at__lte=OuterRef(unsubscribed_at),
+            sent_at__lte=OuterRef(f"{prefix}unsubscribed_at"),
         )
         .order_by("-sent_at", "-pk")
         .values("edition_id")[:1]
+    )
+    return Coalesce(
+        F(f"{prefix}unsubscribed_from_edition_id"),
+        Subquery(last_delivered),
+        output_field=BigIntegerField(),
     )
 
 
@@ -258,11 +275,7 @@ def edition_recipients(edition: Edition, show: str) -> QuerySet[Delivery]:
                 subscriber__status=Subscriber.Status.UNSUBSCRIBED,
                 subscriber__unsubscribed_at__isnull=False,
             )
-            .annotate(
-                counted_against=_last_edition_before_unsubscribing(
-                    "subscriber_id", "subscriber__unsubscribed_at"
-                )
-            )
+            .annotate(counted_against=_edition_unsubscribed_from("subscriber__"))
             .filter(counted_against=edition.pk)
         )
     return rows.select_related("subscriber").order_by("email", "pk")
@@ -292,7 +305,7 @@ def edition_figures(*, previous_start, start, end) -> dict:
         Subscriber.objects.filter(
             status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at__isnull=False
         )
-        .annotate(edition_id=_last_edition_before_unsubscribing("pk", "unsubscribed_at"))
+        .annotate(edition_id=_edition_unsubscribed_from())
         .filter(edition_id__in=in_period.values("pk"))
         .values_list("edition_id")
         .annotate(total=Count("pk"))
