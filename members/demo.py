@@ -10,7 +10,7 @@ from django.utils import timezone
 from vitals.models import Metro
 
 from .models import Cluster, JoinRequest, Membership, Plan, Sector
-from .services import cluster_join, membership_set, profile_update
+from .services import cluster_join, membership_set, profile_update, retention_texts_ensure
 
 User = get_user_model()
 
@@ -195,6 +195,7 @@ def plans_ensure() -> None:
 
 def load(stdout) -> None:
     plans_ensure()
+    retention_texts_ensure()
 
     _demo_user(
         STAFF_EMAIL,

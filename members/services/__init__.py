@@ -15,7 +15,7 @@ from .memberships import (
 )
 from .payments import payment_record_invoice, refunds_record_charge
 from .profiles import PHOTO_SIZE, profile_update
-from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send
+from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send, retention_texts_ensure
 from .subscriptions import (
     LIVE_SUBSCRIPTION_STATUSES,
     AlreadyProcessed,
@@ -43,6 +43,7 @@ __all__ = [
     "membership_send_renewal_reminder",
     "retention_due",
     "retention_send",
+    "retention_texts_ensure",
     "membership_set",
     "membership_set_customer",
     "membership_sync_from_stripe",

@@ -149,6 +149,17 @@ def retention_send(*, membership_id: int, kind: str, now=None) -> bool:
     return True
 
 
+def retention_texts_ensure() -> int:
+    """One editable text per retention email, from the default words where one is missing
+    (the migration makes them; the demo and the tests call this too). How many it made."""
+    made = 0
+    for kind, (subject, body) in email_copy.DEFAULTS.items():
+        made += RetentionEmailText.objects.get_or_create(
+            kind=kind, defaults={"subject": subject, "body": body}
+        )[1]
+    return made
+
+
 def _placeholder_values(membership: Membership, kind: str) -> dict[str, str]:
     if kind in REMINDERS:
         ends_on = membership.current_period_end

@@ -107,6 +107,14 @@ def test_a_failed_send_stays_due(monkeypatch):
 TEXTS = "/admin/snippets/members/retentionemailtext"
 
 
+@pytest.fixture(autouse=True)
+def _texts():
+    """The migration made them; a transactional test run earlier may have emptied the table."""
+    from members.services import retention_texts_ensure
+
+    retention_texts_ensure()
+
+
 def test_staff_edit_a_retention_email_and_the_next_one_uses_their_words(client, staff, settings):
     from members.models import RetentionEmailText
 
