@@ -478,6 +478,8 @@ def csv_rows(period: Period, figures: dict):
         yield ["Active by plan", row["label"], "memberships", row["total"], "", ""]
     for row in figures["by_sector"]:
         yield ["Active by sector", row["label"], "memberships", row["total"], "", ""]
+    for row in figures["cancellations"]:
+        yield ["Cancellations", row["label"], "cancellations", row["total"], "", ""]
     for event in figures["events"]:
         item = f"{event.title} ({timezone.localtime(event.starts_at):%Y-%m-%d})"
         yield ["Event", item, "registered", event.registered, "", ""]
@@ -498,6 +500,8 @@ def csv_rows(period: Period, figures: dict):
     for edition in figures["editions"]:
         item = f"{edition.subject} ({timezone.localtime(edition.started_at):%Y-%m-%d})"
         yield ["Newsletter", item, "sent", edition.sent, "", ""]
+        yield ["Newsletter", item, "opened", edition.opened, "", ""]
+        yield ["Newsletter", item, "clicked", edition.clicked, "", ""]
         yield ["Newsletter", item, "failed", edition.failed, "", ""]
         yield ["Newsletter", item, "unsubscribed", edition.unsubscribed, "", ""]
     for page in figures["stale_pages"]:

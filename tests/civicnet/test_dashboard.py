@@ -259,6 +259,7 @@ def test_the_csv_repeats_the_figures(client, history, staff):
     by_measure = {(row[0], row[2]): row for row in rows[1:]}
     assert by_measure[("Members", "New")][3:5] == ["1", "2"]
     assert by_measure[("Revenue", "Payments")][3:5] == ["102.0", "12.0"]
+    assert by_measure[("Revenue", "Refunds")][3:5] == ["6.0", "0.0"]
 
 
 def test_the_charts_are_svg_with_their_figures_in_a_table(client, history, staff):
