@@ -15,8 +15,13 @@ from django.utils import timezone
 
 from events.selectors import attendance_figures
 from library.selectors import resource_usage
-from members.selectors import active_by_plan_and_sector, membership_flows, memberships_active_at
-from newsletter.selectors import edition_figures
+from members.selectors import (
+    active_by_plan_and_sector,
+    cancellations_by_reason,
+    membership_flows,
+    memberships_active_at,
+)
+from newsletter.selectors import RECIPIENT_LISTS, edition_figures
 
 from .selectors import stale_pages
 
@@ -242,6 +247,13 @@ class Links:
             return ""
         return reverse("wagtailsnippets_newsletter_edition:list") + "?status=sent"
 
+    def recipients(self, edition, show: str) -> str:
+        """The addresses behind an edition's figure (for those who may see subscribers)."""
+        if not self.may("newsletter.view_subscriber"):
+            return ""
+        url = reverse("network_dashboard_recipients")
+        return f"{url}?{urlencode({'edition': edition.pk, 'show': show})}"
+
     def subscribers(self, status: str) -> str:
         if not self.may("newsletter.view_subscriber"):
             return ""
@@ -325,10 +337,11 @@ def network_summary(period: Period, links: Links) -> dict:
         Figure(
             "Revenue",
             "Refunds",
-            None,
-            compare=False,
+            now["refunds"],
+            before["refunds"],
             kind="cents",
-            note="Not recorded: the Stripe webhook does not take refund events yet.",
+            url=links.members("refunds"),
+            note="Money given back (Stripe's charge.refunded), not taken off the payments.",
         ),
         Figure(
             "Revenue",
@@ -337,7 +350,7 @@ def network_summary(period: Period, links: Links) -> dict:
             active["start"]["mrr_cents"],
             kind="cents",
             url=links.members("active", paying=1),
-            note="Paying memberships at their plan's monthly price (a yearly plan over 12).",
+            note="Active memberships at what they last paid per month (a yearly payment over 12).",
         ),
         Figure(
             "Revenue",
@@ -356,6 +369,9 @@ def network_dashboard(period: Period, links: Links) -> dict:
     window = {"previous_start": period.previous_start, "start": period.start, "end": period.end}
     summary = network_summary(period, links)
     mix = active_by_plan_and_sector(period.measured_until)
+    cancelled = cancellations_by_reason(start=period.start, end=period.end)
+    for row in cancelled:
+        row["url"] = links.members("cancelled", why=row["key"])
     attendance = attendance_figures(**window)
     library = resource_usage(**window)
     newsletter = edition_figures(**window)
@@ -370,6 +386,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
         resource.admin_url = links.page(resource)
     for edition in newsletter["editions"]:
         edition.admin_url = links.edition(edition)
+        edition.urls = {show: links.recipients(edition, show) for show in RECIPIENT_LISTS}
     for page in stale:
         page.admin_url = links.page(page)
     a_now, a_before = attendance["current"], attendance["previous"]
@@ -401,6 +418,21 @@ def network_dashboard(period: Period, links: Links) -> dict:
         ),
         Figure(
             "Newsletter",
+            "Copies opened",
+            newsletter["current"]["opened"],
+            newsletter["previous"]["opened"],
+            url=links.editions(),
+            note="Sent copies opened at least once, where counting opens is allowed.",
+        ),
+        Figure(
+            "Newsletter",
+            "Copies clicked",
+            newsletter["current"]["clicked"],
+            newsletter["previous"]["clicked"],
+            url=links.editions(),
+        ),
+        Figure(
+            "Newsletter",
             "Unsubscribes",
             newsletter["current"]["unsubscribes"],
             newsletter["previous"]["unsubscribes"],
@@ -419,6 +451,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
         "activity": activity,
         "by_plan": mix["by_plan"],
         "by_sector": mix["by_sector"],
+        "cancellations": cancelled,
         "events": attendance["events"],
         "resources": library["resources"],
         "editions": newsletter["editions"],
@@ -445,6 +478,8 @@ def csv_rows(period: Period, figures: dict):
         yield ["Active by plan", row["label"], "memberships", row["total"], "", ""]
     for row in figures["by_sector"]:
         yield ["Active by sector", row["label"], "memberships", row["total"], "", ""]
+    for row in figures["cancellations"]:
+        yield ["Cancellations", row["label"], "cancellations", row["total"], "", ""]
     for event in figures["events"]:
         item = f"{event.title} ({timezone.localtime(event.starts_at):%Y-%m-%d})"
         yield ["Event", item, "registered", event.registered, "", ""]
@@ -465,6 +500,8 @@ def csv_rows(period: Period, figures: dict):
     for edition in figures["editions"]:
         item = f"{edition.subject} ({timezone.localtime(edition.started_at):%Y-%m-%d})"
         yield ["Newsletter", item, "sent", edition.sent, "", ""]
+        yield ["Newsletter", item, "opened", edition.opened, "", ""]
+        yield ["Newsletter", item, "clicked", edition.clicked, "", ""]
         yield ["Newsletter", item, "failed", edition.failed, "", ""]
         yield ["Newsletter", item, "unsubscribed", edition.unsubscribed, "", ""]
     for page in figures["stale_pages"]:

@@ -1,8 +1,12 @@
 """The network dashboard in the Wagtail admin: Reports → Network dashboard, its CSV, the lists
 behind its membership figures, and the admin home's panel."""
 
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -10,8 +14,16 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.csv import csv_response
+from core.params import id_param
 from members.models import Sector
-from members.selectors import membership_changes, memberships_active_at_list
+from members.selectors import (
+    PAYMENT_KINDS,
+    membership_changes,
+    memberships_active_at_list,
+    payments,
+)
+from newsletter.models import Edition
+from newsletter.selectors import RECIPIENT_LISTS, edition_recipients
 
 from .dashboard import (
     CSV_HEADER,
@@ -31,9 +43,11 @@ MEMBER_LIST_KINDS = {
     "new": "New memberships",
     "returned": "Members back after lapsing",
     "lapsed": "Lapsed memberships",
+    "cancelled": "Cancellations through Stripe",
     "payments": "Payments",
     "first_payments": "First payments",
     "recurring_payments": "Recurring payments (renewals)",
+    "refunds": "Refunds",
 }
 ROWS_PER_PAGE = 100
 
@@ -112,9 +126,16 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         period = self.period
         if kind == "active":
             rows = self._active(period)
+        elif kind in PAYMENT_KINDS:
+            rows = (
+                payments(kind)
+                .filter(created_at__gte=period.start, created_at__lt=period.end)
+                .select_related("membership__user", "membership__plan")
+                .order_by("-created_at", "-pk")
+            )
         else:
             rows = (
-                membership_changes(kind)
+                membership_changes(kind, why=self.request.GET.get("why", ""))
                 .filter(created_at__gte=period.start, created_at__lt=period.end)
                 .select_related("membership__user", "membership__plan", "actor")
                 .order_by("-created_at", "-pk")
@@ -122,6 +143,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         page = Paginator(rows, ROWS_PER_PAGE).get_page(self.request.GET.get("p"))
         context.update(
             kind=kind,
+            is_money=kind in PAYMENT_KINDS,
             period=period,
             page=page,
             form=self.form,
@@ -130,7 +152,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
                 **{
                     key: value
                     for key, value in self.request.GET.items()
-                    if key in ("kind", "plan", "sector", "paying")
+                    if key in ("kind", "plan", "sector", "paying", "why")
                 }
             ),
         )
@@ -153,6 +175,48 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         if self.request.GET.get("paying") == "1":
             rows = rows.filter(is_complimentary=False, plan__isnull=False)
         return rows
+
+
+class EditionRecipientsView(WagtailAdminTemplateMixin, TemplateView):
+    """The addresses behind one of an edition's figures: sent to, opened, clicked,
+    unsubscribed after it."""
+
+    header_icon = "mail"
+    template_name = "civicnet/admin/dashboard_recipients.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("newsletter.view_subscriber"):
+            raise PermissionDenied
+        self.edition = get_object_or_404(
+            Edition, pk=id_param(request.GET.get("edition"), name="edition")
+        )
+        self.show = request.GET.get("show", "")
+        if self.show not in RECIPIENT_LISTS:
+            self.show = "sent"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return f"{RECIPIENT_LISTS[self.show]}: {self.edition.subject}"
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("network_dashboard"), "label": "Network dashboard"},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = edition_recipients(self.edition, self.show)
+        page = Paginator(rows, ROWS_PER_PAGE).get_page(self.request.GET.get("p"))
+        context.update(
+            edition=self.edition,
+            show=self.show,
+            page=page,
+            page_query=urlencode({"edition": self.edition.pk, "show": self.show}),
+            dashboard_url=reverse("network_dashboard"),
+        )
+        return context
 
 
 class NetworkSummaryPanel(Component):

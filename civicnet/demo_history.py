@@ -1,6 +1,7 @@
 """A year of demo history for `make run`, so the network dashboard has something to show:
 hundreds of members across dozens of metros and every sector, joining through the year, paying
-monthly or yearly through (invented) Stripe invoices, some lapsing and a few coming back; past
+monthly or yearly through (invented) Stripe invoices, with their payment and refund records,
+some lapsing and a few coming back; past
 events with registrations and check-ins; library downloads and "was this helpful" answers; a
 year of monthly newsletter editions with their deliveries and unsubscribes.
 
@@ -19,7 +20,15 @@ from wagtail.models import Page
 
 from events.models import Event, Registration
 from library.models import ResourceDownload, ResourcePage
-from members.models import Membership, MembershipEvent, Plan, Profile, Sector, StripeEvent
+from members.models import (
+    Membership,
+    MembershipEvent,
+    Payment,
+    Plan,
+    Profile,
+    Sector,
+    StripeEvent,
+)
 from newsletter.models import Delivery, Edition, Subscriber
 from newsletter.rendering import render_edition
 from vitals.models import Metro
@@ -78,6 +87,7 @@ TOPICS = [
 def load(stdout) -> None:
     if User.objects.filter(email__endswith=f"@{DOMAIN}").exists():
         stdout.write("Demo history: already loaded.")
+        _payment_records(stdout)  # a history loaded before payments were recorded gets them
         return
     plans = {plan.slug: plan for plan in Plan.objects.all()}
     metros = list(Metro.objects.order_by("-population")[:60])
@@ -96,6 +106,59 @@ def load(stdout) -> None:
         f"{events} past events ({registrations} registrations), {downloads} monthly download "
         f"counts, {votes} feedback answers, {editions} editions ({deliveries} deliveries)."
     )
+    _payment_records(stdout)
+
+
+def _payment_records(stdout) -> None:
+    """What Stripe would have reported for the history's paid invoices: the plan's price, less
+    a promotion code on some first payments, and a few refunds (most within two weeks, some
+    partial). Written once: each record's Stripe id is unique and a second run adds none."""
+    now = timezone.now()
+    paid = (
+        MembershipEvent.objects.filter(
+            stripe_event_id__startswith="evt_history_", note__startswith="invoice.paid"
+        )
+        .exclude(membership__plan=None)
+        .select_related("membership__plan")
+        .order_by("membership_id", "created_at")
+    )
+    records, seen = [], set()
+    for event in paid:
+        rng = random.Random(f"{SEED}-{event.stripe_event_id}")
+        plan = event.membership.plan
+        first = event.membership_id not in seen
+        seen.add(event.membership_id)
+        amount = plan.price_cents
+        if first and rng.random() < 0.15:
+            amount = amount * 80 // 100  # a 20% promotion code
+        invoice_id = event.stripe_event_id.replace("evt_", "in_", 1)
+        records.append(
+            Payment(
+                membership_id=event.membership_id,
+                kind=Payment.Kind.PAYMENT,
+                stripe_id=invoice_id,
+                amount_cents=amount,
+                first=first,
+                months=12 if plan.interval == Plan.Interval.YEAR else 1,
+                created_at=event.created_at,
+                stripe_event_id=event.stripe_event_id,
+            )
+        )
+        refunded_at = event.created_at + timedelta(days=rng.uniform(1, 14))
+        if rng.random() < 0.03 and refunded_at < now:
+            records.append(
+                Payment(
+                    membership_id=event.membership_id,
+                    kind=Payment.Kind.REFUND,
+                    stripe_id=invoice_id.replace("in_", "re_", 1),
+                    amount_cents=amount if rng.random() < 0.7 else amount // 2,
+                    created_at=refunded_at,
+                    stripe_event_id=event.stripe_event_id.replace("evt_", "evt_refund_", 1),
+                )
+            )
+    Payment.objects.bulk_create(records, ignore_conflicts=True, batch_size=1000)
+    refunds = sum(1 for record in records if record.kind == Payment.Kind.REFUND)
+    stdout.write(f"Demo history: {len(records) - refunds} payment and {refunds} refund records.")
 
 
 def _people(rng, metros) -> list:
@@ -199,10 +262,12 @@ def _memberships(rng, now, users, plans) -> int:
                     StripeEvent(event_id=event_id, type="customer.subscription.deleted")
                 )
                 note = "customer.subscription.deleted: subscription canceled"
+                cancellation = _cancellation(random.Random(f"{SEED}-{event_id}"))
             else:
                 note = "Complimentary membership granted: speaker or partner"
             events.append(
                 MembershipEvent(
+                    **(cancellation if what == "end" else {}),
                     membership_id=by_user[user.pk],
                     created_at=at,
                     source=MembershipEvent.Source.STAFF
@@ -218,6 +283,24 @@ def _memberships(rng, now, users, plans) -> int:
     StripeEvent.objects.bulk_create(stripe_events)
     MembershipEvent.objects.bulk_create(events, batch_size=1000)
     return sum(1 for event in stripe_events if event.type == "invoice.paid")
+
+
+CANCELLATION_FEEDBACK = [
+    ("too_expensive", 30),
+    ("unused", 25),
+    ("switched_service", 8),
+    ("missing_features", 7),
+    ("other", 10),
+    ("", 20),  # the member skipped the question
+]
+
+
+def _cancellation(rng) -> dict:
+    """Why an ended subscription ended, as Stripe's cancellation_details would say."""
+    if rng.random() < 0.15:
+        return {"cancellation_reason": "payment_failed"}
+    feedback = rng.choices(*zip(*CANCELLATION_FEEDBACK, strict=True))[0]
+    return {"cancellation_reason": "cancellation_requested", "cancellation_feedback": feedback}
 
 
 def _events(rng, now, users) -> tuple[int, int]:
@@ -329,6 +412,7 @@ def _newsletter(rng, now, users) -> tuple[int, int]:
     subscribers = list(Subscriber.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk"))
     confirmed = {subscriber.pk: subscriber.confirmed_at for subscriber in subscribers}
     editions, deliveries, unsubscribed = [], [], {}
+    engagement = random.Random(f"{SEED}-engagement")  # opens and clicks: about 45% and 11%
     body = [
         ("intro", "<p>This month in the network: what members built, and what is next.</p>"),
         (
@@ -360,14 +444,23 @@ def _newsletter(rng, now, users) -> tuple[int, int]:
             left = unsubscribed.get(subscriber.pk)
             if confirmed[subscriber.pk] > edition.started_at or left:
                 continue
+            sent_at = edition.started_at + timedelta(seconds=rng.randint(1, 240))
+            status = Delivery.Status.SENT if rng.random() > 0.004 else Delivery.Status.FAILED
+            opened_at = clicked_at = None
+            if status == Delivery.Status.SENT and engagement.random() < 0.45:
+                opened_at = min(sent_at + timedelta(hours=engagement.expovariate(1 / 20)), now)
+                if engagement.random() < 0.25:
+                    clicked_at = min(opened_at + timedelta(minutes=engagement.uniform(1, 30)), now)
             deliveries.append(
                 Delivery(
                     edition=edition,
                     subscriber=subscriber,
                     email=subscriber.email,
-                    status=Delivery.Status.SENT if rng.random() > 0.004 else Delivery.Status.FAILED,
+                    status=status,
                     attempts=1,
-                    sent_at=edition.started_at + timedelta(seconds=rng.randint(1, 240)),
+                    sent_at=sent_at,
+                    first_opened_at=opened_at,
+                    first_clicked_at=clicked_at,
                 )
             )
             if rng.random() < 0.012:

@@ -62,6 +62,11 @@ def register_network_dashboard_urls():
             dashboard(dashboard_views.MembershipListView.as_view()),
             name="network_dashboard_members",
         ),
+        path(
+            "reports/network/newsletter/",
+            dashboard(dashboard_views.EditionRecipientsView.as_view()),
+            name="network_dashboard_recipients",
+        ),
     ]
 
 

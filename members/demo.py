@@ -11,7 +11,7 @@ from vitals.models import Metro, PeerChoice
 from vitals.services import peer_choice_save
 
 from .models import Cluster, JoinRequest, Membership, Plan, Sector
-from .services import cluster_join, membership_set, profile_update
+from .services import cluster_join, membership_set, profile_update, retention_texts_ensure
 
 User = get_user_model()
 
@@ -196,6 +196,7 @@ def plans_ensure() -> None:
 
 def load(stdout) -> None:
     plans_ensure()
+    retention_texts_ensure()
 
     _demo_user(
         STAFF_EMAIL,

@@ -6,6 +6,12 @@ from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import PreviewableMixin
+
+from core.emails import email_context
+
+from . import email_copy
+from .email_copy import validate_placeholders
 
 PHOTO_MAX_BYTES = 3 * 1024 * 1024
 PHOTO_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
@@ -268,6 +274,22 @@ class MembershipEvent(models.Model):
         STAFF = "staff", "Staff"
         SYSTEM = "system", "Scheduled task"
 
+    # Stripe's subscription.cancellation_details: why it ended, and what the member said.
+    class CancellationReason(models.TextChoices):
+        REQUESTED = "cancellation_requested", "The member cancelled"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        PAYMENT_DISPUTED = "payment_disputed", "Payment disputed"
+
+    class CancellationFeedback(models.TextChoices):
+        TOO_EXPENSIVE = "too_expensive", "Too expensive"
+        MISSING_FEATURES = "missing_features", "Missing features"
+        SWITCHED_SERVICE = "switched_service", "Switched to another service"
+        UNUSED = "unused", "Not using it enough"
+        CUSTOMER_SERVICE = "customer_service", "Customer service"
+        TOO_COMPLEX = "too_complex", "Too complex"
+        LOW_QUALITY = "low_quality", "Quality was lower than expected"
+        OTHER = "other", "Other reason"
+
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="history")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     source = models.CharField(max_length=8, choices=Source.choices)
@@ -279,6 +301,14 @@ class MembershipEvent(models.Model):
     to_status = models.CharField(max_length=16)
     current_period_end = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # Set on the change that cancelled a Stripe subscription (to "canceled" or "expired").
+    cancellation_reason = models.CharField(
+        max_length=32, choices=CancellationReason.choices, blank=True
+    )
+    cancellation_feedback = models.CharField(
+        max_length=32, choices=CancellationFeedback.choices, blank=True
+    )
+    cancellation_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -397,8 +427,10 @@ class JoinRequest(models.Model):
 
 
 class RetentionEmail(models.Model):
-    """One retention email sent (a renewal reminder, the lapse note, the win-back): each kind
-    goes once per membership period, however often the daily task runs."""
+    """One retention email sent (a renewal reminder, the lapse note, the win-back, a failed
+    payment): each kind goes once per membership period, however often the daily task runs.
+    `period_end` is the period's key: its end, the lapse date, or the start of the grace
+    period for the payment emails."""
 
     class Kind(models.TextChoices):
         RENEWS_IN_30_DAYS = "renew_30", "Renewal reminder, 30 days before"
@@ -406,6 +438,8 @@ class RetentionEmail(models.Model):
         ENDS_IN_3_DAYS = "renew_3", "Monthly plan ending, 3 days before"
         LAPSED = "lapsed", "Membership lapsed"
         WIN_BACK = "win_back", "Win-back, 30 days after lapsing"
+        PAYMENT_FAILED = "pay_failed", "Payment failed, at once"
+        PAYMENT_LAST_CALL = "pay_last_call", "Payment failed, before the grace period ends"
 
     membership = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="retention_emails"
@@ -423,3 +457,85 @@ class RetentionEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.membership_id} ({self.period_end:%Y-%m-%d})"
+
+
+class RetentionEmailText(PreviewableMixin, models.Model):
+    """The subject and words of one retention email, which staff edit (a snippet). Each kind
+    has one; the defaults are in members.email_copy."""
+
+    kind = models.CharField(
+        max_length=16, choices=RetentionEmail.Kind.choices, unique=True, editable=False
+    )
+    subject = models.CharField(
+        max_length=150, validators=[validate_placeholders], help_text=email_copy.HELP
+    )
+    body = models.TextField(
+        validators=[validate_placeholders],
+        help_text="Plain text; a blank line starts a new paragraph and addresses become links. "
+        + email_copy.HELP,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "retention email"
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    # Previewed as the email a member would get, with a made-up member's details.
+    SAMPLE = {
+        "first_name": "Ana",
+        "plan": "Individual",
+        "ends_on": "3 March 2027",
+        "renews_or_ends": "renews on 3 March 2027 at $120 a year",
+        "portal_url": "https://civicnet.example/membership/billing/",
+        "account_url": "https://civicnet.example/account/",
+        "join_url": "https://civicnet.example/membership/",
+    }
+
+    def get_preview_template(self, request, mode_name):
+        return "members/email/retention.html"
+
+    def get_preview_context(self, request, mode_name):
+        try:
+            body = email_copy.fill(self.body, self.SAMPLE)
+        except (KeyError, ValueError, IndexError):
+            body = self.body  # the form shows what is wrong with it
+        return email_context({"body": body, "subject": self.subject})
+
+
+class Payment(models.Model):
+    """Money Stripe reported for a membership: a paid invoice, or a refund (the amount taken
+    back, positive). The dashboard's revenue is the sum of these, never a plan's price."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The invoice (in_…) of a payment, the refund (re_…) of a refund: each is recorded once.
+    stripe_id = models.CharField(max_length=80, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    first = models.BooleanField(
+        default=False, help_text="The membership's first payment (new revenue, not recurring)."
+    )
+    months = models.PositiveSmallIntegerField(
+        default=1, help_text="The months a payment pays for (12 for a yearly plan): for MRR."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    stripe_event_id = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["membership", "kind", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_display}"
+
+    @property
+    def amount_display(self) -> str:
+        sign = "−" if self.kind == self.Kind.REFUND else ""
+        return f"{sign}{self.amount_cents / 100:,.2f} {self.currency.upper()}"

@@ -4,7 +4,6 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -16,8 +15,6 @@ from django.db.models import (
     Subquery,
     Sum,
     TextField,
-    Value,
-    When,
 )
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, TruncMonth, TruncWeek
 
@@ -25,11 +22,11 @@ from .models import (
     Cluster,
     Membership,
     MembershipEvent,
+    Payment,
     Plan,
     Profile,
     Seat,
     Sector,
-    StripeEvent,
     grace_period,
 )
 from .signals import account_exporting
@@ -248,7 +245,55 @@ def members_report() -> dict:
             .order_by("-total", "place")[:25]
         ],
         "by_month": _joined_and_lapsed_by_month(),
+        "cancellations": cancellations_by_reason(),
     }
+
+
+def _cancellation_key(row: dict) -> str:
+    """What a cancellation is counted under: the member's answer, else Stripe's reason."""
+    return row["cancellation_feedback"] or row["cancellation_reason"]
+
+
+CANCELLATION_LABELS = {
+    **dict(MembershipEvent.CancellationFeedback.choices),
+    # Without an answer from the member: said so, or why Stripe ended it.
+    MembershipEvent.CancellationReason.REQUESTED: "Cancelled, no reason given",
+    MembershipEvent.CancellationReason.PAYMENT_FAILED: "Payment failed",
+    MembershipEvent.CancellationReason.PAYMENT_DISPUTED: "Payment disputed",
+}
+
+
+def cancellations_by_reason(*, start=None, end=None) -> list[dict]:
+    """Stripe cancellations (in [start, end) when given) counted by the reason the member
+    chose, most common first: [{"key", "label", "total"}]. One query."""
+    rows = MembershipEvent.objects.exclude(cancellation_reason="")
+    if start is not None:
+        rows = rows.filter(created_at__gte=start, created_at__lt=end)
+    totals: dict[str, int] = {}
+    for row in (
+        rows.values("cancellation_reason", "cancellation_feedback")
+        .annotate(total=Count("pk"))
+        .order_by()
+    ):
+        key = _cancellation_key(row)
+        totals[key] = totals.get(key, 0) + row["total"]
+    return sorted(
+        (
+            {"key": key, "label": CANCELLATION_LABELS.get(key, key), "total": total}
+            for key, total in totals.items()
+        ),
+        key=lambda item: (-item["total"], item["label"]),
+    )
+
+
+def cancellations(why: str = "") -> QuerySet[MembershipEvent]:
+    """The audit rows of Stripe cancellations, those counted under `why` when given."""
+    rows = MembershipEvent.objects.exclude(cancellation_reason="")
+    if why in MembershipEvent.CancellationFeedback.values:
+        rows = rows.filter(cancellation_feedback=why)
+    elif why in MembershipEvent.CancellationReason.values:
+        rows = rows.filter(cancellation_reason=why, cancellation_feedback="")
+    return rows
 
 
 def _joined_and_lapsed_by_month() -> list[dict]:
@@ -384,43 +429,38 @@ CHANGE_KINDS = {
     "returned": Q(from_status=_EXPIRED) & ~Q(to_status=_EXPIRED),
     "lapsed": Q(to_status=_EXPIRED) & ~Q(from_status__in=["", _EXPIRED]),
 }
-PAYMENT_KINDS = {"payments": None, "first_payments": True, "recurring_payments": False}
+_PAID = Payment.Kind.PAYMENT
+PAYMENT_KINDS = {
+    "payments": {"kind": _PAID},
+    "first_payments": {"kind": _PAID, "first": True},
+    "recurring_payments": {"kind": _PAID, "first": False},
+    "refunds": {"kind": Payment.Kind.REFUND},
+}
 
 
-def _paid_invoice():
-    """Audit rows written by a paid Stripe invoice (a payment)."""
-    return Exists(
-        StripeEvent.objects.filter(event_id=OuterRef("stripe_event_id"), type="invoice.paid")
-    )
+CURRENCY = "usd"  # the currency the figures add up; plans are priced in US cents
 
 
-def payment_events() -> QuerySet[MembershipEvent]:
-    """Every membership payment: the audit rows of paid Stripe invoices, each marked `first`
-    (the membership's first payment: new revenue) or not (recurring)."""
-    earlier = MembershipEvent.objects.filter(
-        _paid_invoice(), membership=OuterRef("membership"), created_at__lt=OuterRef("created_at")
-    )
-    return MembershipEvent.objects.filter(
-        _paid_invoice(), source=MembershipEvent.Source.STRIPE
-    ).annotate(first=~Exists(earlier))
+def payments(kind: str = "payments") -> QuerySet[Payment]:
+    """The payment records behind a revenue figure: all payments, first ones (new revenue),
+    recurring ones, or refunds (KeyError for another kind)."""
+    return Payment.objects.filter(currency=CURRENCY, **PAYMENT_KINDS[kind])
 
 
-def membership_changes(kind: str) -> QuerySet[MembershipEvent]:
-    """The audit rows behind a dashboard figure: new, returned, lapsed, or payments."""
-    if kind in CHANGE_KINDS:
-        return MembershipEvent.objects.filter(CHANGE_KINDS[kind])
-    payments = payment_events()
-    if PAYMENT_KINDS[kind] is not None:  # KeyError for an unknown kind
-        payments = payments.filter(first=PAYMENT_KINDS[kind])
-    return payments
+def membership_changes(kind: str, *, why: str = "") -> QuerySet[MembershipEvent]:
+    """The audit rows behind a dashboard figure: new, returned, lapsed, or cancelled (for a
+    reason)."""
+    if kind == "cancelled":
+        return cancellations(why)
+    return MembershipEvent.objects.filter(CHANGE_KINDS[kind])  # KeyError for another kind
 
 
 def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
     """New, returned and lapsed memberships; payments (count, cents: first and recurring;
-    members who renewed) for the period [start, end) and the one before, with the period's
-    series per day, week or month. Three queries, however much history there is.
+    refunds; members who renewed) for the period [start, end) and the one before, with the
+    period's series per day, week or month. Three queries, however much history there is.
 
-    An amount is the plan's price: Stripe's invoice amount is not stored.
+    Amounts are what Stripe reported (Payment records), in CURRENCY.
     """
     in_range = Q(created_at__gte=previous_start, created_at__lt=end)
     current = ExpressionWrapper(Q(created_at__gte=start), BooleanField())
@@ -431,32 +471,29 @@ def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
         .annotate(**{kind: Count("pk", filter=q) for kind, q in CHANGE_KINDS.items()})
         .order_by("bucket")
     )
-    price = F("membership__plan__price_cents")
-    payments = (
-        payment_events()
-        .filter(in_range)
+    paid, first = Q(kind=_PAID), Q(kind=_PAID, first=True)
+    amount = "amount_cents"
+    money = (
+        Payment.objects.filter(in_range, currency=CURRENCY)
         .annotate(bucket=TRUNC[bucket]("created_at"), current=current)
         .values("bucket", "current")
         .annotate(
-            payments=Count("pk"),
-            revenue=Coalesce(Sum(price), 0),
-            first_revenue=Coalesce(Sum(price, filter=Q(first=True)), 0),
-            recurring_revenue=Coalesce(Sum(price, filter=Q(first=False)), 0),
+            payments=Count("pk", filter=paid),
+            revenue=Coalesce(Sum(amount, filter=paid), 0),
+            first_revenue=Coalesce(Sum(amount, filter=first), 0),
+            recurring_revenue=Coalesce(Sum(amount, filter=Q(kind=_PAID, first=False)), 0),
+            refunds=Coalesce(Sum(amount, filter=Q(kind=Payment.Kind.REFUND)), 0),
         )
         .order_by("bucket")
     )
-    renewed = (
-        payment_events()
-        .filter(in_range, first=False)
-        .aggregate(
-            current=Count("membership", filter=Q(created_at__gte=start), distinct=True),
-            previous=Count("membership", filter=Q(created_at__lt=start), distinct=True),
-        )
+    renewed = Payment.objects.filter(in_range, kind=_PAID, first=False).aggregate(
+        current=Count("membership", filter=Q(created_at__gte=start), distinct=True),
+        previous=Count("membership", filter=Q(created_at__lt=start), distinct=True),
     )
-    keys = [*CHANGE_KINDS, "payments", "revenue", "first_revenue", "recurring_revenue"]
+    keys = [*CHANGE_KINDS, "payments", "revenue", "first_revenue", "recurring_revenue", "refunds"]
     totals = {"current": dict.fromkeys(keys, 0), "previous": dict.fromkeys(keys, 0)}
     series: dict = {}
-    for row in [*changes, *payments]:
+    for row in [*changes, *money]:
         figures = {key: value for key, value in row.items() if key in keys}
         period = "current" if row["current"] else "previous"
         for key, value in figures.items():
@@ -498,12 +535,16 @@ def _active_at(moment, prefix: str) -> Q:
     )
 
 
-def _monthly_cents():
-    """A paying membership's plan price per month (complimentary ones pay nothing)."""
-    return Case(
-        When(is_complimentary=True, then=Value(0)),
-        When(plan__interval=Plan.Interval.YEAR, then=F("plan__price_cents") / 12.0),
-        default=F("plan__price_cents") * 1.0,
+def _monthly_cents(moment):
+    """What a membership paid per month at `moment`: its latest payment before then over the
+    months it paid for (a yearly payment over twelve). Nothing for one that never paid."""
+    latest = Payment.objects.filter(
+        membership=OuterRef("pk"), kind=_PAID, currency=CURRENCY, created_at__lte=moment
+    ).order_by("-created_at", "-pk")
+    per_month = ExpressionWrapper(F("amount_cents") * 1.0 / F("months"), FloatField())
+    return Coalesce(
+        Subquery(latest.annotate(per_month=per_month).values("per_month")[:1]),
+        0.0,
         output_field=FloatField(),
     )
 
@@ -511,16 +552,17 @@ def _monthly_cents():
 def memberships_active_at(moments: dict) -> dict:
     """{name: {"active": n, "mrr_cents": m}} for each named moment, in one query.
 
-    MRR counts paying memberships at their plan's price per month (a yearly plan's price
-    over twelve); complimentary ones count as members, not revenue.
+    MRR counts active memberships at what they last paid per month (a yearly payment over
+    twelve); complimentary ones count as members, not revenue.
     """
     annotations, aggregates = {}, {}
     for name, moment in moments.items():
         annotations.update({f"{name}_{key}": value for key, value in _state_at(moment).items()})
+        annotations[f"{name}_monthly"] = _monthly_cents(moment)
         active = _active_at(moment, name)
         aggregates[f"{name}_active"] = Count("pk", filter=active)
         aggregates[f"{name}_mrr"] = Coalesce(
-            Sum(_monthly_cents(), filter=active), 0.0, output_field=FloatField()
+            Sum(f"{name}_monthly", filter=active), 0.0, output_field=FloatField()
         )
     row = Membership.objects.annotate(**annotations).aggregate(**aggregates)
     return {
@@ -577,9 +619,10 @@ def memberships_active_at_list(moment) -> QuerySet[Membership]:
 
 
 def person_history(user) -> QuerySet[MembershipEvent]:
-    """One person's membership history and payments, newest first, for their admin page."""
-    return (
-        MembershipEvent.objects.filter(membership__user=user)
-        .select_related("actor")
-        .annotate(paid=_paid_invoice())
-    )
+    """One person's membership history, newest first, for their admin page."""
+    return MembershipEvent.objects.filter(membership__user=user).select_related("actor")
+
+
+def person_payments(user) -> QuerySet[Payment]:
+    """One person's payments and refunds, newest first, for their admin page."""
+    return Payment.objects.filter(membership__user=user)

@@ -33,6 +33,13 @@ def send_retention_emails() -> int:
     return sent
 
 
+@shared_task(name=services.SEND_RETENTION_EMAIL, soft_time_limit=50, time_limit=60)
+def send_retention_email(membership_id: int, kind: str) -> bool:
+    """One retention email now (the payment-failed note); the daily run sends it if this
+    one fails. Sent once per period however often it runs."""
+    return services.retention_send(membership_id=membership_id, kind=kind)
+
+
 @shared_task(name="members.expire_memberships", soft_time_limit=240, time_limit=300)
 def expire_memberships() -> int:
     """Daily: memberships whose period (or grace period) is over become expired."""

@@ -286,9 +286,11 @@ def checkout_cancelled(request):
 
 @private
 @login_required
-@require_POST
 def billing_portal(request):
-    """Card, receipts and cancellation live in Stripe's customer portal."""
+    """Card, receipts and cancellation live in Stripe's customer portal. Emails link here: a
+    GET shows a button, and the POST opens a fresh portal session."""
+    if request.method != "POST":
+        return render(request, "members/billing.html")
     membership = getattr(request.user, "membership", None)
     if membership is None or not membership.stripe_customer_id or not billing.payments_configured():
         messages.info(request, "There is no card or receipt on file for your account.")

@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -11,7 +13,7 @@ from vitals.access import MEMBER_ACCESS_HOOK, MemberAccess
 
 from . import admin_views, services, views_join
 from .joining import REVIEW_PERMISSION
-from .models import Cluster, Plan, Profile
+from .models import Cluster, Plan, Profile, RetentionEmailText
 from .selectors import can_see_member_area
 
 
@@ -42,7 +44,32 @@ class ClusterViewSet(SnippetViewSet):
     search_fields = ["name", "region"]
 
 
+class EditOnlyPolicy(ModelPermissionPolicy):
+    """One row per retention email exists (a migration makes them): staff edit, never add or
+    delete."""
+
+    def user_has_permission(self, user, action):
+        return action not in ("add", "delete") and super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        actions = [action for action in actions if action not in ("add", "delete")]
+        return bool(actions) and super().user_has_any_permission(user, actions)
+
+
+register_permission_policy(RetentionEmailText, EditOnlyPolicy(RetentionEmailText))
+
+
+class RetentionEmailTextViewSet(SnippetViewSet):
+    model = RetentionEmailText
+    icon = "mail"
+    menu_label = "Retention emails"
+    add_to_admin_menu = True
+    menu_order = 515
+    list_display = ["__str__", "subject", "updated_at"]
+
+
 register_snippet(PlanViewSet)
+register_snippet(RetentionEmailTextViewSet)
 register_snippet(ClusterViewSet)
 
 admin_urls = (

@@ -74,12 +74,21 @@ def _invoice_subscription_id(invoice: dict) -> str:
     return details.get("subscription") or invoice.get("subscription") or ""
 
 
+@transaction.atomic
 def handle_invoice(event: dict) -> None:
     subscription_id = _invoice_subscription_id(event["data"]["object"])
     if not subscription_id:
         services.stripe_event_record(event_id=event["id"], event_type=event["type"])
         return
     _sync(event, subscription_id)
+    if event["type"] == "invoice.paid":
+        services.payment_record_invoice(event=event)
+
+
+@transaction.atomic
+def handle_charge_refunded(event: dict) -> None:
+    services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+    services.refunds_record_charge(event=event)
 
 
 HANDLERS = {
@@ -89,4 +98,5 @@ HANDLERS = {
     "customer.subscription.deleted": handle_subscription_changed,
     "invoice.paid": handle_invoice,
     "invoice.payment_failed": handle_invoice,
+    "charge.refunded": handle_charge_refunded,
 }

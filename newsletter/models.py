@@ -67,6 +67,10 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # The edition whose unsubscribe link they used (None: another way, or before this was kept).
+    unsubscribed_from_edition = models.ForeignKey(
+        "Edition", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "id"], name="newsletter_sub_status_id")]

@@ -52,10 +52,12 @@ def absolute(url: str) -> str:
     return f"{settings.SITE_URL}/{url.lstrip('/')}"
 
 
-def unsubscribe_url(subscriber_id: int) -> str:
-    return absolute(
+def unsubscribe_url(subscriber_id: int, edition_id: int | None = None) -> str:
+    """The subscriber's unsubscribe link; from an edition, it says which (for its figures)."""
+    url = absolute(
         reverse("newsletter:unsubscribe", kwargs={"token": unsubscribe_token(subscriber_id)})
     )
+    return f"{url}?edition={edition_id}" if edition_id else url
 
 
 def web_version_url(edition, subscriber_id: int | None = None) -> str:
@@ -301,7 +303,7 @@ class PreparedEdition:
     ) -> bytes:
         return self.mime_bytes(
             email=email,
-            link=unsubscribe_url(subscriber_id),
+            link=unsubscribe_url(subscriber_id, self.edition.pk),
             web_link=web_version_url(self.edition, subscriber_id),
             message_id=delivery_message_id(self.edition.pk, delivery_id),
             tracked_delivery_id=delivery_id if tracked else None,
@@ -389,8 +391,8 @@ def build_message(
 ) -> NewsletterEmail:
     """One recipient's copy, with RFC 8058 one-click unsubscribe headers; `tracked` gives it
     its click redirects and tracking image (when the batch prepared them)."""
-    link = unsubscribe_url(subscriber_id)
     edition = prepared.edition
+    link = unsubscribe_url(subscriber_id, edition.pk)
     web_link = web_version_url(edition, subscriber_id)
     message_id = delivery_message_id(edition.pk, delivery_id)
     tracked_delivery_id = delivery_id if tracked else None

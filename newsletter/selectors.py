@@ -3,8 +3,19 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Lower
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from members.models import Cluster, Profile
@@ -223,38 +234,78 @@ def delivered_to(edition: Edition, subscriber_id: int) -> bool:
 
 
 # --- Figures per edition (the staff dashboard) -------------------------------------------
+def _edition_unsubscribed_from(prefix: str = "") -> Coalesce:
+    """The edition an unsubscribe counts against: the one whose link they used, or (for an
+    unsubscribe made another way, or before that was kept) the last one delivered to them
+    before it. `prefix` reaches the subscriber from the rows annotated ("subscriber__")."""
+    last_delivered = (
+        Delivery.objects.filter(
+            subscriber=OuterRef(f"{prefix}pk" if prefix else "pk"),
+            status=Delivery.Status.SENT,
+            sent_at__lte=OuterRef(f"{prefix}unsubscribed_at"),
+        )
+        .order_by("-sent_at", "-pk")
+        .values("edition_id")[:1]
+    )
+    return Coalesce(
+        F(f"{prefix}unsubscribed_from_edition_id"),
+        Subquery(last_delivered),
+        output_field=BigIntegerField(),
+    )
+
+
+RECIPIENT_LISTS = {
+    "sent": "Sent to",
+    "opened": "Opened by",
+    "clicked": "Clicked by",
+    "unsubscribed": "Unsubscribed after it",
+}
+
+
+def edition_recipients(edition: Edition, show: str) -> QuerySet[Delivery]:
+    """The sent copies of an edition behind one of its figures (RECIPIENT_LISTS)."""
+    rows = Delivery.objects.filter(edition=edition, status=Delivery.Status.SENT)
+    if show == "opened":
+        rows = rows.filter(first_opened_at__isnull=False)
+    elif show == "clicked":
+        rows = rows.filter(first_clicked_at__isnull=False)
+    elif show == "unsubscribed":
+        rows = (
+            rows.filter(
+                subscriber__status=Subscriber.Status.UNSUBSCRIBED,
+                subscriber__unsubscribed_at__isnull=False,
+            )
+            .annotate(counted_against=_edition_unsubscribed_from("subscriber__"))
+            .filter(counted_against=edition.pk)
+        )
+    return rows.select_related("subscriber").order_by("email", "pk")
+
+
 def edition_figures(*, previous_start, start, end) -> dict:
     """Per edition sent (started) in [start, end): deliveries `sent`, `failed`, `suppressed`,
-    and `unsubscribed` (recipients whose unsubscribe came after this edition and before any
-    later one reached them); totals of sends and unsubscribes for the period and the one
-    before, and subscribers now. Four queries.
-
-    Engagement (opens, clicks) is meant to be added here, as more figures on each edition.
+    `opened` and `clicked` (sent copies opened or clicked at least once, where counting is
+    allowed), and `unsubscribed` (recipients whose unsubscribe came after this edition and
+    before any later one reached them); totals of sends, opens, clicks and unsubscribes for
+    the period and the one before, and subscribers now. Four queries.
     """
     sent = Q(deliveries__status=Delivery.Status.SENT)
     in_period = Edition.objects.filter(started_at__gte=start, started_at__lt=end)
     editions = list(
         in_period.annotate(
             sent=Count("deliveries", filter=sent),
+            opened=Count("deliveries", filter=sent & Q(deliveries__first_opened_at__isnull=False)),
+            clicked=Count(
+                "deliveries", filter=sent & Q(deliveries__first_clicked_at__isnull=False)
+            ),
             failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
             suppressed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SUPPRESSED)),
         ).order_by("-started_at", "-pk")
-    )
-    # An unsubscribe counts against the last edition delivered before it.
-    last_edition = (
-        Delivery.objects.filter(
-            subscriber=OuterRef("pk"),
-            status=Delivery.Status.SENT,
-            sent_at__lte=OuterRef("unsubscribed_at"),
-        )
-        .order_by("-sent_at", "-pk")
-        .values("edition_id")[:1]
     )
     unsubscribed = dict(
         Subscriber.objects.filter(
             status=Subscriber.Status.UNSUBSCRIBED, unsubscribed_at__isnull=False
         )
-        .annotate(edition_id=Subquery(last_edition))
+        .annotate(edition_id=_edition_unsubscribed_from())
         .filter(edition_id__in=in_period.values("pk"))
         .values_list("edition_id")
         .annotate(total=Count("pk"))
@@ -263,9 +314,18 @@ def edition_figures(*, previous_start, start, end) -> dict:
     for edition in editions:
         edition.unsubscribed = unsubscribed.get(edition.pk, 0)
         edition.unsubscribe_rate = edition.unsubscribed / edition.sent if edition.sent else None
+    now, before = (
+        Q(sent_at__gte=start, sent_at__lt=end),
+        Q(sent_at__gte=previous_start, sent_at__lt=start),
+    )
+    opened, clicked = Q(first_opened_at__isnull=False), Q(first_clicked_at__isnull=False)
     sends = Delivery.objects.filter(status=Delivery.Status.SENT).aggregate(
-        current=Count("pk", filter=Q(sent_at__gte=start, sent_at__lt=end)),
-        previous=Count("pk", filter=Q(sent_at__gte=previous_start, sent_at__lt=start)),
+        current=Count("pk", filter=now),
+        previous=Count("pk", filter=before),
+        current_opened=Count("pk", filter=now & opened),
+        previous_opened=Count("pk", filter=before & opened),
+        current_clicked=Count("pk", filter=now & clicked),
+        previous_clicked=Count("pk", filter=before & clicked),
     )
     subscribers = Subscriber.objects.aggregate(
         current=Count("pk", filter=Q(unsubscribed_at__gte=start, unsubscribed_at__lt=end)),
@@ -276,7 +336,14 @@ def edition_figures(*, previous_start, start, end) -> dict:
     )
     return {
         "editions": editions,
-        "current": {"sends": sends["current"], "unsubscribes": subscribers["current"]},
-        "previous": {"sends": sends["previous"], "unsubscribes": subscribers["previous"]},
+        **{
+            period: {
+                "sends": sends[period],
+                "opened": sends[f"{period}_opened"],
+                "clicked": sends[f"{period}_clicked"],
+                "unsubscribes": subscribers[period],
+            }
+            for period in ("current", "previous")
+        },
         "subscribed_now": subscribers["subscribed"],
     }

@@ -153,7 +153,13 @@ def unsubscribe(request, token: str):
     if subscriber is None:
         return render(request, "newsletter/link_invalid.html", {"kind": "unsubscribe"}, status=400)
     if request.method == "POST":
-        services.subscriber_unsubscribe(subscriber_id=subscriber.pk)
+        edition = request.GET.get("edition", "")
+        services.subscriber_unsubscribe(
+            subscriber_id=subscriber.pk,
+            edition_id=int(edition)
+            if edition.isascii() and edition.isdigit() and len(edition) < 10
+            else None,
+        )
         return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
     return render(
         request, "newsletter/unsubscribe.html", {"token": token, "subscriber": subscriber}

@@ -13,8 +13,9 @@ from .memberships import (
     seat_add,
     seat_remove,
 )
+from .payments import payment_record_invoice, refunds_record_charge
 from .profiles import PHOTO_SIZE, profile_update
-from .retention import retention_due, retention_send
+from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send, retention_texts_ensure
 from .subscriptions import (
     LIVE_SUBSCRIPTION_STATUSES,
     AlreadyProcessed,
@@ -30,6 +31,7 @@ from .subscriptions import (
 __all__ = [
     "LIVE_SUBSCRIPTION_STATUSES",
     "PHOTO_SIZE",
+    "SEND_RETENTION_EMAIL",
     "RENEWAL_REMINDER_DAYS",
     "AccountDeletionError",
     "AlreadyProcessed",
@@ -41,11 +43,14 @@ __all__ = [
     "membership_send_renewal_reminder",
     "retention_due",
     "retention_send",
+    "retention_texts_ensure",
     "membership_set",
     "membership_set_customer",
     "membership_sync_from_stripe",
     "memberships_expire",
+    "payment_record_invoice",
     "profile_update",
+    "refunds_record_charge",
     "renewal_reminder_due_ids",
     "seat_add",
     "seat_remove",

@@ -28,8 +28,10 @@ def _membership_change(
     note: str = "",
     from_status: str = "",
     now=None,
+    cancellation: dict | None = None,
 ) -> Membership:
-    """Save a membership and write its audit row; keep start and end dates in step."""
+    """Save a membership and write its audit row; keep start and end dates in step.
+    `cancellation` is Stripe's cancellation_details when this change cancelled it."""
     now = now or timezone.now()
     if membership.status == Membership.Status.EXPIRED:
         membership.ended_at = membership.ended_at or now
@@ -52,8 +54,23 @@ def _membership_change(
         to_status=membership.status,
         current_period_end=membership.current_period_end,
         note=note,
+        **_cancellation_fields(cancellation or {}),
     )
     return membership
+
+
+def _cancellation_fields(details: dict) -> dict:
+    reason = details.get("reason") or ""
+    if reason not in MembershipEvent.CancellationReason.values:
+        return {}
+    feedback = details.get("feedback") or ""
+    if feedback not in MembershipEvent.CancellationFeedback.values:
+        feedback = MembershipEvent.CancellationFeedback.OTHER if feedback else ""
+    return {
+        "cancellation_reason": reason,
+        "cancellation_feedback": feedback,
+        "cancellation_comment": (details.get("comment") or "")[:2000],
+    }
 
 
 def _locked_membership(user) -> tuple[Membership, str]:

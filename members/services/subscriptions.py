@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from .. import billing
 from ..models import Membership, MembershipEvent, Plan, StripeEvent
 from .memberships import _locked_membership, _membership_change
+from .retention import payment_failed_notify
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -146,13 +147,20 @@ def membership_sync_from_stripe(
     membership.stripe_subscription_id = subscription.get("id") or ""
     membership.is_complimentary = False
     membership.plan = plan or membership.plan
-    return _membership_change(
+    ended = (Membership.Status.CANCELED, Membership.Status.EXPIRED)
+    # Counted once: when it is cancelled, not again when a cancelled one runs out.
+    cancelled_now = new_status in ended and previous not in ended
+    membership = _membership_change(
         membership=membership,
         source=MembershipEvent.Source.STRIPE,
         stripe_event_id=event_id,
         note=f"{event_type}: subscription {subscription.get('status')}",
         from_status=previous,
+        cancellation=subscription.get("cancellation_details") if cancelled_now else None,
     )
+    # Once per grace period, however many of Stripe's retries fail (retention_send keys it).
+    payment_failed_notify(membership=membership)
+    return membership
 
 
 def stripe_customer_ensure(*, user) -> str:

@@ -3,7 +3,7 @@
 from django import template
 
 from ..models import Membership
-from ..selectors import person_history
+from ..selectors import person_history, person_payments
 
 register = template.Library()
 
@@ -22,5 +22,6 @@ def person_history_panel(context, person, limit: int = 100):
         "shown": True,
         "membership": membership,
         "history": list(person_history(person)[:limit]) if membership else [],
+        "payments": list(person_payments(person)[:limit]) if membership else [],
         "limit": limit,
     }

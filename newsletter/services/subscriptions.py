@@ -135,14 +135,19 @@ def subscriber_confirm(*, token: str) -> Subscriber | None:
 
 
 @transaction.atomic
-def subscriber_unsubscribe(*, subscriber_id: int) -> Subscriber | None:
-    """Unsubscribe for good; copies of a send still in progress are not sent."""
+def subscriber_unsubscribe(
+    *, subscriber_id: int, edition_id: int | None = None
+) -> Subscriber | None:
+    """Unsubscribe for good; copies of a send still in progress are not sent. `edition_id` is
+    the edition whose link was used: kept only when that edition was sent to them."""
     subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
     if subscriber is None:
         return None
     if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
         subscriber.status = Subscriber.Status.UNSUBSCRIBED
         subscriber.unsubscribed_at = timezone.now()
+        if edition_id and subscriber.deliveries.filter(edition_id=edition_id).exists():
+            subscriber.unsubscribed_from_edition_id = edition_id
         subscriber.confirmation_nonce = ""
         subscriber.save()
     return subscriber

@@ -8,15 +8,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.text import slugify
 
 from civicnet.dashboard import Links, Period, network_dashboard, network_summary
 from events.models import Event, Registration
 from events.services import registration_create
 from members.models import Membership
-from members.services import membership_set, membership_sync_from_stripe
+from members.services import (
+    membership_set,
+    membership_sync_from_stripe,
+    payment_record_invoice,
+    refunds_record_charge,
+)
+from newsletter.models import Delivery, Edition, Subscriber
 from tests.civicnet.factories import make_standard_page
 from tests.events.factories import EventFactory
 from tests.members.factories import UserFactory, make_member, make_plan
+from tests.newsletter.factories import make_edition, make_subscriber
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +44,8 @@ def days_ago(monkeypatch):
     monkeypatch.setattr(timezone, "now", REAL_NOW)
 
 
-def _paid(user, plan, *, number, interval_days):
+def _paid(user, plan, *, number, interval_days, amount=None):
+    """Stripe's invoice.paid, as the webhook handles it: the membership, then the payment."""
     period_end = timezone.now() + timedelta(days=interval_days)
     subscription = {
         "id": f"sub_{user.pk}",
@@ -59,13 +68,33 @@ def _paid(user, plan, *, number, interval_days):
         subscription=subscription,
         user_id=user.pk,
     )
+    invoice = {
+        "id": f"in_{user.pk}_{number}",
+        "customer": f"cus_{user.pk}",
+        "amount_paid": plan.price_cents if amount is None else amount,
+        "currency": "usd",
+        "billing_reason": "subscription_create" if number == 1 else "subscription_cycle",
+    }
+    created = int(timezone.now().timestamp())
+    event = {"id": f"evt_{user.pk}_{number}", "created": created, "data": {"object": invoice}}
+    payment_record_invoice(event=event)
+
+
+def _refunded(user, *, amount):
+    charge = {"id": f"ch_{user.pk}", "customer": f"cus_{user.pk}", "currency": "usd"}
+    charge["refunds"] = {"data": [{"id": f"re_{user.pk}", "amount": amount, "status": "succeeded"}]}
+    created = int(timezone.now().timestamp())
+    refunds_record_charge(
+        event={"id": f"evt_re_{user.pk}", "created": created, "data": {"object": charge}}
+    )
 
 
 @pytest.fixture
 def history(days_ago):
     """Last 30 days against the 30 before:
     Ann pays monthly: first 45 days ago, again 15 days ago (renewed).
-    Ben pays yearly: first 10 days ago (new).
+    Ben pays yearly: first 10 days ago (new), $90 of the $120 with a promotion code.
+    Ann is refunded $6 five days ago.
     Cy, complimentary for 100 days, lapses 5 days ago.
     Dee joins 50 days ago, lapses 40 days ago, comes back 3 days ago.
     """
@@ -91,8 +120,9 @@ def history(days_ago):
     days_ago(15)
     _paid(ann, monthly, number=2, interval_days=31)
     days_ago(10)
-    _paid(ben, yearly, number=1, interval_days=365)
+    _paid(ben, yearly, number=1, interval_days=365, amount=9000)
     days_ago(5)
+    _refunded(ann, amount=600)
     membership_set(user=cy, status=Membership.Status.EXPIRED, current_period_end=timezone.now())
     days_ago(3)
     membership_set(user=dee, status=Membership.Status.ACTIVE, current_period_end=None)
@@ -118,13 +148,14 @@ def test_members_and_revenue_for_the_period_against_the_one_before(history, staf
     assert members["Renewed (paid again)"].current == 1  # Ann
     assert (members["Active at the end"].current, members["Active at the end"].previous) == (3, 2)
     assert members["Churn rate"].current == pytest.approx(0.5)  # Cy, of Ann and Cy
-    assert (revenue["Payments"].current, revenue["Payments"].previous) == (13200, 1200)
-    assert revenue["New (first payments)"].current == 12000
+    # What Stripe took, not the plans' prices.
+    assert (revenue["Payments"].current, revenue["Payments"].previous) == (10200, 1200)
+    assert revenue["New (first payments)"].current == 9000
     assert revenue["Recurring"].current == 1200
-    # Ann monthly, Ben's yearly over twelve; Dee was set by staff with no plan.
-    assert revenue["MRR at the end"].current == 2200
-    assert revenue["ARR at the end"].current == 26400
-    assert revenue["Refunds"].current is None
+    assert (revenue["Refunds"].current, revenue["Refunds"].previous) == (600, 0)
+    # Ann's last monthly payment, Ben's yearly one over twelve; Dee was set by staff, unpaid.
+    assert revenue["MRR at the end"].current == 1950
+    assert revenue["ARR at the end"].current == 23400
 
 
 def test_active_memberships_by_plan_and_sector_at_the_end_of_the_period(history, staff):
@@ -150,6 +181,11 @@ def test_a_figure_links_to_the_people_behind_it(client, history, staff):
 
     assert "Ben" in new and "Ann" not in new
     assert "Cy" in lapsed and "Dee" not in lapsed
+    assert "/admin/reports/network/members/?days=30&amp;kind=refunds" in page
+    refunds = client.get("/admin/reports/network/members/?days=30&kind=refunds").content.decode()
+    first = client.get("/admin/reports/network/members/?days=30&kind=first_payments")
+    assert "Ann" in refunds and "−6.00 USD" in refunds and "Ben" not in refunds
+    assert [p.amount_cents for p in first.context["page"]] == [9000]
     assert (
         f"/admin/users/edit/{history['ben'].pk}/" in new
         or f"/admin/users/{history['ben'].pk}/" in new
@@ -222,7 +258,8 @@ def test_the_csv_repeats_the_figures(client, history, staff):
     assert rows[0] == ["section", "item", "measure", "this period", "period before", "change"]
     by_measure = {(row[0], row[2]): row for row in rows[1:]}
     assert by_measure[("Members", "New")][3:5] == ["1", "2"]
-    assert by_measure[("Revenue", "Payments")][3:5] == ["132.0", "12.0"]
+    assert by_measure[("Revenue", "Payments")][3:5] == ["102.0", "12.0"]
+    assert by_measure[("Revenue", "Refunds")][3:5] == ["6.0", "0.0"]
 
 
 def test_the_charts_are_svg_with_their_figures_in_a_table(client, history, staff):
@@ -245,6 +282,70 @@ def _more_history(days_ago, n):
         membership_set(user=user, status=Membership.Status.EXPIRED, current_period_end=None)
     days_ago(0)
     _held_event(days=2, people=[make_member(email=f"attendee{n}@example.org")])
+    _sent_edition(f"More news {n}", opened=3, clicked=2, unsubscribed=1, total=6)
+
+
+def _sent_edition(subject, *, opened, clicked, unsubscribed, total, days=4):
+    """An edition sent `days` ago to `total` readers: the first `opened` opened it, the first
+    `clicked` clicked, the last `unsubscribed` unsubscribed the day after."""
+    sent_at = timezone.now() - timedelta(days=days)
+    edition = make_edition(subject=subject)
+    Edition.objects.filter(pk=edition.pk).update(status="sent", started_at=sent_at)
+    readers = [make_subscriber(f"{slugify(subject)}-{i}@example.org") for i in range(total)]
+    for i, reader in enumerate(readers):
+        Delivery.objects.create(
+            edition=edition,
+            subscriber=reader,
+            email=reader.email,
+            status=Delivery.Status.SENT,
+            sent_at=sent_at,
+            first_opened_at=sent_at + timedelta(hours=1) if i < opened else None,
+            first_clicked_at=sent_at + timedelta(hours=2) if i < clicked else None,
+        )
+    Subscriber.objects.filter(pk__in=[r.pk for r in readers[total - unsubscribed :]]).update(
+        status="unsubscribed", unsubscribed_at=sent_at + timedelta(days=1)
+    )
+    return edition, readers
+
+
+def test_each_editions_sends_opens_clicks_and_unsubscribes_link_to_the_readers_behind_them(
+    client, staff, django_assert_max_num_queries
+):
+    edition, readers = _sent_edition("Spring news", opened=3, clicked=1, unsubscribed=2, total=5)
+    client.force_login(staff)
+
+    response = client.get("/admin/reports/network/?days=30")
+    (row,) = [e for e in response.context["figures"]["editions"] if e.pk == edition.pk]
+    assert (row.sent, row.opened, row.clicked, row.unsubscribed) == (5, 3, 1, 2)
+    page = response.content.decode()
+    activity = {f.label: f.current for f in response.context["figures"]["activity"]}
+    assert (activity["Copies opened"], activity["Copies clicked"]) == (3, 1)
+
+    def listed(show):
+        url = row.urls[show]
+        assert url.replace("&", "&amp;") in page
+        response = client.get(url)
+        assert response.status_code == 200
+        return [delivery.email for delivery in response.context["page"]]
+
+    emails = sorted(reader.email for reader in readers)
+    assert listed("sent") == emails
+    assert listed("opened") == emails[:3]
+    assert listed("clicked") == emails[:1]
+    assert listed("unsubscribed") == emails[3:]
+
+    # The list runs in a fixed number of queries, however many readers.
+    with django_assert_max_num_queries(30) as few:
+        client.get(row.urls["unsubscribed"])
+    more, _ = _sent_edition("Summer news", opened=0, clicked=0, unsubscribed=20, total=40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(row.urls["unsubscribed"].replace(str(edition.pk), str(more.pk)))
+    assert len(response.context["page"]) == 20
+
+    bad = client.get("/admin/reports/network/newsletter/?edition=abc&show=sent")
+    assert bad.status_code == 400
+    missing = client.get("/admin/reports/network/newsletter/?edition=999999&show=sent")
+    assert missing.status_code == 404
 
 
 def test_the_whole_dashboard_renders_in_a_fixed_number_of_queries(
@@ -253,11 +354,11 @@ def test_the_whole_dashboard_renders_in_a_fixed_number_of_queries(
     client.force_login(staff)
     client.get("/admin/reports/network/?days=90")  # warm what the admin caches per process
 
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         assert client.get("/admin/reports/network/?days=90").status_code == 200
     _more_history(days_ago, 1)
     _more_history(days_ago, 2)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         assert client.get("/admin/reports/network/?days=90").status_code == 200
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from civicnet.demo_history import DOMAIN
 from events.models import Registration
-from members.models import MembershipEvent, Profile, Sector
+from members.models import MembershipEvent, Payment, Profile, Sector
 from newsletter.models import Edition
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +30,20 @@ def test_the_demo_has_a_year_of_history_across_metros_and_sectors(client):
     ).exists()
     assert Edition.objects.filter(status="sent", subject__startswith="City news, ").count() == 12
     assert "Demo history: 4" in out.getvalue()
+    payments = Payment.objects.filter(membership__user__in=people)
+    paid_invoices = MembershipEvent.objects.filter(
+        stripe_event_id__startswith="evt_history_", note__startswith="invoice.paid"
+    )
+    assert payments.filter(kind="payment").count() == paid_invoices.count()
+    assert payments.filter(kind="refund").count() >= 5
+    assert payments.filter(kind="payment", first=True).count() < people.count()
+    recorded = payments.count()
 
     call_command("load_demo", force=True, stdout=io.StringIO())
     assert get_user_model().objects.filter(email__endswith=f"@{DOMAIN}").count() == people.count()
+    assert payments.count() == recorded
 
     assert client.login(username="staff", password="civicnet-staff-demo")
     page = client.get("/admin/reports/network/?days=365").content.decode()
     assert "Churn rate" in page and "National Meeting" in page
+    assert "Why members cancelled" in page

@@ -59,6 +59,7 @@ class FakeStripe:
         cancel_at_period_end: bool = False,
         price: str = "price_individual_year",
         user_id: int | None = None,
+        cancellation_details: dict | None = None,
     ) -> dict:
         period_end = period_end or int(time.time()) + 365 * DAY
         # An update keeps the creation time; each new subscription is newer than the last.
@@ -71,6 +72,8 @@ class FakeStripe:
             "customer": customer,
             "status": status,
             "cancel_at_period_end": cancel_at_period_end,
+            "cancellation_details": cancellation_details
+            or {"comment": None, "feedback": None, "reason": None},
             "metadata": {"user_id": str(user_id)} if user_id else {},
             "items": {
                 "object": "list",
@@ -113,14 +116,43 @@ class FakeStripe:
             "data": {"object": json.loads(json.dumps(obj))},
         }
 
-    def invoice(self, sub_id: str) -> dict:
+    def invoice(self, sub_id: str, *, amount_paid: int = 0, billing_reason: str = "") -> dict:
         return {
             "id": self.new_id("in"),
             "object": "invoice",
+            "amount_paid": amount_paid,
+            "currency": "usd",
+            "billing_reason": billing_reason or "subscription_cycle",
+            "status_transitions": {"paid_at": int(time.time()) if amount_paid else None},
             "customer": self.subscriptions[sub_id]["customer"],
             "parent": {
                 "type": "subscription_details",
                 "subscription_details": {"subscription": sub_id},
+            },
+        }
+
+    def refunded_charge(self, sub_id: str, *refunds: int, amount: int = 12000) -> dict:
+        """A charge of the subscription's customer, refunded in these amounts."""
+        return {
+            "id": self.new_id("ch"),
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": sum(refunds),
+            "currency": "usd",
+            "customer": self.subscriptions[sub_id]["customer"],
+            "refunded": sum(refunds) == amount,
+            "refunds": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": self.new_id("re"),
+                        "object": "refund",
+                        "amount": cents,
+                        "status": "succeeded",
+                        "created": int(time.time()),
+                    }
+                    for cents in refunds
+                ],
             },
         }
 

@@ -101,3 +101,86 @@ def test_a_failed_send_stays_due(monkeypatch):
 
     monkeypatch.undo()
     assert tasks.send_retention_emails() == 1
+
+
+# --- The words staff edit ------------------------------------------------------------------
+TEXTS = "/admin/snippets/members/retentionemailtext"
+
+
+@pytest.fixture(autouse=True)
+def _texts():
+    """The migration made them; a transactional test run earlier may have emptied the table."""
+    from members.services import retention_texts_ensure
+
+    retention_texts_ensure()
+
+
+def test_staff_edit_a_retention_email_and_the_next_one_uses_their_words(client, staff, settings):
+    from members.models import RetentionEmailText
+
+    text = RetentionEmailText.objects.get(kind="renew_30")
+    client.force_login(staff)
+    assert "renews in a month" in client.get(f"{TEXTS}/").content.decode()
+
+    response = client.post(
+        f"{TEXTS}/edit/{text.pk}/",
+        {
+            "subject": "{first_name}, your {plan} year ends {ends_on}",
+            "body": "Dear {first_name},\n\nA year goes fast. <b>Card</b>: {portal_url}",
+        },
+    )
+    assert response.status_code == 302
+
+    user = member_on("year", "edited@example.org", ends=timezone.now() + 20 * DAY)
+    type(user).objects.filter(pk=user.pk).update(first_name="Ana")
+    ends = Membership.objects.get(user=user).current_period_end
+    assert run_schedule(timezone.now()) == [f"Ana, your Individual year ends {ends:%-d %B %Y}"]
+    message = mail.outbox[-1]
+    assert message.body.startswith("Dear Ana,\n\nA year goes fast. <b>Card</b>: http")
+    html = message.alternatives[0][0]
+    assert "<p>Dear Ana,</p>" in html and "&lt;b&gt;Card&lt;/b&gt;" in html  # escaped
+    assert f'<a href="{settings.SITE_URL}/membership/billing/"' in html
+    assert "civicnet, a national network" in html  # the site's layout
+
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("Hello {name}", "Unknown placeholder(s): {name}"),
+        ("Hello {first_name.__class__}", "Unknown placeholder"),
+        ("Hello {first_name:>99}", "bare name in braces"),
+        ("Hello {first_name", "Unbalanced braces"),
+    ],
+)
+def test_an_unknown_placeholder_is_a_form_error_and_sending_still_works(client, staff, body, error):
+    from members.models import RetentionEmailText
+
+    text = RetentionEmailText.objects.get(kind="renew_30")
+    client.force_login(staff)
+
+    response = client.post(f"{TEXTS}/edit/{text.pk}/", {"subject": "Hi", "body": body})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    text.refresh_from_db()
+    assert text.body.startswith("Hello {first_name},")
+    member_on("year", "still@example.org", ends=timezone.now() + 20 * DAY)
+    assert run_schedule(timezone.now()) == ["civicnet: your membership renews in a month"]
+
+
+def test_staff_preview_a_retention_email_in_the_sites_layout_and_cannot_add_or_delete(
+    client, staff
+):
+    from members.models import RetentionEmailText
+
+    text = RetentionEmailText.objects.get(kind="pay_failed")
+    client.force_login(staff)
+    form = {"subject": text.subject, "body": "Hi {first_name}, fix it at {portal_url}"}
+
+    assert client.post(f"{TEXTS}/preview/{text.pk}/", form).json()["is_valid"] is True
+    preview = client.get(f"{TEXTS}/preview/{text.pk}/").content.decode()
+
+    assert "<p>Hi Ana, fix it at" in preview and "civicnet, a national network" in preview
+    assert client.get(f"{TEXTS}/add/").status_code in (302, 403)
+    assert client.get(f"{TEXTS}/delete/{text.pk}/").status_code in (302, 403)
+    assert RetentionEmailText.objects.count() == len(RetentionEmail.Kind.values)

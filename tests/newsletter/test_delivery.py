@@ -435,3 +435,40 @@ def test_a_fresh_process_has_every_task_the_services_start_by_name():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_unsubscribe_link_of_an_edition_records_that_the_unsubscribe_came_from_it(
+    client, django_capture_on_commit_callbacks
+):
+    from newsletter.selectors import edition_figures, edition_recipients
+
+    first, second = make_subscriber("first@example.org"), make_subscriber("second@example.org")
+    edition = make_edition(subject="Parks week")
+    _start(edition, django_capture_on_commit_callbacks)
+    _send_all(edition)
+    links = {m.to[0]: m.extra_headers["List-Unsubscribe"].strip("<>") for m in mail.outbox}
+    assert links["first@example.org"].endswith(f"?edition={edition.pk}")
+    later = make_edition(subject="Housing week")
+    _start(later, django_capture_on_commit_callbacks)
+    _send_all(later)
+
+    # The one-click POST from the older edition's copy: it counts against that edition, not
+    # the later one that reached them before they unsubscribed.
+    assert client.post(links["first@example.org"]).status_code == 200
+    # A link edited to name an edition never sent to them records no edition.
+    tampered = links["second@example.org"].replace(f"={edition.pk}", "=999999")
+    assert client.post(tampered).status_code == 200
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Subscriber.Status.UNSUBSCRIBED
+    assert first.unsubscribed_from_edition == edition
+    assert second.status == Subscriber.Status.UNSUBSCRIBED
+    assert second.unsubscribed_from_edition is None
+    now = timezone.now()
+    figures = edition_figures(
+        previous_start=now - timedelta(days=2), start=now - timedelta(days=1), end=now
+    )
+    by_subject = {e.subject: e.unsubscribed for e in figures["editions"]}
+    assert by_subject == {"Parks week": 1, "Housing week": 1}
+    assert [d.email for d in edition_recipients(edition, "unsubscribed")] == [first.email]

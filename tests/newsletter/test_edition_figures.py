@@ -56,8 +56,8 @@ def test_an_unsubscribe_counts_against_the_last_edition_delivered_before_it():
     assert (by_subject["March"].sent, by_subject["March"].unsubscribed) == (4, 2)
     assert (by_subject["April"].sent, by_subject["April"].unsubscribed) == (3, 1)
     assert by_subject["April"].unsubscribe_rate == pytest.approx(1 / 3)
-    assert figures["current"] == {"sends": 7, "unsubscribes": 3}
-    assert figures["previous"] == {"sends": 0, "unsubscribes": 0}
+    assert figures["current"] == {"sends": 7, "opened": 0, "clicked": 0, "unsubscribes": 3}
+    assert figures["previous"] == {"sends": 0, "opened": 0, "clicked": 0, "unsubscribes": 0}
     assert figures["subscribed_now"] == 1
 
 

@@ -788,6 +788,12 @@ CASES = [
         STAFF,
         marker="At the end of",
     ),
+    Case(
+        "admin/reports/network/newsletter/",
+        "/admin/reports/network/newsletter/?edition={w.public_edition.pk}&show=sent",
+        STAFF,
+        marker="Back to the dashboard",
+    ),
     Case("admin/members/complimentary/", "/admin/members/complimentary/", STAFF),
     Case("admin/members/report/", "/admin/members/report/", STAFF),
     Case(
