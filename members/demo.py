@@ -124,6 +124,8 @@ DEMO_MEMBERS = [
     ),
 ]
 
+PRIVATE_DEMO_MEMBER = "tomas.ferreira@demo.civicnet.example"
+
 CLUSTERS = [
     {
         "slug": "greater-cleveland",
@@ -232,6 +234,11 @@ def load(stdout) -> None:
                 directory_opt_in=True,
             )
         _ensure_member(user)
+
+    # One demo member keeps their organisation and city from other members.
+    profile_update(
+        user=User.objects.get(email=PRIVATE_DEMO_MEMBER), show_organisation=False, show_city=False
+    )
 
     for spec in CLUSTERS:
         cluster, _ = Cluster.objects.get_or_create(

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import PHOTO_MAX_BYTES, Profile, Sector
+from .models import DIRECTORY_FIELDS, PHOTO_MAX_BYTES, Profile, Sector
 
 User = get_user_model()
+PRIVACY_FIELDS = [f"show_{field}" for field in DIRECTORY_FIELDS]
 
 
 class ProfileForm(forms.ModelForm):
@@ -23,10 +24,7 @@ class ProfileForm(forms.ModelForm):
             "website_url",
             "social_url",
             "directory_opt_in",
-            "show_photo",
-            "show_work",
-            "show_place",
-            "show_about",
+            *PRIVACY_FIELDS,
         ]
         labels = {
             "home_metro": "Home metro",
@@ -53,6 +51,14 @@ class ProfileForm(forms.ModelForm):
         for name, text in help_texts.items():
             self.fields[name].help_text = text
         self.order_fields(["first_name", "last_name"])
+
+    def about_fields(self):
+        """What the person says about themselves (the privacy choices come apart)."""
+        return [field for field in self if field.name not in PRIVACY_FIELDS]
+
+    def privacy_fields(self):
+        """One checkbox per field other members may see."""
+        return [self[name] for name in PRIVACY_FIELDS]
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

@@ -66,12 +66,15 @@ class Profile(models.Model):
         default=False,
         help_text="List me in the National Network directory (seen only by members).",
     )
-    # What a listed person shows other members besides their name. Nothing shows unless
-    # directory_opt_in is on; see directory_card().
-    show_photo = models.BooleanField("Show my photo", default=True)
-    show_work = models.BooleanField("Show my title, organisation and sector", default=True)
-    show_place = models.BooleanField("Show my metro or city", default=True)
-    show_about = models.BooleanField("Show my bio and links", default=True)
+    # What a listed person shows other members besides their name, field by field. Nothing
+    # shows unless directory_opt_in is on; see directory_card() and DIRECTORY_FIELDS.
+    show_organisation = models.BooleanField("Organisation", default=True)
+    show_title = models.BooleanField("Job title", default=True)
+    show_city = models.BooleanField("Metro or city", default=True)
+    show_sector = models.BooleanField("Sector", default=True)
+    show_bio = models.BooleanField("Bio", default=True)
+    show_photo = models.BooleanField("Photo", default=True)
+    show_links = models.BooleanField("Website and social links", default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -92,28 +95,50 @@ class Profile(models.Model):
     def place(self) -> str:
         return self.home_metro.name if self.home_metro_id else self.home_city
 
+    def shows(self, field: str) -> bool:
+        """Does this person show `field` (a DIRECTORY_FIELDS key) to other members?"""
+        return getattr(self, f"show_{field}")
+
+    def hidden_fields(self) -> list[str]:
+        """Labels of the fields this person keeps from other members, for their own pages."""
+        return [label for field, label in DIRECTORY_FIELDS.items() if not self.shows(field)]
+
     def directory_card(self, *, everything: bool = False) -> "DirectoryCard":
-        """What other members see of this person: only the parts they chose to show.
+        """What other members see of this person: only the fields they chose to show.
 
         Every page that shows a person to others (directory, profile, cluster roster) renders
         this card, never the profile itself. everything=True is for the person's own pages.
         """
         user = self.user
-        work = everything or self.show_work
-        about = everything or self.show_about
+
+        def shown(field: str, value):
+            return value if everything or self.shows(field) else type(value)()
+
         return DirectoryCard(
             username=user.username,
             name=self.display_name,
             initials=f"{user.first_name[:1]}{user.last_name[:1]}".upper() or "·",
-            photo_url=self.photo.url if self.photo and (everything or self.show_photo) else "",
-            title=self.title if work else "",
-            organisation=self.organisation if work else "",
-            sector=self.get_sector_display() if work and self.sector else "",
-            place=self.place if everything or self.show_place else "",
-            bio=self.bio if about else "",
-            website_url=self.website_url if about else "",
-            social_url=self.social_url if about else "",
+            photo_url=shown("photo", self.photo.url if self.photo else ""),
+            title=shown("title", self.title),
+            organisation=shown("organisation", self.organisation),
+            sector=shown("sector", self.get_sector_display() if self.sector else ""),
+            place=shown("city", self.place),
+            bio=shown("bio", self.bio),
+            website_url=shown("links", self.website_url),
+            social_url=shown("links", self.social_url),
         )
+
+
+# The fields a listed person may show or hide, each with a `show_<key>` flag on Profile.
+DIRECTORY_FIELDS = {
+    "organisation": "Organisation",
+    "title": "Job title",
+    "city": "Metro or city",
+    "sector": "Sector",
+    "bio": "Bio",
+    "photo": "Photo",
+    "links": "Website and social links",
+}
 
 
 @dataclass(frozen=True)

@@ -360,6 +360,16 @@ def network(request):
 
 @members_only
 def profile(request, username: str):
+    """A listed member as other members see them; the person themselves sees everything."""
+    if username == request.user.username:
+        own, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
+            user=request.user
+        )
+        return render(
+            request,
+            "members/profile.html",
+            {"card": own.directory_card(everything=True), "own_profile": own},
+        )
     profile = directory_profile(username)
     if profile is None:
         return render(request, "members/profile_missing.html", status=404)
