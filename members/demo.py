@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from vitals.models import Metro
 
-from .models import Cluster, JoinRequest, Membership, Plan, Sector
+from .models import Cluster, JoinRequest, MemberMessage, Membership, Plan, Sector
 from .services import cluster_join, membership_set, profile_update
 
 User = get_user_model()
@@ -256,6 +256,26 @@ def load(stdout) -> None:
             cluster_join(cluster=cluster, user=user)
 
     join_request_example()
+    member_message_example(member)
+
+
+def member_message_example(member) -> None:
+    """One message a demo member sent Maya through her profile (logged, not emailed), and a
+    demo member who takes no messages."""
+    sender = User.objects.get(email="marcus.bell@demo.civicnet.example")
+    MemberMessage.objects.get_or_create(
+        sender=sender,
+        recipient=member,
+        subject="Land trust visit in March",
+        defaults={
+            "body": "Maya, would the neighbourhood services team like to join our land trust "
+            "walk on the east side in March? Happy to plan it around your schedule.",
+            "emailed_at": timezone.now(),
+        },
+    )
+    profile_update(
+        user=User.objects.get(email="priya.raman@demo.civicnet.example"), accepts_messages=False
+    )
 
 
 def join_request_example() -> None:

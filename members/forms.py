@@ -25,6 +25,7 @@ class ProfileForm(forms.ModelForm):
             "social_url",
             "directory_opt_in",
             *PRIVACY_FIELDS,
+            "accepts_messages",
         ]
         labels = {
             "home_metro": "Home metro",
@@ -131,3 +132,23 @@ class AccountDeleteForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class MemberMessageForm(forms.Form):
+    subject = forms.CharField(max_length=120, label="Subject")
+    body = forms.CharField(
+        max_length=3000,
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="3,000 characters at most. They see your name and, when they reply, your "
+        "email address.",
+    )
+
+
+class MessageReportForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="What is wrong with it? (optional)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

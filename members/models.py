@@ -75,6 +75,12 @@ class Profile(models.Model):
     show_bio = models.BooleanField("Bio", default=True)
     show_photo = models.BooleanField("Photo", default=True)
     show_links = models.BooleanField("Website and social links", default=True)
+    accepts_messages = models.BooleanField(
+        "Let members write to me",
+        default=True,
+        help_text="Members can send you a message from your directory profile. Your address "
+        "is never shown to them; you see theirs when you reply.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -448,3 +454,52 @@ class RetentionEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.membership_id} ({self.period_end:%Y-%m-%d})"
+
+
+class MemberMessage(models.Model):
+    """A message one member sent another through their directory profile. The email goes
+    to the recipient with the sender's address as Reply-To; this row is the log (and what
+    staff read when the recipient reports it)."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_sent",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_received",
+    )
+    subject = models.CharField(max_length=120)
+    body = models.TextField(max_length=3000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set when the email went out: the task that sends it may run twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.sender} to {self.recipient}, {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MessageReport(models.Model):
+    """The recipient of a member message reported it as abuse; staff review it."""
+
+    message = models.OneToOneField(MemberMessage, on_delete=models.CASCADE, related_name="report")
+    reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff looked into it; empty while it waits."
+    )
+    staff_note = models.TextField(blank=True, help_text="What was done about it.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        message = self.message
+        return f"{message.sender or 'Deleted account'} to {message.recipient or 'deleted account'}: {message.subject}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_join
+from . import views, views_contact, views_join
 
 app_name = "members"
 urlpatterns = [
@@ -18,7 +18,13 @@ urlpatterns = [
     path("membership/billing/", views.billing_portal, name="billing_portal"),
     path("membership/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("network/", views.network, name="network"),
+    path(
+        "network/messages/report/<str:token>/",
+        views_contact.message_report,
+        name="message_report",
+    ),
     path("network/<str:username>/", views.profile, name="profile"),
+    path("network/<str:username>/message/", views_contact.member_message, name="member_message"),
     path("clusters/", views.clusters, name="clusters"),
     path("clusters/<slug:slug>/", views.cluster, name="cluster"),
     path("clusters/<slug:slug>/join/", views.cluster_join, name="cluster_join"),

@@ -22,8 +22,14 @@ from wagtail import hooks
 from core.body_limit import request_body_limit
 from core.params import id_param
 
-from . import billing, services, webhooks
-from .forms import AccountDeleteForm, DirectoryFilterForm, ProfileForm, SeatForm
+from . import billing, messaging, services, webhooks
+from .forms import (
+    AccountDeleteForm,
+    DirectoryFilterForm,
+    MemberMessageForm,
+    ProfileForm,
+    SeatForm,
+)
 from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
 from .selectors import account_export as account_data
 from .selectors import (
@@ -373,7 +379,17 @@ def profile(request, username: str):
     profile = directory_profile(username)
     if profile is None:
         return render(request, "members/profile_missing.html", status=404)
-    return render(request, "members/profile.html", {"card": profile.directory_card()})
+    return render(request, "members/profile.html", profile_context(profile, viewer=request.user))
+
+
+def profile_context(profile, *, viewer, form=None) -> dict:
+    """A profile as another member sees it, with the form to write to the person."""
+    can_message = messaging.member_accepts_messages(profile, sender=viewer)
+    return {
+        "card": profile.directory_card(),
+        "can_message": can_message,
+        "message_form": (form or MemberMessageForm()) if can_message else None,
+    }
 
 
 # --- City Clusters -------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, HelpPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -10,7 +11,7 @@ from core.staff import PermissionMenuItem, staff_tool
 
 from . import admin_views, services, views_join
 from .joining import REVIEW_PERMISSION
-from .models import Cluster, Plan
+from .models import Cluster, MessageReport, Plan
 
 
 class PlanViewSet(SnippetViewSet):
@@ -40,8 +41,30 @@ class ClusterViewSet(SnippetViewSet):
     search_fields = ["name", "region"]
 
 
+class MessageReportViewSet(SnippetViewSet):
+    """Member messages their recipients reported as abuse, for staff to review."""
+
+    model = MessageReport
+    icon = "warning"
+    menu_label = "Message reports"
+    add_to_admin_menu = True
+    menu_order = 540
+    list_display = ["__str__", "created_at", "reviewed_at"]
+    list_filter = {"reviewed_at": ["isnull"]}
+    panels = [
+        HelpPanel(template="members/admin/message_report_panel.html", heading="The message"),
+        FieldPanel("reason", read_only=True),
+        FieldPanel("reviewed_at"),
+        FieldPanel("staff_note"),
+    ]
+
+    def get_queryset(self, request):
+        return MessageReport.objects.select_related("message__sender", "message__recipient")
+
+
 register_snippet(PlanViewSet)
 register_snippet(ClusterViewSet)
+register_snippet(MessageReportViewSet)
 
 admin_urls = (
     [

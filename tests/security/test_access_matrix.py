@@ -117,6 +117,19 @@ def _join_request(world):
     return {"join_request": join_request.pk}
 
 
+def _member_message(world):
+    from members import messaging
+    from members.models import MemberMessage
+
+    message = MemberMessage.objects.create(
+        sender=world.users["member2"],
+        recipient=world.users["member"],
+        subject="Marker-message-subject",
+        body="A note.",
+    )
+    return {"token": messaging.report_token(message)}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -309,8 +322,28 @@ CASES = [
         "network/<str:username>/",
         "/network/{w.users[member2].username}/",
         NOBODY,
-        never=(w.OPTED_OUT_ORG,),
+        others={"member2": OK},  # a person always sees their own whole profile
+        marker=w.OPTED_OUT_ORG,
+        sees=frozenset({"member2"}),
         label="a member who opted out",
+    ),
+    Case(
+        "network/<str:username>/message/",
+        "/network/{w.users[member].username}/message/",
+        MEMBER_AREA,
+        method="POST",
+        data={"subject": "Hello", "body": "A note."},
+        ok="redirect:/network/",
+        others={"member": DENY},  # nobody writes to themselves
+        label="write to a listed member",
+    ),
+    Case(
+        "network/messages/report/<str:token>/",
+        "/network/messages/report/{token}/",
+        EVERYONE,
+        marker="Marker-message-subject",
+        prepare=_member_message,
+        label="the signed link in the recipient's email",
     ),
     Case("clusters/", "/clusters/", EVERYONE),
     Case(
@@ -1010,7 +1043,8 @@ PUBLIC_CASES = [
 def test_public_pages_are_private_when_a_member_is_signed_in(matrix_world, db, case):
     """A page everyone may see still shows a signed-in person's name and menu: never cached
     for others (a member stands for every signed-in persona)."""
-    response = _client(matrix_world, "member").get(case.url.format(w=matrix_world))
+    extra = case.prepare(matrix_world) if case.prepare else {}
+    response = _client(matrix_world, "member").get(case.url.format(w=matrix_world, **extra))
     _body(response)
 
     assert 200 <= response.status_code < 300
