@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from vitals.models import Metro
 
-from .models import Cluster, JoinRequest, MemberMessage, Membership, Plan, Sector
+from .models import Cluster, JoinRequest, MemberMessage, Membership, Plan, Profile, Sector
 from .services import cluster_join, membership_set, profile_update
 
 User = get_user_model()
@@ -234,6 +234,11 @@ def load(stdout) -> None:
                 directory_opt_in=True,
             )
         _ensure_member(user)
+
+    # The demo's people have been through the welcome step a new account is offered once.
+    Profile.objects.filter(
+        user__email__endswith="civicnet.example", welcomed_at__isnull=True
+    ).update(welcomed_at=timezone.now())
 
     # One demo member keeps their organisation and city from other members.
     profile_update(

@@ -42,6 +42,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["home_metro"].queryset = self.fields["home_metro"].queryset.order_by("name")
+        self.fields["sector"].choices = [("", "Choose your sector"), *Sector.choices]
         self.fields["home_metro"].empty_label = "Not in a listed metro"
         help_texts = {
             "home_metro": "The City Vitals metro you work in.",
@@ -50,7 +51,8 @@ class ProfileForm(forms.ModelForm):
             "choose below what else is.",
         }
         for name, text in help_texts.items():
-            self.fields[name].help_text = text
+            if name in self.fields:
+                self.fields[name].help_text = text
         self.order_fields(["first_name", "last_name"])
 
     def about_fields(self):
@@ -66,6 +68,13 @@ class ProfileForm(forms.ModelForm):
         if photo and hasattr(photo, "content_type") and photo.size > PHOTO_MAX_BYTES:
             raise forms.ValidationError("The photo is larger than 3 MB.")
         return photo
+
+
+class WelcomeForm(ProfileForm):
+    """The welcome step after signing up: a name, sector, metro and the directory choices."""
+
+    class Meta(ProfileForm.Meta):
+        fields = ["sector", "home_metro", "directory_opt_in", *PRIVACY_FIELDS]
 
 
 class DirectoryFilterForm(forms.Form):

@@ -81,6 +81,9 @@ class Profile(models.Model):
         help_text="Members can send you a message from your directory profile. Your address "
         "is never shown to them; you see theirs when you reply.",
     )
+    # When the person went through (or skipped) the welcome step after signing up: it is
+    # offered once.
+    welcomed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

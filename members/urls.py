@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("account/", views.dashboard, name="dashboard"),
     path("account/profile/", views.profile_edit, name="profile_edit"),
+    path("account/welcome/", views.welcome, name="welcome"),
     path("account/seats/", views.seats, name="seats"),
     path("account/export.json", views.account_export, name="account_export"),
     path("account/delete/", views.account_delete, name="account_delete"),

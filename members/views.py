@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
@@ -29,6 +30,7 @@ from .forms import (
     MemberMessageForm,
     ProfileForm,
     SeatForm,
+    WelcomeForm,
 )
 from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
 from .selectors import account_export as account_data
@@ -149,6 +151,39 @@ def profile_edit(request):
             messages.success(request, "Your profile is saved.")
             return redirect("members:dashboard")
     return render(request, "members/profile_form.html", {"form": form})
+
+
+@private
+@login_required
+def welcome(request):
+    """After confirming the address: a name, sector, home metro and directory choices.
+    Offered once; skipping it is fine (the profile page has every field)."""
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    if profile.welcomed_at is not None and request.method == "GET":
+        return redirect("members:dashboard")
+    if request.method == "POST" and "skip" in request.POST:
+        services.profile_update(user=request.user, welcomed_at=timezone.now())
+        return redirect("members:dashboard")
+    initial = {"first_name": request.user.first_name, "last_name": request.user.last_name}
+    form = WelcomeForm(request.POST or None, instance=profile, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            request.user.first_name = form.cleaned_data["first_name"]
+            request.user.last_name = form.cleaned_data["last_name"]
+            request.user.save(update_fields=["first_name", "last_name"])
+            services.profile_update(
+                user=request.user,
+                welcomed_at=timezone.now(),
+                **{name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+        messages.success(request, f"Welcome to civicnet, {request.user.first_name}.")
+        return redirect("members:dashboard")
+    return render(
+        request,
+        "members/welcome.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @private

@@ -275,6 +275,7 @@ CASES = [
     # --- members: account, membership, network, clusters -------------------------------------
     Case("account/", "/account/", SIGNED_IN),
     Case("account/profile/", "/account/profile/", SIGNED_IN),
+    Case("account/welcome/", "/account/welcome/", SIGNED_IN),
     Case(
         "account/export.json",
         "/account/export.json",
