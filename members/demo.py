@@ -3,13 +3,25 @@
 Safe to run again: everything is looked up first and created only when missing.
 """
 
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from vitals.models import Metro
 
-from .models import Cluster, JoinRequest, MemberMessage, Membership, Plan, Profile, Sector
+from .models import (
+    Cluster,
+    ClusterInvitation,
+    ClusterUpdate,
+    JoinRequest,
+    MemberMessage,
+    Membership,
+    Plan,
+    Profile,
+    Sector,
+)
 from .services import cluster_join, membership_set, profile_update
 
 User = get_user_model()
@@ -262,6 +274,29 @@ def load(stdout) -> None:
 
     join_request_example()
     member_message_example(member)
+    cluster_activity_example()
+
+
+def cluster_activity_example() -> None:
+    """The Greater Cleveland lead's updates and an invitation (recorded, not emailed)."""
+    cluster = Cluster.objects.get(slug="greater-cleveland")
+    for days_ago, body in [
+        (12, "Thanks to everyone who came to city hall last week. Notes are in the shared folder."),
+        (3, "Next meeting: the east side land trust walk. Bring good shoes and questions."),
+    ]:
+        ClusterUpdate.objects.get_or_create(
+            cluster=cluster,
+            body=body,
+            defaults={
+                "author": cluster.lead,
+                "created_at": timezone.now() - timedelta(days=days_ago),
+            },
+        )
+    ClusterInvitation.objects.get_or_create(
+        cluster=cluster,
+        email="priya.raman@demo.civicnet.example",
+        defaults={"invited_by": cluster.lead, "emailed_at": timezone.now()},
+    )
 
 
 def member_message_example(member) -> None:

@@ -161,3 +161,19 @@ class MessageReportForm(forms.Form):
         label="What is wrong with it? (optional)",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class ClusterUpdateForm(forms.Form):
+    body = forms.CharField(
+        max_length=1000,
+        label="Post an update",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A short note for the cluster: the next meeting, a win, a call for help.",
+    )
+
+
+class ClusterInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Invite someone by email",
+        help_text="They get an email with a link to join; only members can accept.",
+    )

@@ -506,3 +506,46 @@ class MessageReport(models.Model):
     def __str__(self):
         message = self.message
         return f"{message.sender or 'Deleted account'} to {message.recipient or 'deleted account'}: {message.subject}"
+
+
+class ClusterUpdate(models.Model):
+    """A short note the cluster's lead posts on the cluster page for its members."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.cluster}: {self.body[:40]}"
+
+
+class ClusterInvitation(models.Model):
+    """The lead invited someone by email to join the cluster; the email's signed link accepts."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.email} to {self.cluster}"

@@ -24,6 +24,7 @@ from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, T
 from .models import (
     DIRECTORY_FIELDS,
     Cluster,
+    ClusterUpdate,
     Membership,
     MembershipEvent,
     Plan,
@@ -203,6 +204,11 @@ def cluster_sector_mix(cluster: Cluster) -> list[dict]:
 def cluster_roster(cluster: Cluster) -> QuerySet[Profile]:
     """The cluster's people other members may see: active members listed in the directory."""
     return directory_profiles().filter(user__cluster_memberships__cluster=cluster)
+
+
+def cluster_updates(cluster: Cluster, *, limit: int = 5) -> QuerySet[ClusterUpdate]:
+    """The lead's latest updates, newest first (members and staff see them)."""
+    return ClusterUpdate.objects.filter(cluster=cluster).select_related("author")[:limit]
 
 
 def cluster_people(cluster: Cluster) -> QuerySet:

@@ -49,3 +49,9 @@ def send_join_request_emails(join_request_id: int) -> bool:
 def send_member_message(message_id: int) -> bool:
     """Email one member's message to another (once, however often run)."""
     return messaging.member_message_deliver(message_id=message_id)
+
+
+@shared_task(name="members.send_cluster_invitation", soft_time_limit=50, time_limit=60)
+def send_cluster_invitation(invitation_id: int) -> bool:
+    """Email a cluster lead's invitation (once, however often run)."""
+    return services.cluster_invitation_send(invitation_id=invitation_id)

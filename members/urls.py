@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_contact, views_join
+from . import views, views_clusters, views_contact, views_join
 
 app_name = "members"
 urlpatterns = [
@@ -27,7 +27,16 @@ urlpatterns = [
     path("network/<str:username>/", views.profile, name="profile"),
     path("network/<str:username>/message/", views_contact.member_message, name="member_message"),
     path("clusters/", views.clusters, name="clusters"),
-    path("clusters/<slug:slug>/", views.cluster, name="cluster"),
+    path("clusters/<slug:slug>/", views_clusters.cluster, name="cluster"),
+    path(
+        "clusters/<slug:slug>/updates/", views_clusters.cluster_update_post, name="cluster_update"
+    ),
+    path("clusters/<slug:slug>/invite/", views_clusters.cluster_invite, name="cluster_invite"),
+    path(
+        "clusters/<slug:slug>/accept/<str:token>/",
+        views_clusters.cluster_accept,
+        name="cluster_accept",
+    ),
     path("clusters/<slug:slug>/join/", views.cluster_join, name="cluster_join"),
     path("clusters/<slug:slug>/leave/", views.cluster_leave, name="cluster_leave"),
 ]

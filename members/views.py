@@ -32,12 +32,10 @@ from .forms import (
     SeatForm,
     WelcomeForm,
 )
-from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
+from .models import PHOTO_MAX_BYTES, Cluster, Plan, Profile
 from .selectors import account_export as account_data
 from .selectors import (
     can_see_member_area,
-    cluster_roster,
-    cluster_sector_mix,
     clusters_with_counts,
     directory_cities,
     directory_metros,
@@ -433,27 +431,6 @@ def clusters(request):
         request,
         "members/clusters.html",
         {"clusters": clusters_with_counts(), "can_see_members": can_see_member_area(request.user)},
-    )
-
-
-def cluster(request, slug: str):
-    cluster = get_object_or_404(clusters_with_counts(), slug=slug)
-    can_see = can_see_member_area(request.user)
-    is_member = membership_is_active(request.user)
-    roster = [profile.directory_card() for profile in cluster_roster(cluster)] if can_see else None
-    return render(
-        request,
-        "members/cluster.html",
-        {
-            "cluster": cluster,
-            "can_see_members": can_see,
-            "sector_mix": cluster_sector_mix(cluster),
-            "people": roster,
-            "unlisted_total": cluster.member_total - len(roster) if can_see else 0,
-            "is_member": is_member,
-            "joined": is_member
-            and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),
-        },
     )
 
 

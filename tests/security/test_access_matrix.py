@@ -130,6 +130,22 @@ def _member_message(world):
     return {"token": messaging.report_token(message)}
 
 
+def _member_leads_the_cluster(world):
+    from members.models import Cluster
+
+    Cluster.objects.filter(pk=world.cluster.pk).update(lead=world.users["member"])
+    return {}
+
+
+def _cluster_invitation(world):
+    from members.services import cluster_invitation_token, cluster_invite
+
+    invitation = cluster_invite(
+        cluster=world.cluster, invited_by=world.users["member"], email="invitee@example.org"
+    )
+    return {"token": cluster_invitation_token(invitation)}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -369,6 +385,33 @@ CASES = [
         SIGNED_IN,
         method="POST",
         ok="redirect:/clusters/",
+    ),
+    Case(
+        "clusters/<slug:slug>/updates/",
+        "/clusters/{w.cluster.slug}/updates/",
+        frozenset({"member"}),
+        method="POST",
+        data={"body": "We meet Tuesday."},
+        ok="redirect:/clusters/",
+        prepare=_member_leads_the_cluster,
+        label="the cluster's lead only",
+    ),
+    Case(
+        "clusters/<slug:slug>/invite/",
+        "/clusters/{w.cluster.slug}/invite/",
+        frozenset({"member"}),
+        method="POST",
+        data={"email": "invitee@example.org"},
+        ok="redirect:/clusters/",
+        prepare=_member_leads_the_cluster,
+        label="the cluster's lead only",
+    ),
+    Case(
+        "clusters/<slug:slug>/accept/<str:token>/",
+        "/clusters/{w.cluster.slug}/accept/{token}/",
+        MEMBERS,
+        prepare=_cluster_invitation,
+        label="the signed link of an invitation: members join",
     ),
     # --- City Vitals (open data) ---------------------------------------------------------------
     Case("vitals/", "/vitals/", EVERYONE),
