@@ -271,3 +271,17 @@ def test_a_non_lead_is_told_who_may_post(client, cluster, member):
 
     assert response.status_code == 403
     assert "Only the lead of Greater Cleveland" in response.content.decode()
+
+
+def test_a_changed_event_is_not_served_from_the_page_cache_of_its_cluster(client, cluster):
+    from core.signals import public_pages_changed
+    from events.services import PUBLIC_EVENT_PATHS
+
+    event = EventFactory(title="Cleveland walk", cluster=cluster)
+    client.get("/clusters/greater-cleveland/")
+    assert client.get("/clusters/greater-cleveland/").get("X-Page-Cache") == "hit"
+    Event.objects.filter(pk=event.pk).update(title="Cleveland bike ride")
+
+    public_pages_changed.send(sender=Event, paths=PUBLIC_EVENT_PATHS)  # as an edit does
+
+    assert "Cleveland bike ride" in client.get("/clusters/greater-cleveland/").content.decode()
