@@ -324,6 +324,16 @@ def account_export(*, user) -> dict:
             for m in user.cluster_memberships.select_related("cluster")
         ],
         "clusters_led": list(user.led_clusters.values_list("name", flat=True)),
+        # Messages to other members: who and when (the recipient's address is not theirs).
+        "messages_sent": [
+            {
+                "to": m.recipient.get_full_name() if m.recipient else "",
+                "subject": m.subject,
+                "body": m.body,
+                "sent_at": m.created_at,
+            }
+            for m in user.messages_sent.select_related("recipient")
+        ],
     }
     for _receiver, sections in account_exporting.send(sender=User, user=user):
         data.update(sections or {})

@@ -211,3 +211,16 @@ def test_staff_see_reports_and_the_message_in_the_admin(client, member, recipien
 
     assert listing.status_code == 200 and "Heat maps" in listing.content.decode()
     assert "Could we compare notes on heat maps?" in edit.content.decode()
+
+
+def test_the_senders_data_export_lists_their_messages_without_the_recipients_address(
+    client, member, recipient
+):
+    client.force_login(member)
+    write(client, recipient)
+
+    data = client.get("/account/export.json")
+
+    (sent,) = data.json()["messages_sent"]
+    assert (sent["to"], sent["subject"]) == ("Rae Cipient", "Heat maps")
+    assert RECIPIENT_EMAIL.lower() not in data.content.decode().lower()
