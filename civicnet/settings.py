@@ -499,6 +499,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # (behind a proxy TRUSTED_PROXY_COUNT must be set, or every visitor shares the proxy's
 # address); sign-up hashes the password whether or not the address is taken.
 ACCOUNT_ADAPTER = "members.accounts.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "members.accounts.user_display"  # the name, never the username
 ACCOUNT_FORMS = {"login": "members.accounts.LoginForm", "signup": "members.accounts.SignupForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "civicnet"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from members.models import Cluster
 from vitals.models import Dividend
 
 from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
@@ -227,6 +228,25 @@ def load(stdout) -> None:
         capacity=300,
         topics=["economic-development"],
         speakers=["Hollis Grant"],
+    )
+    created.append(new)
+
+    # A workshop the Greater Cleveland cluster holds: listed on the cluster's page too.
+    walk_start = _at(21, 10, ny)
+    _, new = _event(
+        "east-side-land-trust-walk",
+        kind=Event.Kind.WORKSHOP,
+        title="East Side land trust walk",
+        summary="A morning on foot with Greater Cleveland members: resident-owned homes, the lots next in line, and what it took to finance them.",
+        body="<p>The Greater Cleveland cluster walks four blocks of the east side with the co-op that owns them, then talks over coffee about what other neighbourhoods could borrow.</p>",
+        starts_at=walk_start,
+        ends_at=walk_start + timedelta(hours=3),
+        time_zone=ny,
+        venue_name="Porchlight Housing Co-op",
+        venue_address="Cleveland, OH",
+        capacity=30,
+        topics=["housing"],
+        cluster=Cluster.objects.filter(slug="greater-cleveland").first(),
     )
     created.append(new)
 

@@ -49,6 +49,17 @@ def upcoming_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Ev
     return with_place_counts(events).prefetch_related("topics").order_by("starts_at", "pk")
 
 
+def cluster_upcoming_events(cluster, *, limit: int = 5, now=None) -> list[Event]:
+    """The next published events a City Cluster holds (members' cluster pages list them)."""
+    now = now or timezone.now()
+    return list(
+        published_events()
+        .filter(cluster=cluster, ends_at__gte=now)
+        .prefetch_related("topics")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
 def past_events(*, kind: str = "", topic: str = "", now=None) -> QuerySet[Event]:
     now = now or timezone.now()
     events = _of_kind_and_topic(published_events().filter(ends_at__lt=now), kind, topic)

@@ -132,3 +132,9 @@ hooks.register("after_delete_snippet", _after_delete)
 def account_section():
     """The person's registrations and submissions on /account/ (members shows it)."""
     return "events/account_section.html"
+
+
+@hooks.register("register_cluster_section")
+def cluster_section():
+    """A City Cluster's upcoming events on its page (members shows it)."""
+    return "events/cluster_section.html"

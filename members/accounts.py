@@ -1,16 +1,40 @@
 """django-allauth, adjusted: failed logins counted per client, and sign-up that takes the
 same time whether or not the address already has an account."""
 
+import secrets
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.utils import filter_users_by_email
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.urls import reverse
 
 from core.emails import email_context
 
 
+def user_display(user) -> str:
+    """How allauth names the person in its pages and messages: their name, never the
+    generated username (ACCOUNT_USER_DISPLAY)."""
+    return user.get_full_name() or user.email or "A civicnet member"
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def generate_unique_username(self, txts, regex=None) -> str:
+        """A username that says nothing about the person: it appears in directory addresses
+        (/network/<username>/), and allauth's default is the start of the email address."""
+        User = get_user_model()
+        while True:
+            username = f"member-{secrets.token_hex(5)}"
+            if not User.objects.filter(username=username).exists():
+                return username
+
+    def get_signup_redirect_url(self, request) -> str:
+        """Confirming the address signs the person in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION)
+        and lands them on the welcome step."""
+        return reverse("members:welcome")
+
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         """The `key` of the `login_failed` rate limit: (client address, account).
 

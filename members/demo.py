@@ -3,6 +3,8 @@
 Safe to run again: everything is looked up first and created only when missing.
 """
 
+from datetime import timedelta
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -10,7 +12,17 @@ from django.utils import timezone
 from vitals.models import Metro, PeerChoice
 from vitals.services import peer_choice_save
 
-from .models import Cluster, JoinRequest, Membership, Plan, Sector
+from .models import (
+    Cluster,
+    ClusterInvitation,
+    ClusterUpdate,
+    JoinRequest,
+    MemberMessage,
+    Membership,
+    Plan,
+    Profile,
+    Sector,
+)
 from .services import cluster_join, membership_set, profile_update, retention_texts_ensure
 
 User = get_user_model()
@@ -125,6 +137,8 @@ DEMO_MEMBERS = [
     ),
 ]
 
+PRIVATE_DEMO_MEMBER = "tomas.ferreira@demo.civicnet.example"
+
 CLUSTERS = [
     {
         "slug": "greater-cleveland",
@@ -236,6 +250,16 @@ def load(stdout) -> None:
             )
         _ensure_member(user)
 
+    # The demo's people have been through the welcome step a new account is offered once.
+    Profile.objects.filter(
+        user__email__endswith="civicnet.example", welcomed_at__isnull=True
+    ).update(welcomed_at=timezone.now())
+
+    # One demo member keeps their organisation and city from other members.
+    profile_update(
+        user=User.objects.get(email=PRIVATE_DEMO_MEMBER), show_organisation=False, show_city=False
+    )
+
     for spec in CLUSTERS:
         cluster, _ = Cluster.objects.get_or_create(
             slug=spec["slug"],
@@ -252,6 +276,49 @@ def load(stdout) -> None:
             cluster_join(cluster=cluster, user=user)
 
     join_request_example()
+    member_message_example(member)
+    cluster_activity_example()
+
+
+def cluster_activity_example() -> None:
+    """The Greater Cleveland lead's updates and an invitation (recorded, not emailed)."""
+    cluster = Cluster.objects.get(slug="greater-cleveland")
+    for days_ago, body in [
+        (12, "Thanks to everyone who came to city hall last week. Notes are in the shared folder."),
+        (3, "Next meeting: the east side land trust walk. Bring good shoes and questions."),
+    ]:
+        ClusterUpdate.objects.get_or_create(
+            cluster=cluster,
+            body=body,
+            defaults={
+                "author": cluster.lead,
+                "created_at": timezone.now() - timedelta(days=days_ago),
+            },
+        )
+    ClusterInvitation.objects.get_or_create(
+        cluster=cluster,
+        email="priya.raman@demo.civicnet.example",
+        defaults={"invited_by": cluster.lead, "emailed_at": timezone.now()},
+    )
+
+
+def member_message_example(member) -> None:
+    """One message a demo member sent Maya through her profile (logged, not emailed), and a
+    demo member who takes no messages."""
+    sender = User.objects.get(email="marcus.bell@demo.civicnet.example")
+    MemberMessage.objects.get_or_create(
+        sender=sender,
+        recipient=member,
+        subject="Land trust visit in March",
+        defaults={
+            "body": "Maya, would the neighbourhood services team like to join our land trust "
+            "walk on the east side in March? Happy to plan it around your schedule.",
+            "emailed_at": timezone.now(),
+        },
+    )
+    profile_update(
+        user=User.objects.get(email="priya.raman@demo.civicnet.example"), accepts_messages=False
+    )
 
 
 # The demo member's own peers on My metro: Cleveland's fellow Great Lakes metros (CBSA codes).

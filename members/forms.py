@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import PHOTO_MAX_BYTES, Profile, Sector
+from .models import DIRECTORY_FIELDS, PHOTO_MAX_BYTES, Profile, Sector
 
 User = get_user_model()
+PRIVACY_FIELDS = [f"show_{field}" for field in DIRECTORY_FIELDS]
 
 
 class ProfileForm(forms.ModelForm):
@@ -23,10 +24,8 @@ class ProfileForm(forms.ModelForm):
             "website_url",
             "social_url",
             "directory_opt_in",
-            "show_photo",
-            "show_work",
-            "show_place",
-            "show_about",
+            *PRIVACY_FIELDS,
+            "accepts_messages",
         ]
         labels = {
             "home_metro": "Home metro",
@@ -43,6 +42,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["home_metro"].queryset = self.fields["home_metro"].queryset.order_by("name")
+        self.fields["sector"].choices = [("", "Choose your sector"), *Sector.choices]
         self.fields["home_metro"].empty_label = "Not in a listed metro"
         help_texts = {
             "home_metro": "The City Vitals metro you work in.",
@@ -51,14 +51,30 @@ class ProfileForm(forms.ModelForm):
             "choose below what else is.",
         }
         for name, text in help_texts.items():
-            self.fields[name].help_text = text
+            if name in self.fields:
+                self.fields[name].help_text = text
         self.order_fields(["first_name", "last_name"])
+
+    def about_fields(self):
+        """What the person says about themselves (the privacy choices come apart)."""
+        return [field for field in self if field.name not in PRIVACY_FIELDS]
+
+    def privacy_fields(self):
+        """One checkbox per field other members may see."""
+        return [self[name] for name in PRIVACY_FIELDS]
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
         if photo and hasattr(photo, "content_type") and photo.size > PHOTO_MAX_BYTES:
             raise forms.ValidationError("The photo is larger than 3 MB.")
         return photo
+
+
+class WelcomeForm(ProfileForm):
+    """The welcome step after signing up: a name, sector, metro and the directory choices."""
+
+    class Meta(ProfileForm.Meta):
+        fields = ["sector", "home_metro", "directory_opt_in", *PRIVACY_FIELDS]
 
 
 class DirectoryFilterForm(forms.Form):
@@ -125,3 +141,39 @@ class AccountDeleteForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class MemberMessageForm(forms.Form):
+    subject = forms.CharField(max_length=120, label="Subject")
+    body = forms.CharField(
+        max_length=3000,
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="3,000 characters at most. They see your name and, when they reply, your "
+        "email address.",
+    )
+
+
+class MessageReportForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="What is wrong with it? (optional)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ClusterUpdateForm(forms.Form):
+    body = forms.CharField(
+        max_length=1000,
+        label="Post an update",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A short note for the cluster: the next meeting, a win, a call for help.",
+    )
+
+
+class ClusterInviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Invite someone by email",
+        help_text="They get an email with a link to join; only members can accept.",
+    )

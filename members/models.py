@@ -72,12 +72,24 @@ class Profile(models.Model):
         default=False,
         help_text="List me in the National Network directory (seen only by members).",
     )
-    # What a listed person shows other members besides their name. Nothing shows unless
-    # directory_opt_in is on; see directory_card().
-    show_photo = models.BooleanField("Show my photo", default=True)
-    show_work = models.BooleanField("Show my title, organisation and sector", default=True)
-    show_place = models.BooleanField("Show my metro or city", default=True)
-    show_about = models.BooleanField("Show my bio and links", default=True)
+    # What a listed person shows other members besides their name, field by field. Nothing
+    # shows unless directory_opt_in is on; see directory_card() and DIRECTORY_FIELDS.
+    show_organisation = models.BooleanField("Organisation", default=True)
+    show_title = models.BooleanField("Job title", default=True)
+    show_city = models.BooleanField("Metro or city", default=True)
+    show_sector = models.BooleanField("Sector", default=True)
+    show_bio = models.BooleanField("Bio", default=True)
+    show_photo = models.BooleanField("Photo", default=True)
+    show_links = models.BooleanField("Website and social links", default=True)
+    accepts_messages = models.BooleanField(
+        "Let members write to me",
+        default=True,
+        help_text="Members can send you a message from your directory profile. Your address "
+        "is never shown to them; you see theirs when you reply.",
+    )
+    # When the person went through (or skipped) the welcome step after signing up: it is
+    # offered once.
+    welcomed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -98,28 +110,50 @@ class Profile(models.Model):
     def place(self) -> str:
         return self.home_metro.name if self.home_metro_id else self.home_city
 
+    def shows(self, field: str) -> bool:
+        """Does this person show `field` (a DIRECTORY_FIELDS key) to other members?"""
+        return getattr(self, f"show_{field}")
+
+    def hidden_fields(self) -> list[str]:
+        """Labels of the fields this person keeps from other members, for their own pages."""
+        return [label for field, label in DIRECTORY_FIELDS.items() if not self.shows(field)]
+
     def directory_card(self, *, everything: bool = False) -> "DirectoryCard":
-        """What other members see of this person: only the parts they chose to show.
+        """What other members see of this person: only the fields they chose to show.
 
         Every page that shows a person to others (directory, profile, cluster roster) renders
         this card, never the profile itself. everything=True is for the person's own pages.
         """
         user = self.user
-        work = everything or self.show_work
-        about = everything or self.show_about
+
+        def shown(field: str, value):
+            return value if everything or self.shows(field) else type(value)()
+
         return DirectoryCard(
             username=user.username,
             name=self.display_name,
             initials=f"{user.first_name[:1]}{user.last_name[:1]}".upper() or "·",
-            photo_url=self.photo.url if self.photo and (everything or self.show_photo) else "",
-            title=self.title if work else "",
-            organisation=self.organisation if work else "",
-            sector=self.get_sector_display() if work and self.sector else "",
-            place=self.place if everything or self.show_place else "",
-            bio=self.bio if about else "",
-            website_url=self.website_url if about else "",
-            social_url=self.social_url if about else "",
+            photo_url=shown("photo", self.photo.url if self.photo else ""),
+            title=shown("title", self.title),
+            organisation=shown("organisation", self.organisation),
+            sector=shown("sector", self.get_sector_display() if self.sector else ""),
+            place=shown("city", self.place),
+            bio=shown("bio", self.bio),
+            website_url=shown("links", self.website_url),
+            social_url=shown("links", self.social_url),
         )
+
+
+# The fields a listed person may show or hide, each with a `show_<key>` flag on Profile.
+DIRECTORY_FIELDS = {
+    "organisation": "Organisation",
+    "title": "Job title",
+    "city": "Metro or city",
+    "sector": "Sector",
+    "bio": "Bio",
+    "photo": "Photo",
+    "links": "Website and social links",
+}
 
 
 @dataclass(frozen=True)
@@ -539,3 +573,95 @@ class Payment(models.Model):
     def amount_display(self) -> str:
         sign = "−" if self.kind == self.Kind.REFUND else ""
         return f"{sign}{self.amount_cents / 100:,.2f} {self.currency.upper()}"
+
+
+class MemberMessage(models.Model):
+    """A message one member sent another through their directory profile. The email goes
+    to the recipient with the sender's address as Reply-To; this row is the log (and what
+    staff read when the recipient reports it)."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_sent",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_received",
+    )
+    subject = models.CharField(max_length=120)
+    body = models.TextField(max_length=3000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set when the email went out: the task that sends it may run twice.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.sender} to {self.recipient}, {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MessageReport(models.Model):
+    """The recipient of a member message reported it as abuse; staff review it."""
+
+    message = models.OneToOneField(MemberMessage, on_delete=models.CASCADE, related_name="report")
+    reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff looked into it; empty while it waits."
+    )
+    staff_note = models.TextField(blank=True, help_text="What was done about it.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        message = self.message
+        return f"{message.sender or 'Deleted account'} to {message.recipient or 'deleted account'}: {message.subject}"
+
+
+class ClusterUpdate(models.Model):
+    """A short note the cluster's lead posts on the cluster page for its members."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.cluster}: {self.body[:40]}"
+
+
+class ClusterInvitation(models.Model):
+    """The lead invited someone by email to join the cluster; the email's signed link accepts."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.email} to {self.cluster}"

@@ -19,7 +19,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, TruncMonth, TruncWeek
 
 from .models import (
+    DIRECTORY_FIELDS,
     Cluster,
+    ClusterUpdate,
     Membership,
     MembershipEvent,
     Payment,
@@ -128,14 +130,15 @@ def directory_profiles(
             profiles = profiles.filter(
                 Q(user__first_name__icontains=word)
                 | Q(user__last_name__icontains=word)
-                | Q(show_work=True) & (Q(organisation__icontains=word) | Q(title__icontains=word))
+                | Q(show_organisation=True, organisation__icontains=word)
+                | Q(show_title=True, title__icontains=word)
             )
     if sector:
-        profiles = profiles.filter(show_work=True, sector=sector)
+        profiles = profiles.filter(show_sector=True, sector=sector)
     if metro:
-        profiles = profiles.filter(show_place=True, home_metro__slug=metro)
+        profiles = profiles.filter(show_city=True, home_metro__slug=metro)
     if city:
-        profiles = profiles.filter(show_place=True, home_metro__isnull=True, home_city__iexact=city)
+        profiles = profiles.filter(show_city=True, home_metro__isnull=True, home_city__iexact=city)
     return profiles
 
 
@@ -143,7 +146,7 @@ def directory_metros() -> list[tuple[str, str]]:
     """(slug, name) of the metros listed members show they work in, for the filter."""
     return list(
         directory_profiles()
-        .filter(show_place=True, home_metro__isnull=False)
+        .filter(show_city=True, home_metro__isnull=False)
         .order_by("home_metro__name")
         .values_list("home_metro__slug", "home_metro__name")
         .distinct()
@@ -154,7 +157,7 @@ def directory_cities() -> list[str]:
     """Cities shown by listed members who gave no metro."""
     return list(
         directory_profiles()
-        .filter(show_place=True, home_metro__isnull=True)
+        .filter(show_city=True, home_metro__isnull=True)
         .exclude(home_city="")
         .order_by("home_city")
         .values_list("home_city", flat=True)
@@ -185,7 +188,7 @@ def cluster_sector_mix(cluster: Cluster) -> list[dict]:
     labels = dict(Sector.choices)
     rows = (
         directory_profiles()
-        .filter(user__cluster_memberships__cluster=cluster, show_work=True)
+        .filter(user__cluster_memberships__cluster=cluster, show_sector=True)
         .exclude(sector="")
         .order_by()
         .values("sector")
@@ -198,6 +201,11 @@ def cluster_sector_mix(cluster: Cluster) -> list[dict]:
 def cluster_roster(cluster: Cluster) -> QuerySet[Profile]:
     """The cluster's people other members may see: active members listed in the directory."""
     return directory_profiles().filter(user__cluster_memberships__cluster=cluster)
+
+
+def cluster_updates(cluster: Cluster, *, limit: int = 5) -> QuerySet[ClusterUpdate]:
+    """The lead's latest updates, newest first (members and staff see them)."""
+    return ClusterUpdate.objects.filter(cluster=cluster).select_related("author")[:limit]
 
 
 def cluster_people(cluster: Cluster) -> QuerySet:
@@ -361,6 +369,16 @@ def account_export(*, user) -> dict:
             for m in user.cluster_memberships.select_related("cluster")
         ],
         "clusters_led": list(user.led_clusters.values_list("name", flat=True)),
+        # Messages to other members: who and when (the recipient's address is not theirs).
+        "messages_sent": [
+            {
+                "to": m.recipient.get_full_name() if m.recipient else "",
+                "subject": m.subject,
+                "body": m.body,
+                "sent_at": m.created_at,
+            }
+            for m in user.messages_sent.select_related("recipient")
+        ],
     }
     for _receiver, sections in account_exporting.send(sender=User, user=user):
         data.update(sections or {})
@@ -381,12 +399,7 @@ def _profile_export(profile: Profile | None) -> dict | None:
         "website_url": profile.website_url,
         "social_url": profile.social_url,
         "listed_in_directory": profile.directory_opt_in,
-        "directory_shows": {
-            "photo": profile.show_photo,
-            "title_organisation_sector": profile.show_work,
-            "place": profile.show_place,
-            "bio_and_links": profile.show_about,
-        },
+        "directory_shows": {field: profile.shows(field) for field in DIRECTORY_FIELDS},
         "updated_at": profile.updated_at,
     }
 

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import joining, services
+from . import joining, messaging, services
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +50,15 @@ def expire_memberships() -> int:
 def send_join_request_emails(join_request_id: int) -> bool:
     """Tell staff about a new join request and answer the person (once, however often run)."""
     return joining.join_request_send_emails(join_request_id=join_request_id)
+
+
+@shared_task(name=messaging.SEND_MEMBER_MESSAGE, soft_time_limit=50, time_limit=60)
+def send_member_message(message_id: int) -> bool:
+    """Email one member's message to another (once, however often run)."""
+    return messaging.member_message_deliver(message_id=message_id)
+
+
+@shared_task(name="members.send_cluster_invitation", soft_time_limit=50, time_limit=60)
+def send_cluster_invitation(invitation_id: int) -> bool:
+    """Email a cluster lead's invitation (once, however often run)."""
+    return services.cluster_invitation_send(invitation_id=invitation_id)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.views.decorators.cache import cache_control
@@ -22,14 +23,19 @@ from wagtail import hooks
 from core.body_limit import request_body_limit
 from core.params import id_param
 
-from . import billing, services, webhooks
-from .forms import AccountDeleteForm, DirectoryFilterForm, ProfileForm, SeatForm
-from .models import PHOTO_MAX_BYTES, Cluster, ClusterMembership, Plan, Profile
+from . import billing, messaging, services, webhooks
+from .forms import (
+    AccountDeleteForm,
+    DirectoryFilterForm,
+    MemberMessageForm,
+    ProfileForm,
+    SeatForm,
+    WelcomeForm,
+)
+from .models import PHOTO_MAX_BYTES, Cluster, Plan, Profile
 from .selectors import account_export as account_data
 from .selectors import (
     can_see_member_area,
-    cluster_roster,
-    cluster_sector_mix,
     clusters_with_counts,
     directory_cities,
     directory_metros,
@@ -143,6 +149,39 @@ def profile_edit(request):
             messages.success(request, "Your profile is saved.")
             return redirect("members:dashboard")
     return render(request, "members/profile_form.html", {"form": form})
+
+
+@private
+@login_required
+def welcome(request):
+    """After confirming the address: a name, sector, home metro and directory choices.
+    Offered once; skipping it is fine (the profile page has every field)."""
+    profile, _ = Profile.objects.get_or_create(user=request.user)
+    if profile.welcomed_at is not None and request.method == "GET":
+        return redirect("members:dashboard")
+    if request.method == "POST" and "skip" in request.POST:
+        services.profile_update(user=request.user, welcomed_at=timezone.now())
+        return redirect("members:dashboard")
+    initial = {"first_name": request.user.first_name, "last_name": request.user.last_name}
+    form = WelcomeForm(request.POST or None, instance=profile, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            request.user.first_name = form.cleaned_data["first_name"]
+            request.user.last_name = form.cleaned_data["last_name"]
+            request.user.save(update_fields=["first_name", "last_name"])
+            services.profile_update(
+                user=request.user,
+                welcomed_at=timezone.now(),
+                **{name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+        messages.success(request, f"Welcome to civicnet, {request.user.first_name}.")
+        return redirect("members:dashboard")
+    return render(
+        request,
+        "members/welcome.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @private
@@ -362,10 +401,30 @@ def network(request):
 
 @members_only
 def profile(request, username: str):
+    """A listed member as other members see them; the person themselves sees everything."""
+    if username == request.user.username:
+        own, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
+            user=request.user
+        )
+        return render(
+            request,
+            "members/profile.html",
+            {"card": own.directory_card(everything=True), "own_profile": own},
+        )
     profile = directory_profile(username)
     if profile is None:
         return render(request, "members/profile_missing.html", status=404)
-    return render(request, "members/profile.html", {"card": profile.directory_card()})
+    return render(request, "members/profile.html", profile_context(profile, viewer=request.user))
+
+
+def profile_context(profile, *, viewer, form=None) -> dict:
+    """A profile as another member sees it, with the form to write to the person."""
+    can_message = messaging.member_accepts_messages(profile, sender=viewer)
+    return {
+        "card": profile.directory_card(),
+        "can_message": can_message,
+        "message_form": (form or MemberMessageForm()) if can_message else None,
+    }
 
 
 # --- City Clusters -------------------------------------------------------------------------
@@ -374,27 +433,6 @@ def clusters(request):
         request,
         "members/clusters.html",
         {"clusters": clusters_with_counts(), "can_see_members": can_see_member_area(request.user)},
-    )
-
-
-def cluster(request, slug: str):
-    cluster = get_object_or_404(clusters_with_counts(), slug=slug)
-    can_see = can_see_member_area(request.user)
-    is_member = membership_is_active(request.user)
-    roster = [profile.directory_card() for profile in cluster_roster(cluster)] if can_see else None
-    return render(
-        request,
-        "members/cluster.html",
-        {
-            "cluster": cluster,
-            "can_see_members": can_see,
-            "sector_mix": cluster_sector_mix(cluster),
-            "people": roster,
-            "unlisted_total": cluster.member_total - len(roster) if can_see else 0,
-            "is_member": is_member,
-            "joined": is_member
-            and ClusterMembership.objects.filter(cluster=cluster, user=request.user).exists(),
-        },
     )
 
 

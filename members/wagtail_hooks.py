@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import redirect
 from django.urls import include, path, reverse
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel, HelpPanel
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -13,7 +14,7 @@ from vitals.access import MEMBER_ACCESS_HOOK, MemberAccess
 
 from . import admin_views, services, views_join
 from .joining import REVIEW_PERMISSION
-from .models import Cluster, Plan, Profile, RetentionEmailText
+from .models import Cluster, MessageReport, Plan, Profile, RetentionEmailText
 from .selectors import can_see_member_area
 
 
@@ -68,9 +69,31 @@ class RetentionEmailTextViewSet(SnippetViewSet):
     list_display = ["__str__", "subject", "updated_at"]
 
 
+class MessageReportViewSet(SnippetViewSet):
+    """Member messages their recipients reported as abuse, for staff to review."""
+
+    model = MessageReport
+    icon = "warning"
+    menu_label = "Message reports"
+    add_to_admin_menu = True
+    menu_order = 540
+    list_display = ["__str__", "created_at", "reviewed_at"]
+    list_filter = {"reviewed_at": ["isnull"]}
+    panels = [
+        HelpPanel(template="members/admin/message_report_panel.html", heading="The message"),
+        FieldPanel("reason", read_only=True),
+        FieldPanel("reviewed_at"),
+        FieldPanel("staff_note"),
+    ]
+
+    def get_queryset(self, request):
+        return MessageReport.objects.select_related("message__sender", "message__recipient")
+
+
 register_snippet(PlanViewSet)
 register_snippet(RetentionEmailTextViewSet)
 register_snippet(ClusterViewSet)
+register_snippet(MessageReportViewSet)
 
 admin_urls = (
     [

@@ -157,6 +157,14 @@ class Event(index.Indexed, ClusterableModel):
         ),
     )
     is_published = models.BooleanField(default=True, help_text="Unpublished events are hidden.")
+    cluster = models.ForeignKey(
+        "members.Cluster",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The City Cluster holding it, if any: it is listed on the cluster's page.",
+    )
     # Calendar bookkeeping: the UID never changes, SEQUENCE goes up on every change to what a
     # calendar shows, and the announced times tell whether registrants must hear of a change.
     uid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
@@ -179,6 +187,7 @@ class Event(index.Indexed, ClusterableModel):
                         FieldPanel("body"),
                         FieldPanel("topics"),
                         FieldPanel("speakers"),
+                        FieldPanel("cluster"),
                         FieldPanel("is_published"),
                     ],
                     heading="Content",

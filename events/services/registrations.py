@@ -35,7 +35,7 @@ def taken_places(event: Event) -> int:
 
 # Events and challenges show on these sections' pages (and the home page, which every
 # targeted clear of the page cache includes).
-PUBLIC_EVENT_PATHS = ["/events/", "/challenges/"]
+PUBLIC_EVENT_PATHS = ["/events/", "/challenges/", "/clusters/"]  # clusters list their events
 
 
 def places_changed(event: Event) -> None:

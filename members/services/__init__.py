@@ -1,7 +1,16 @@
 """Writes of `members`, one module per concern; every public name is importable from here."""
 
 from .accounts import AccountDeletionError, account_delete, user_delete_guard
-from .clusters import cluster_join, cluster_leave
+from .clusters import (
+    cluster_invitation_accept,
+    cluster_invitation_from_token,
+    cluster_invitation_send,
+    cluster_invitation_token,
+    cluster_invite,
+    cluster_join,
+    cluster_leave,
+    cluster_update_post,
+)
 from .memberships import (
     RENEWAL_REMINDER_DAYS,
     membership_grant_complimentary,
@@ -36,8 +45,14 @@ __all__ = [
     "AccountDeletionError",
     "AlreadyProcessed",
     "account_delete",
+    "cluster_invitation_accept",
+    "cluster_invitation_from_token",
+    "cluster_invitation_send",
+    "cluster_invitation_token",
+    "cluster_invite",
     "cluster_join",
     "cluster_leave",
+    "cluster_update_post",
     "membership_grant_complimentary",
     "membership_revoke_complimentary",
     "membership_send_renewal_reminder",

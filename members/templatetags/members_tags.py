@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..models import Membership
+from ..models import Membership, Profile
 from ..selectors import person_history, person_payments
 
 register = template.Library()
@@ -24,4 +24,19 @@ def person_history_panel(context, person, limit: int = 100):
         "history": list(person_history(person)[:limit]) if membership else [],
         "payments": list(person_payments(person)[:limit]) if membership else [],
         "limit": limit,
+    }
+
+
+@register.inclusion_tag("members/admin/person_profile.html")
+def person_profile_panel(person):
+    """The person's whole profile for staff on their Wagtail user page: every field, and
+    which of them the person keeps from other members."""
+    profile = (
+        Profile.objects.filter(user=person).select_related("user", "home_metro").first()
+        if person.pk
+        else None
+    )
+    return {
+        "profile": profile,
+        "card": profile.directory_card(everything=True) if profile else None,
     }

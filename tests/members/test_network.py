@@ -240,9 +240,11 @@ def test_roster_and_profile_show_only_the_fields_a_person_chose(client, member):
         home_city="Hidden City",
         bio="Hidden bio.",
         website_url="https://hidden.example.org/",
-        show_work=False,
-        show_place=False,
-        show_about=False,
+        show_organisation=False,
+        show_title=False,
+        show_city=False,
+        show_bio=False,
+        show_links=False,
     )
     cluster_join(cluster=cluster, user=person)
     client.force_login(member)
@@ -264,8 +266,9 @@ def test_directory_search_never_finds_a_person_by_what_they_hide(client, member)
         organisation="Acme Closed",
         sector=Sector.MEDIA,
         home_metro=make_metro("Akron, OH"),
-        show_work=False,
-        show_place=False,
+        show_organisation=False,
+        show_sector=False,
+        show_city=False,
     )
     client.force_login(member)
 

@@ -127,6 +127,35 @@ def _home_metros(world):
     return {}
 
 
+def _member_message(world):
+    from members import messaging
+    from members.models import MemberMessage
+
+    message = MemberMessage.objects.create(
+        sender=world.users["member2"],
+        recipient=world.users["member"],
+        subject="Marker-message-subject",
+        body="A note.",
+    )
+    return {"token": messaging.report_token(message)}
+
+
+def _member_leads_the_cluster(world):
+    from members.models import Cluster
+
+    Cluster.objects.filter(pk=world.cluster.pk).update(lead=world.users["member"])
+    return {}
+
+
+def _cluster_invitation(world):
+    from members.services import cluster_invitation_token, cluster_invite
+
+    invitation = cluster_invite(
+        cluster=world.cluster, invited_by=world.users["member"], email="invitee@example.org"
+    )
+    return {"token": cluster_invitation_token(invitation)}
+
+
 def _import_in_progress(world):
     from django.core.cache import cache
 
@@ -272,6 +301,7 @@ CASES = [
     # --- members: account, membership, network, clusters -------------------------------------
     Case("account/", "/account/", SIGNED_IN),
     Case("account/profile/", "/account/profile/", SIGNED_IN),
+    Case("account/welcome/", "/account/welcome/", SIGNED_IN),
     Case(
         "account/export.json",
         "/account/export.json",
@@ -319,8 +349,28 @@ CASES = [
         "network/<str:username>/",
         "/network/{w.users[member2].username}/",
         NOBODY,
-        never=(w.OPTED_OUT_ORG,),
+        others={"member2": OK},  # a person always sees their own whole profile
+        marker=w.OPTED_OUT_ORG,
+        sees=frozenset({"member2"}),
         label="a member who opted out",
+    ),
+    Case(
+        "network/<str:username>/message/",
+        "/network/{w.users[member].username}/message/",
+        MEMBER_AREA,
+        method="POST",
+        data={"subject": "Hello", "body": "A note."},
+        ok="redirect:/network/",
+        others={"member": DENY},  # nobody writes to themselves
+        label="write to a listed member",
+    ),
+    Case(
+        "network/messages/report/<str:token>/",
+        "/network/messages/report/{token}/",
+        EVERYONE,
+        marker="Marker-message-subject",
+        prepare=_member_message,
+        label="the signed link in the recipient's email",
     ),
     Case("clusters/", "/clusters/", EVERYONE),
     Case(
@@ -345,6 +395,33 @@ CASES = [
         SIGNED_IN,
         method="POST",
         ok="redirect:/clusters/",
+    ),
+    Case(
+        "clusters/<slug:slug>/updates/",
+        "/clusters/{w.cluster.slug}/updates/",
+        frozenset({"member"}),
+        method="POST",
+        data={"body": "We meet Tuesday."},
+        ok="redirect:/clusters/",
+        prepare=_member_leads_the_cluster,
+        label="the cluster's lead only",
+    ),
+    Case(
+        "clusters/<slug:slug>/invite/",
+        "/clusters/{w.cluster.slug}/invite/",
+        frozenset({"member"}),
+        method="POST",
+        data={"email": "invitee@example.org"},
+        ok="redirect:/clusters/",
+        prepare=_member_leads_the_cluster,
+        label="the cluster's lead only",
+    ),
+    Case(
+        "clusters/<slug:slug>/accept/<str:token>/",
+        "/clusters/{w.cluster.slug}/accept/{token}/",
+        MEMBERS,
+        prepare=_cluster_invitation,
+        label="the signed link of an invitation: members join",
     ),
     # --- City Vitals (open data) ---------------------------------------------------------------
     Case("vitals/", "/vitals/", EVERYONE),
@@ -1068,7 +1145,8 @@ PUBLIC_CASES = [
 def test_public_pages_are_private_when_a_member_is_signed_in(matrix_world, db, case):
     """A page everyone may see still shows a signed-in person's name and menu: never cached
     for others (a member stands for every signed-in persona)."""
-    response = _client(matrix_world, "member").get(case.url.format(w=matrix_world))
+    extra = case.prepare(matrix_world) if case.prepare else {}
+    response = _client(matrix_world, "member").get(case.url.format(w=matrix_world, **extra))
     _body(response)
 
     assert 200 <= response.status_code < 300

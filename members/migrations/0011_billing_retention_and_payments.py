@@ -17,7 +17,7 @@ def create_texts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0007_retention_emails'),
+        ('members', '0010_cluster_updates_and_invitations'),
     ]
 
     operations = [
