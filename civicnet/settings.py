@@ -132,6 +132,8 @@ SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "
 ADMINS = env_list("ADMINS")
 # Seconds an anonymous visitor's page stays in the full-page cache (0 turns it off).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300)
+# `make bench` only: mounts its no-database baseline view at /bench/hello/ (bench/hello.py).
+BENCH_HELLO = env_bool("BENCH_HELLO", False)
 # --- Resilience (page cache bounds, outages of the cache, broker and database) -------------
 # How many new pages one client (by address, see TRUSTED_PROXY_COUNT) may make the page cache
 # store per minute; past it their pages are still served, just not stored.
