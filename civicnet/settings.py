@@ -138,6 +138,9 @@ BENCH_HELLO = env_bool("BENCH_HELLO", False)
 # How many new pages one client (by address, see TRUSTED_PROXY_COUNT) may make the page cache
 # store per minute; past it their pages are still served, just not stored.
 PAGE_CACHE_STORES_PER_CLIENT = env_int("PAGE_CACHE_STORES_PER_CLIENT", 60)
+# Seconds the front proxy may keep an anonymous page that is the same for every visitor (a
+# micro-cache in nginx, see core/page_cache.py); what staff publish shows within this. 0: never.
+FRONT_CACHE_SECONDS = env_int("FRONT_CACHE_SECONDS", 2)
 # The page cache (core.page_cache) keys a page on the query parameters its view reads (a
 # full-match pattern on the name), by path (a full-match pattern). A page is cached once per combination of these; a request
 # carrying any other parameter is rendered and served but not cached. A view that starts

@@ -26,6 +26,14 @@ normalised order), so `?utm_source=x` or `?junk=1` can never add copies: a reque
 a parameter no view reads is served but neither looked up nor stored. And one client may
 make the cache store at most PAGE_CACHE_STORES_PER_CLIENT new pages a minute.
 
+The front (nginx, deploy/nginx.conf.template) keeps a copy too, for FRONT_CACHE_SECONDS
+(a micro-cache): only of a response this middleware would store and that holds nothing of one
+visitor's (no CSRF token, no CSP nonce, no cookie set), which it marks with
+`X-Accel-Expires` (nginx's own header; nginx never passes it on to the client). The front
+never answers a request that carries a cookie from its copy, so signed-in people and anyone
+with a session or a message always reach Django. Content a person changes shows through the
+front within FRONT_CACHE_SECONDS.
+
 The cache may be down: its backend (core.cache.FailSoftRedisCache) then answers as an empty
 cache, and every request is rendered as if nothing were cached.
 """
@@ -52,6 +60,7 @@ SECTION_KEY_PREFIX = "page-cache:section:"
 COMPOSITE_SECTIONS = ("", "search", "sitemap.xml")
 ENTRY_KEY_PREFIX = "page-cache:page:"
 HEADER = "X-Page-Cache"
+FRONT_HEADER = "X-Accel-Expires"  # seconds the front (nginx) may keep this response
 
 # Paths that are never cached, whatever their response says.
 EXCLUDED_PATH_PREFIXES = (
@@ -253,6 +262,8 @@ class PageCacheMiddleware:
         if stored is not None and _client_may_store(request):
             cache.set(key, stored, seconds)
         response[HEADER] = "miss"
+        if stored is not None:
+            _allow_front_copy(response, stored)
         return response
 
     @staticmethod
@@ -313,9 +324,18 @@ class PageCacheMiddleware:
         response = HttpResponse(content, headers=headers)
         response["Content-Length"] = str(len(content))
         response[HEADER] = "hit"
+        _allow_front_copy(response, entry)
         if has_csrf:
             self.csrf.process_response(request, response)  # sets the cookie and Vary: Cookie
         return response
+
+
+def _allow_front_copy(response, entry) -> None:
+    """Let the front keep this response briefly when it is the same for every visitor."""
+    _generation, _headers, _content, has_csrf, has_nonce, _section = entry
+    seconds = settings.FRONT_CACHE_SECONDS
+    if seconds > 0 and not has_csrf and not has_nonce and not response.cookies:
+        response[FRONT_HEADER] = str(seconds)
 
 
 @functools.cache
