@@ -54,7 +54,7 @@ def main() -> int:
         assert response.status_code == 200, (path, response.status_code)
         queries = []
 
-        def note(execute, sql, params, many, context):
+        def note(execute, sql, params, many, context, queries=queries):
             queries.append(sql)
             return execute(sql, params, many, context)
 
