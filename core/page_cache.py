@@ -161,6 +161,56 @@ def _current_generation() -> int | None:
     return cache.get(GENERATION_KEY)
 
 
+FRAGMENT_KEY_PREFIX = "page-cache:fragment:"
+FRAGMENT_SECONDS = 24 * 3600  # unused fragments (a host seen once) do not stay for ever
+
+
+class CachedSiteMiddleware:
+    """Finds the request's Wagtail Site from the cache instead of the database.
+
+    Wagtail asks once per request (routing, the navigation); this keeps the answer per host
+    with the cached fragments, forgotten when pages or sites change (core.apps).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import DisallowedHost
+        from wagtail.models import Site
+
+        try:
+            host = request.get_host()  # only hosts ALLOWED_HOSTS accepts make a key
+        except DisallowedHost:
+            return self.get_response(request)
+        request._wagtail_site = cached_fragment(
+            f"site:{host}:{request.get_port()}", lambda: Site._find_for_request(request)
+        )
+        return self.get_response(request)
+
+
+
+def cached_fragment(name: str, compute):
+    """compute()'s value, kept until the next page_cache_clear() of any section.
+
+    For the parts of a page that are the same for every visitor and change only when content
+    does (the navigation): one cache round trip instead of the queries behind them, for
+    signed-in people and cache misses too. While the cache is down it is computed every time.
+    """
+    key = FRAGMENT_KEY_PREFIX + name
+    generation, home, entry = PageCacheMiddleware._read(GENERATION_KEY, SECTION_KEY_PREFIX, key)
+    if generation is None:
+        generation = _current_generation()
+        if generation is None:
+            return compute()
+    version = (generation, home)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = compute()
+    cache.set(key, (version, value), timeout=FRAGMENT_SECONDS)
+    return value
+
+
 def cacheable_query(request) -> str | None:
     """The query string a cached copy of this page is keyed on, or None: do not cache.
 

@@ -37,7 +37,13 @@ def needs_second_factor(user) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
+    # Asked by the middleware and again by the page (the editor's bar): one query a request,
+    # remembered on this request's user object.
+    if not hasattr(user, "_civicnet_holds_a_permission"):
+        user._civicnet_holds_a_permission = Permission.objects.filter(
+            Q(user=user) | Q(group__user=user)
+        ).exists()
+    return user._civicnet_holds_a_permission
 
 
 def has_authenticator(user) -> bool:

@@ -1,0 +1,53 @@
+"""Signed-in pages pay a full render every time (no page cache): each stays within a fixed
+number of queries (issue 18: at most 12), the same with ten times the content."""
+
+import pytest
+
+from events.services import registration_create
+from tests.events.factories import EventFactory
+from tests.library.factories import make_document, make_library, make_resource
+from tests.members.factories import make_member
+
+MAX_QUERIES = 12
+
+
+@pytest.fixture
+def site(home_page, member):
+    library = make_library(home_page)
+    return {"library": library, "resource": make_resource(library, documents=[make_document()])}
+
+
+def add_content(site, member, n: int) -> None:
+    """n more of everything these pages list: resources, events the member registered for,
+    members in the directory."""
+    start = len(site.setdefault("added", []))
+    for i in range(start, start + n):
+        make_resource(site["library"], documents=[make_document()])
+        registration_create(event=EventFactory(), user=member)
+        make_member(email=f"listed{i}@example.org", directory_opt_in=True, organisation="Org")
+        site["added"].append(i)
+
+
+def queries(client, url, django_assert_max_num_queries) -> int:
+    assert client.get(url).status_code == 200  # the first fills what a visit may fill
+    with django_assert_max_num_queries(MAX_QUERIES) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert "My account" in response.content.decode()  # really signed in
+    return len(captured)
+
+
+def test_signed_in_pages_stay_within_twelve_queries_with_ten_times_the_content(
+    client, member, site, django_assert_max_num_queries
+):
+    event = EventFactory()
+    registration_create(event=event, user=member)
+    urls = ["/account/", site["resource"].url, "/network/", f"/events/{event.slug}/"]
+    client.force_login(member)
+
+    add_content(site, member, 2)
+    few = [queries(client, url, django_assert_max_num_queries) for url in urls]
+    add_content(site, member, 18)
+    many = [queries(client, url, django_assert_max_num_queries) for url in urls]
+
+    assert many == few
