@@ -189,7 +189,6 @@ class CachedSiteMiddleware:
         return self.get_response(request)
 
 
-
 def cached_fragment(name: str, compute):
     """compute()'s value, kept until the next page_cache_clear() of any section.
 
