@@ -38,8 +38,9 @@ def queries(client, url, django_assert_max_num_queries) -> int:
 
 
 def test_signed_in_pages_stay_within_twelve_queries_with_ten_times_the_content(
-    client, member, site, django_assert_max_num_queries
+    client, member, site, settings, django_assert_max_num_queries
 ):
+    settings.STAFF_REQUIRE_2FA = True  # as in production: every request asks who is staff
     event = EventFactory()
     registration_create(event=event, user=member)
     urls = ["/account/", site["resource"].url, "/network/", f"/events/{event.slug}/"]
@@ -51,3 +52,12 @@ def test_signed_in_pages_stay_within_twelve_queries_with_ten_times_the_content(
     many = [queries(client, url, django_assert_max_num_queries) for url in urls]
 
     assert many == few
+
+
+def test_a_member_without_permissions_is_not_shown_staff_links_and_staff_are(client, member, staff):
+    event = EventFactory()
+    client.force_login(member)
+    assert "Attendees and check-in" not in client.get(f"/events/{event.slug}/").content.decode()
+
+    client.force_login(staff)
+    assert "Attendees and check-in" in client.get(f"/events/{event.slug}/").content.decode()
