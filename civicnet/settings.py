@@ -243,8 +243,6 @@ MIDDLEWARE = [
     # Before sessions: a cached anonymous page is served without touching them.
     "core.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # After the page cache (a hit needs no Site): Wagtail's Site for this host, from the cache.
-    "core.page_cache.CachedSiteMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -49,7 +49,7 @@ class CoreConfig(AppConfig):
         post_delete.connect(
             clear_everything, sender=Page, weak=False, dispatch_uid="core.page_cache"
         )
-        # Sites decide which page a host shows (CachedSiteMiddleware keeps the lookup).
+        # Sites decide which page a host shows (and the navigation, a cached fragment, lists).
         for signal in (post_save, post_delete):
             signal.connect(
                 clear_everything, sender=Site, weak=False, dispatch_uid="core.page_cache.site"

@@ -165,30 +165,6 @@ FRAGMENT_KEY_PREFIX = "page-cache:fragment:"
 FRAGMENT_SECONDS = 24 * 3600  # unused fragments (a host seen once) do not stay for ever
 
 
-class CachedSiteMiddleware:
-    """Finds the request's Wagtail Site from the cache instead of the database.
-
-    Wagtail asks once per request (routing, the navigation); this keeps the answer per host
-    with the cached fragments, forgotten when pages or sites change (core.apps).
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from django.core.exceptions import DisallowedHost
-        from wagtail.models import Site
-
-        try:
-            host = request.get_host()  # only hosts ALLOWED_HOSTS accepts make a key
-        except DisallowedHost:
-            return self.get_response(request)
-        request._wagtail_site = cached_fragment(
-            f"site:{host}:{request.get_port()}", lambda: Site._find_for_request(request)
-        )
-        return self.get_response(request)
-
-
 def cached_fragment(name: str, compute):
     """compute()'s value, kept until the next page_cache_clear() of any section.
 
