@@ -149,10 +149,15 @@ SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "
 ADMINS = env_list("ADMINS")
 # Seconds an anonymous visitor's page stays in the full-page cache (0 turns it off).
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 0 if DEBUG else 300)
+# `make bench` only: mounts its no-database baseline view at /bench/hello/ (bench/hello.py).
+BENCH_HELLO = env_bool("BENCH_HELLO", False)
 # --- Resilience (page cache bounds, outages of the cache, broker and database) -------------
 # How many new pages one client (by address, see TRUSTED_PROXY_COUNT) may make the page cache
 # store per minute; past it their pages are still served, just not stored.
 PAGE_CACHE_STORES_PER_CLIENT = env_int("PAGE_CACHE_STORES_PER_CLIENT", 60)
+# Seconds the front proxy may keep an anonymous page that is the same for every visitor (a
+# micro-cache in nginx, see core/page_cache.py); what staff publish shows within this. 0: never.
+FRONT_CACHE_SECONDS = env_int("FRONT_CACHE_SECONDS", 2)
 # The page cache (core.page_cache) keys a page on the query parameters its view reads (a
 # full-match pattern on the name), by path (a full-match pattern). A page is cached once per combination of these; a request
 # carrying any other parameter is rendered and served but not cached. A view that starts

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
@@ -35,6 +36,11 @@ urlpatterns = [
     path("newsletter/", include("newsletter.urls")),
     path("library/", include("library.urls")),
 ]
+
+if settings.BENCH_HELLO:
+    from bench.hello import hello  # make bench's baseline, never mounted in production
+
+    urlpatterns.insert(0, path("bench/hello/", hello))
 
 # Public uploads (images, renditions, profile photos) from MEDIA_ROOT, which holds nothing
 # private; the front proxy serves /media/ itself when there is one. Private files have their

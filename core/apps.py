@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
         """Forget cached pages when content changes (see core.page_cache)."""
         from django.db.models.signals import post_delete, post_save
         from wagtail import signals
-        from wagtail.models import Page
+        from wagtail.models import Page, Site
 
         from core.signals import public_pages_changed
 
@@ -49,6 +49,11 @@ class CoreConfig(AppConfig):
         post_delete.connect(
             clear_everything, sender=Page, weak=False, dispatch_uid="core.page_cache"
         )
+        # Sites decide which page a host shows (and the navigation, a cached fragment, lists).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                clear_everything, sender=Site, weak=False, dispatch_uid="core.page_cache.site"
+            )
         public_pages_changed.connect(
             clear_what_an_app_changed, weak=False, dispatch_uid="core.page_cache"
         )

@@ -26,6 +26,14 @@ normalised order), so `?utm_source=x` or `?junk=1` can never add copies: a reque
 a parameter no view reads is served but neither looked up nor stored. And one client may
 make the cache store at most PAGE_CACHE_STORES_PER_CLIENT new pages a minute.
 
+The front (nginx, deploy/nginx.conf.template) keeps a copy too, for FRONT_CACHE_SECONDS
+(a micro-cache): only of a response this middleware would store and that holds nothing of one
+visitor's (no CSRF token, no CSP nonce, no cookie set), which it marks with
+`X-Accel-Expires` (nginx's own header; nginx never passes it on to the client). The front
+never answers a request that carries a cookie from its copy, so signed-in people and anyone
+with a session or a message always reach Django. Content a person changes shows through the
+front within FRONT_CACHE_SECONDS.
+
 The cache may be down: its backend (core.cache.FailSoftRedisCache) then answers as an empty
 cache, and every request is rendered as if nothing were cached.
 """
@@ -52,6 +60,7 @@ SECTION_KEY_PREFIX = "page-cache:section:"
 COMPOSITE_SECTIONS = ("", "search", "sitemap.xml")
 ENTRY_KEY_PREFIX = "page-cache:page:"
 HEADER = "X-Page-Cache"
+FRONT_HEADER = "X-Accel-Expires"  # seconds the front (nginx) may keep this response
 
 # Paths that are never cached, whatever their response says.
 EXCLUDED_PATH_PREFIXES = (
@@ -150,6 +159,31 @@ def _bump(key: str) -> None:
 def _current_generation() -> int | None:
     cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
     return cache.get(GENERATION_KEY)
+
+
+FRAGMENT_KEY_PREFIX = "page-cache:fragment:"
+FRAGMENT_SECONDS = 24 * 3600  # unused fragments (a host seen once) do not stay for ever
+
+
+def cached_fragment(name: str, compute):
+    """compute()'s value, kept until the next page_cache_clear() of any section.
+
+    For the parts of a page that are the same for every visitor and change only when content
+    does (the navigation): one cache round trip instead of the queries behind them, for
+    signed-in people and cache misses too. While the cache is down it is computed every time.
+    """
+    key = FRAGMENT_KEY_PREFIX + name
+    generation, home, entry = PageCacheMiddleware._read(GENERATION_KEY, SECTION_KEY_PREFIX, key)
+    if generation is None:
+        generation = _current_generation()
+        if generation is None:
+            return compute()
+    version = (generation, home)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = compute()
+    cache.set(key, (version, value), timeout=FRAGMENT_SECONDS)
+    return value
 
 
 def cacheable_query(request) -> str | None:
@@ -253,6 +287,8 @@ class PageCacheMiddleware:
         if stored is not None and _client_may_store(request):
             cache.set(key, stored, seconds)
         response[HEADER] = "miss"
+        if stored is not None:
+            _allow_front_copy(response, stored)
         return response
 
     @staticmethod
@@ -313,9 +349,18 @@ class PageCacheMiddleware:
         response = HttpResponse(content, headers=headers)
         response["Content-Length"] = str(len(content))
         response[HEADER] = "hit"
+        _allow_front_copy(response, entry)
         if has_csrf:
             self.csrf.process_response(request, response)  # sets the cookie and Vary: Cookie
         return response
+
+
+def _allow_front_copy(response, entry) -> None:
+    """Let the front keep this response briefly when it is the same for every visitor."""
+    _generation, _headers, _content, has_csrf, has_nonce, _section = entry
+    seconds = settings.FRONT_CACHE_SECONDS
+    if seconds > 0 and not has_csrf and not has_nonce and not response.cookies:
+        response[FRONT_HEADER] = str(seconds)
 
 
 @functools.cache

@@ -37,7 +37,16 @@ def needs_second_factor(user) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
+    # Asked by the middleware and again by the page (the editor's bar): one query a request,
+    # remembered on this request's user object.
+    if not hasattr(user, "_civicnet_holds_a_permission"):
+        holds = Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
+        user._civicnet_holds_a_permission = holds
+        if not holds:
+            # What ModelBackend would find and remember on this user object: no permission,
+            # so a page's `perms.x.y` check asks the database nothing more.
+            user._user_perm_cache = user._group_perm_cache = user._perm_cache = set()
+    return user._civicnet_holds_a_permission
 
 
 def has_authenticator(user) -> bool:

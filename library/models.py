@@ -17,6 +17,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from core.page_cache import cached_fragment
 from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
 from members.selectors import membership_is_active
 from vitals.models import Dividend
@@ -344,7 +345,20 @@ class ResourcePage(Page):
         context = super().get_context(request, *args, **kwargs)
         full_access = self.can_read(request)
         context["full_access"] = full_access
-        context["library_url"] = self.get_parent().get_url(request)
+        # A page's address is its parent's plus its slug: no query for the parent.
+        url = self.get_url(request) or ""
+        if url.endswith(f"/{self.slug}/"):
+            context["library_url"] = url[: -len(self.slug) - 1]
+        else:
+            context["library_url"] = self.get_parent().get_url(request)
+        # Its topics and cities change when it is published or a topic or city is edited
+        # (both forget cached fragments, see LibraryConfig.ready): one cache read, not two
+        # queries. A preview shows the draft's own.
+        if self.pk and not getattr(request, "is_preview", False):
+            self.topic_list, self.city_list = cached_fragment(
+                f"library-resource-tags:{self.pk}",
+                lambda: (list(self.topics.all()), list(self.cities.all())),
+            )
         context["lapsed"] = (
             request.user.is_authenticated
             and not full_access

@@ -4,6 +4,8 @@ from django.urls import NoReverseMatch, reverse
 from wagtail.models import Page, Site
 
 from blog.models import BlogPage
+from core.page_cache import cached_fragment
+from core.staff import needs_second_factor
 from events.selectors import published_challenges
 from library.models import ResourcePage
 from vitals.models import Dividend
@@ -24,16 +26,22 @@ APP_SECTIONS = [
 @register.inclusion_tag("components/main_navigation.html", takes_context=True)
 def main_navigation(context):
     request = context["request"]
-    items = []
-    for label, url_name in APP_SECTIONS:
-        try:
-            items.append({"label": label, "url": reverse(url_name)})
-        except NoReverseMatch:
-            continue
-    site = Site.find_for_request(request)
-    if site:
-        menu_pages = site.root_page.get_children().live().in_menu().only("title", "url_path")
-        items += [{"label": page.title, "url": page.get_url(request)} for page in menu_pages]
+
+    def entries():
+        found = []
+        for label, url_name in APP_SECTIONS:
+            try:
+                found.append({"label": label, "url": reverse(url_name)})
+            except NoReverseMatch:
+                continue
+        site = Site.find_for_request(request)
+        if site:
+            menu_pages = site.root_page.get_children().live().in_menu().only("title", "url_path")
+            found += [{"label": page.title, "url": page.get_url(request)} for page in menu_pages]
+        return found
+
+    # The same for every visitor of this host until content changes (see cached_fragment).
+    items = [dict(item) for item in cached_fragment(f"nav:{request.get_host()}", entries)]
     path = request.path
     for item in items:
         # "page" on the section's own address, "true" anywhere below it (screen readers say
@@ -45,6 +53,14 @@ def main_navigation(context):
         else:
             item["current"] = ""
     return {"items": items, "request": request}
+
+
+@register.filter
+def may_edit(user) -> bool:
+    """Whether the editor's bar could show for this person: anyone holding a permission.
+
+    Spares the bar's two permission queries for everyone else (members, visitors)."""
+    return getattr(user, "is_authenticated", False) and needs_second_factor(user)
 
 
 def _has_tag(message, tag: str) -> bool:
@@ -65,10 +81,18 @@ def without_tag(messages, tag: str) -> list:
 @register.inclusion_tag("components/breadcrumbs.html", takes_context=True)
 def page_breadcrumbs(context, page: Page):
     """Breadcrumbs for a Wagtail page: its ancestors below the tree's root."""
-    ancestors = page.get_ancestors().filter(depth__gt=1).live().only("title", "url_path")
     request = context.get("request")
-    crumbs = [{"label": a.title, "url": a.get_url(request)} for a in ancestors]
-    return {"crumbs": crumbs, "current": page.title}
+
+    def crumbs():
+        ancestors = page.get_ancestors().filter(depth__gt=1).live().only("title", "url_path")
+        return [{"label": a.title, "url": a.get_url(request)} for a in ancestors]
+
+    # An ancestor's title or address changes only when it is published (see cached_fragment);
+    # a preview shows the draft's own.
+    if request is None or page.pk is None or getattr(request, "is_preview", False):
+        return {"crumbs": crumbs(), "current": page.title}
+    key = f"crumbs:{request.get_host()}:{page.pk}"
+    return {"crumbs": cached_fragment(key, crumbs), "current": page.title}
 
 
 @register.inclusion_tag("civicnet/includes/metro_related_items.html", takes_context=True)

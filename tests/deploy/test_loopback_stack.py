@@ -12,9 +12,12 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from scripts.loopback_stack import LoopbackStack
+from tests.civicnet.factories import make_home_page, make_standard_page
+from tests.conftest import wait_for
 from tests.members.factories import PASSWORD, make_member
 
 DOCUMENT_BYTES = b"%PDF-1.4\n% civicnet board minutes, members only\n"
@@ -142,3 +145,64 @@ def test_killing_a_web_replica_behind_the_front_fails_no_request(stack, transact
     assert failed == [], f"{len(failed)} of {len(results)} requests failed: {failed[:10]}"
     assert stack.requests_served(1) >= survivor_before + len(after)
     print(f"\n{len(results)} requests by 4 clients, {len(after)} after the kill, none failed")
+
+
+def _publish_heading(stack, page_id: int, heading: str) -> None:
+    """Publish as staff would, in a process of the stack (so its own cache Redis hears it)."""
+    stack.manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from wagtail.models import Page;"
+        f"page = Page.objects.get(pk={page_id}).specific; page.hero_heading = {heading!r};"
+        "page.save_revision().publish()",
+    )
+
+
+def test_the_front_keeps_an_anonymous_page_briefly_and_shows_a_publish_within_that(
+    stack, transactional_db
+):
+    home = make_home_page(hero_heading="Cities, together")
+    first = Browser().get(stack.url + "/")
+    second = Browser().get(stack.url + "/")
+    assert first.status == second.status == 200
+    assert second.headers["X-Front-Cache"] == "HIT"
+    assert "X-Accel-Expires" not in second.headers  # nginx keeps its own header
+    assert second.read() == first.read()
+
+    _publish_heading(stack, home.pk, "Cities, renamed")
+    published = time.monotonic()
+
+    def renamed():
+        return "Cities, renamed" in Browser().get(stack.url + "/").read().decode()
+
+    wait_for(renamed, timeout=settings.FRONT_CACHE_SECONDS + 3)
+    # Within the front's validity (plus the one request that refreshes an expired copy).
+    assert time.monotonic() - published <= settings.FRONT_CACHE_SECONDS + 1.5
+
+
+def test_a_signed_in_person_never_gets_the_fronts_copy(stack, transactional_db):
+    make_home_page()
+    make_member(email="front@example.org")
+    Browser().get(stack.url + "/")
+    assert Browser().get(stack.url + "/").headers["X-Front-Cache"] == "HIT"
+    member = Browser()
+    member.log_in(stack.url, "front@example.org")
+
+    response = member.get(stack.url + "/")
+
+    assert response.headers["X-Front-Cache"] == "BYPASS"
+    assert "My account" in response.read().decode()
+    assert "private" in response.headers["Cache-Control"]
+
+
+def test_the_front_never_keeps_a_page_with_a_csrf_token(stack, transactional_db):
+    make_standard_page(make_home_page())  # its feedback form carries a CSRF token
+    responses = [Browser().get(stack.url + "/about/") for _ in range(3)]
+    pages = [response.read().decode() for response in responses]
+
+    assert all(response.status == 200 for response in responses)
+    assert all(response.headers["X-Front-Cache"] == "MISS" for response in responses)
+    assert all("csrftoken=" in response.headers["Set-Cookie"] for response in responses)
+    tokens = {re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', p).group(1) for p in pages}
+    assert len(tokens) == 3  # each visitor their own token, as without the front
