@@ -133,11 +133,9 @@ def dashboard_charts(period: Period, figures: dict) -> dict:
             title=title,
             description=f"{title} at the end of the period.",
             x_label="Memberships",
-            y_label="",
             caption=f"At the end of {period.label}.",
             items=[{"label": row["label"], "value": row["total"]} for row in rows],
             fmt=lambda value: f"{value:,.0f}",
             width=520,
-            left=170,
         )
     return charts

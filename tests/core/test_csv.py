@@ -18,6 +18,7 @@ from members.services import cluster_join, profile_update
 from tests.events.factories import EventFactory
 from tests.members.factories import make_cluster, make_member, make_plan
 from tests.vitals.factories import import_files, observations
+from vitals.editions import edition_create, edition_publish
 from vitals.models import Metro, Source
 
 ROOT = Path(settings.BASE_DIR)
@@ -30,6 +31,7 @@ CSV_ROUTES = {
     "events:attendees_csv": {"slug": "risky-meeting"},
     "vitals:rankings_csv": {},
     "vitals:metro_csv": {"slug": "alpha-ny"},
+    "vitals:edition_csv": {"slug": "risky"},
     "network_dashboard_csv": {},
 }
 
@@ -129,6 +131,7 @@ def risky_data(db, settings, tmp_path):
     Metro.objects.filter(cbsa_code="10001").update(name="=1+1 Metro")
     Membership.objects.filter(user=person).update(plan=make_plan(name="=Founders"))
     Source.objects.update(title="@SUM(A1)", licence="-1+1")
+    edition_publish(edition=edition_create(title="City Vitals =1+1", slug="risky"))
     return person
 
 

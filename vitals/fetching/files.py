@@ -1,7 +1,6 @@
 """Fetched batches written as import files: the columns of `vitals/data/`."""
 
-import csv
-import io
+from core.csv import csv_lines
 
 from .common import Batch, Figure
 
@@ -67,8 +66,6 @@ def _figure(value: float) -> str:
 
 
 def _csv(columns: list[str], rows) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    # core.csv escapes formula-like text, as in every CSV the site writes; the figures are
+    # never negative, so the import reads back exactly what was fetched.
+    return "".join(csv_lines(columns, ([row.get(c, "") for c in columns] for row in rows)))
