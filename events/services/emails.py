@@ -76,13 +76,14 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
             # records it again when the new time comes.
             email.delete()
             return False
+        scheduled = family in REMINDER_LEADS or family == FOLLOWUP
         no_longer_relevant = (
-            (family in REMINDER_LEADS or family == FOLLOWUP)
+            scheduled
             and (
                 registration.status != Registration.Status.CONFIRMED
                 or not event.is_published
-                or (family != FOLLOWUP and event.starts_at <= now)
-                or (family == FOLLOWUP and not _followup_wanted(event))
+                # Moved earlier, unticked by staff, or overtaken by a tighter reminder.
+                or family != _kind_due_for(event, now)
             )
         ) or (family != "cancelled" and registration.status == Registration.Status.CANCELLED)
         if no_longer_relevant:
@@ -162,6 +163,16 @@ def _kind_due(*, starts_at, ends_at, offsets, followup: bool, now) -> str | None
     return None
 
 
+def _kind_due_for(event: Event, now) -> str | None:
+    return _kind_due(
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        offsets=event.reminders,
+        followup=_followup_wanted(event),
+        now=now,
+    )
+
+
 def reminders_queue_due(*, now=None) -> list[int]:
     """Record the reminders and post-event emails now due (each at most once per registration
     and kind, by the unique constraint) and return the ids of every email to try now: unsent,
@@ -193,7 +204,7 @@ def reminders_queue_due(*, now=None) -> list[int]:
             starts_at=starts_at,
             ends_at=ends_at,
             offsets=DEFAULT_REMINDERS.get(kind, []) if offsets is None else offsets,
-            followup=bool(recording_url or feedback_url),
+            followup=bool(recording_url or feedback_url),  # send_followup: filtered above
             now=now,
         )
         if email_kind:

@@ -240,3 +240,16 @@ def test_staff_choose_reminders_and_a_feedback_link_in_the_event_editor(client, 
     event.refresh_from_db()
     assert event.reminders == ["7d", "2h"]
     assert event.feedback_url == "https://forms.example.org/editable"
+
+
+def test_a_recorded_reminder_is_settled_unsent_when_staff_untick_it_or_a_tighter_one_is_due():
+    event = event_at(title="Changed", reminder_offsets=["24h", "1h"])
+    confirmed(event, 1)
+    services.reminders_queue_due(now=START - timedelta(hours=23))  # 24h recorded, unsent
+    Event.objects.filter(pk=event.pk).update(reminder_offsets=["1h"])
+
+    run_at(START - timedelta(hours=22))
+    run_at(START - timedelta(minutes=30))
+
+    assert [m.subject for m in mail.outbox] == ["Starting in an hour: Changed"]
+    assert RegistrationEmail.objects.get(kind="24h").skipped
