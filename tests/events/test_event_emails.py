@@ -253,3 +253,49 @@ def test_a_recorded_reminder_is_settled_unsent_when_staff_untick_it_or_a_tighter
 
     assert [m.subject for m in mail.outbox] == ["Starting in an hour: Changed"]
     assert RegistrationEmail.objects.get(kind="24h").skipped
+
+
+@pytest.mark.worker
+def test_real_worker_sends_the_chosen_reminder_and_the_post_event_email_once_each(celery_worker):
+    from celery.signals import task_postrun
+
+    from events.tasks import send_due_reminders
+    from tests.conftest import wait_for
+
+    now = timezone.now().replace(microsecond=0)
+    soon = EventFactory(
+        title="Week out",
+        kind="national_meeting",
+        starts_at=now + timedelta(days=6, hours=20),
+        ends_at=now + timedelta(days=7),
+    )
+    ended = EventFactory(
+        title="Just ended",
+        reminder_offsets=[],
+        starts_at=now - timedelta(hours=2),
+        ends_at=now - timedelta(minutes=5),
+        recording_url="https://example.org/library/just-ended/",
+    )
+    confirmed(soon, 2, prefix="s")
+    confirmed(ended, 1, prefix="e")
+    finished = []
+
+    def record(sender=None, **kwargs):
+        finished.append(sender.name)
+
+    task_postrun.connect(record, weak=False)
+    try:
+        send_due_reminders.delay()
+        send_due_reminders.delay()  # as if beat fired twice
+        wait_for(lambda: finished.count("events.send_due_reminders") == 2, timeout=30)
+    finally:
+        task_postrun.disconnect(record)
+
+    assert sent() == Counter(
+        {
+            ("s0@example.org", "Next week: Week out"): 1,
+            ("s1@example.org", "Next week: Week out"): 1,
+            ("e0@example.org", "Thank you for joining Just ended"): 1,
+        }
+    )
+    assert all(m.alternatives[0][1] == "text/html" for m in mail.outbox)
