@@ -171,6 +171,9 @@ class Event(index.Indexed, ClusterableModel):
     recording_url = models.URLField(
         blank=True, help_text="Library page with the recording (members only), once available."
     )
+    send_reminders = models.BooleanField(
+        default=True, help_text="Untick to send no reminders at all for this event."
+    )
     reminder_offsets = ArrayField(
         models.CharField(max_length=4, choices=ReminderOffset.choices),
         null=True,
@@ -276,6 +279,7 @@ class Event(index.Indexed, ClusterableModel):
                 ),
                 ObjectList(
                     [
+                        FieldPanel("send_reminders"),
                         FieldPanel("reminder_offsets"),
                         FieldPanel("send_followup"),
                         FieldPanel("recording_url"),
@@ -402,6 +406,8 @@ class Event(index.Indexed, ClusterableModel):
     @property
     def reminders(self) -> list[str]:
         """The reminder offsets this event sends: what staff chose, else its kind's default."""
+        if not self.send_reminders:
+            return []
         if self.reminder_offsets is None:
             return list(DEFAULT_REMINDERS.get(self.kind, []))
         return list(self.reminder_offsets)

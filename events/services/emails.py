@@ -191,8 +191,18 @@ def reminders_queue_due(*, now=None) -> list[int]:
         )
     )
     due = []
-    for pk, kind, offsets, starts_at, ends_at, recording_url, feedback_url in rows.values_list(
+    for (
+        pk,
+        reminding,
+        kind,
+        offsets,
+        starts_at,
+        ends_at,
+        recording_url,
+        feedback_url,
+    ) in rows.values_list(
         "pk",
+        "event__send_reminders",
         "event__kind",
         "event__reminder_offsets",
         "event__starts_at",
@@ -203,7 +213,11 @@ def reminders_queue_due(*, now=None) -> list[int]:
         email_kind = _kind_due(
             starts_at=starts_at,
             ends_at=ends_at,
-            offsets=DEFAULT_REMINDERS.get(kind, []) if offsets is None else offsets,
+            offsets=[]
+            if not reminding
+            else DEFAULT_REMINDERS.get(kind, [])
+            if offsets is None
+            else offsets,
             followup=bool(recording_url or feedback_url),  # send_followup: filtered above
             now=now,
         )

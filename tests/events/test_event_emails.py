@@ -90,11 +90,12 @@ def test_a_late_run_sends_only_the_tightest_reminder_due():
     assert not RegistrationEmail.objects.filter(kind="7d").exists()
 
 
-def test_new_events_send_their_kinds_default_reminders_and_none_when_staff_untick_all():
+def test_new_events_send_their_kinds_default_reminders_and_none_when_staff_turn_them_off():
     meeting = event_at(kind="national_meeting", title="Spring meeting")
     webinar = event_at(kind="webinar", title="Parking webinar")
     quiet = event_at(kind="webinar", title="Quiet", reminder_offsets=[])
-    for event, prefix in ((meeting, "m"), (webinar, "w"), (quiet, "q")):
+    off = event_at(kind="webinar", title="Off", send_reminders=False)
+    for event, prefix in ((meeting, "m"), (webinar, "w"), (quiet, "q"), (off, "o")):
         confirmed(event, 1, prefix=prefix)
 
     assert meeting.reminders == ["7d", "24h"] and webinar.reminders == ["24h", "1h"]
@@ -227,6 +228,7 @@ def test_staff_choose_reminders_and_a_feedback_link_in_the_event_editor(client, 
             "price": "0",
             "is_published": "on",
             "send_followup": "on",
+            "send_reminders": "on",
             "reminder_offsets": ["7d", "2h"],
             "feedback_url": "https://forms.example.org/editable",
             "sessions-TOTAL_FORMS": "0",
