@@ -1,5 +1,7 @@
 """The admin form for events: times are typed and shown in the event's own time zone.
 
+Reminders are ticked from a fixed list; none ticked means the default for the kind of event.
+
 Django forms read and show datetimes in the site's zone (settings.TIME_ZONE); an editor
 scheduling a Denver workshop thinks in Denver time. This form shows the stored UTC times in
 the zone chosen on the event and reads what is typed in that zone, for the event and for
@@ -8,6 +10,7 @@ every session on its agenda.
 
 import zoneinfo
 
+from django import forms
 from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
 
@@ -29,6 +32,21 @@ def _read_in(value, zone):
 class EventAdminForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "reminder_offsets" in self.fields:
+            model_field = self._meta.model._meta.get_field("reminder_offsets")
+            self.fields["reminder_offsets"] = forms.MultipleChoiceField(
+                label="Reminders",
+                choices=model_field.base_field.choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                help_text=(
+                    "Which reminders registrants get. None ticked: the default for the kind "
+                    "(7 days and 1 day before a National Meeting; 1 day and 1 hour before a "
+                    "webinar or workshop)."
+                ),
+            )
+            if self.instance.pk:
+                self.initial["reminder_offsets"] = self.instance.reminders
         if self.instance.pk and self.instance.time_zone:
             zone = zoneinfo.ZoneInfo(self.instance.time_zone)
             for name in TIME_FIELDS + ("registration_opens_at", "registration_closes_at"):
@@ -51,6 +69,8 @@ class EventAdminForm(WagtailAdminModelForm):
         for name in TIME_FIELDS + ("registration_opens_at", "registration_closes_at"):
             if cleaned.get(name):
                 cleaned[name] = _read_in(cleaned[name], zone)
+        if "reminder_offsets" in cleaned:
+            cleaned["reminder_offsets"] = cleaned["reminder_offsets"] or None
         return cleaned
 
     def _session_forms(self):

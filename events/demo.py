@@ -81,6 +81,24 @@ def _event(slug: str, **fields) -> tuple[Event, bool]:
     return event, created
 
 
+# Reminders staff chose for each demo event (the others keep their kind's default).
+DEMO_REMINDERS = {
+    "fall-national-meeting": ["7d", "24h"],
+    "east-side-land-trust-walk": ["3d", "2h"],
+}
+
+
+def _event_emails() -> None:
+    """Reminder choices on the demo events, and the recording and feedback links of the
+    post-event email on the past webinar; set once, then left to whatever staff change."""
+    for slug, offsets in DEMO_REMINDERS.items():
+        Event.objects.filter(slug=slug, reminder_offsets=None).update(reminder_offsets=offsets)
+    Event.objects.filter(slug="vacant-storefronts-webinar", feedback_url="").update(
+        recording_url="/library/",
+        feedback_url="https://forms.example.org/civicnet/vacant-storefronts",
+    )
+
+
 def load(stdout) -> None:
     for slug, name in TOPICS.items():
         Topic.objects.get_or_create(slug=slug, defaults={"name": name})
@@ -249,6 +267,8 @@ def load(stdout) -> None:
         cluster=Cluster.objects.filter(slug="greater-cleveland").first(),
     )
     created.append(new)
+
+    _event_emails()
 
     user = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
     if user:

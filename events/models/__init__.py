@@ -13,13 +13,16 @@ from .challenges import (
     submission_upload_to,
 )
 from .events import (
+    DEFAULT_REMINDERS,
     JOIN_LINK_LEAD,
+    REMINDER_LEADS,
     RESERVED_EVENT_SLUGS,
     TIME_ZONE_CHOICES,
     Event,
     EventSession,
     Registration,
     RegistrationEmail,
+    ReminderOffset,
     Speaker,
     Topic,
 )
@@ -28,7 +31,9 @@ from .learning import CalendarFeed, Certificate
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "ATTACHMENT_MAX_BYTES",
+    "DEFAULT_REMINDERS",
     "JOIN_LINK_LEAD",
+    "REMINDER_LEADS",
     "RESERVED_EVENT_SLUGS",
     "TIME_ZONE_CHOICES",
     "CalendarFeed",
@@ -40,6 +45,7 @@ __all__ = [
     "JudgeAssignment",
     "Registration",
     "RegistrationEmail",
+    "ReminderOffset",
     "Score",
     "Speaker",
     "Submission",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -54,6 +55,32 @@ JOIN_LINK_LEAD = timedelta(hours=1)
 # Past this length an event's hours are not its duration (nights, breaks): staff set them.
 LONGEST_EVENT_COUNTED_BY_LENGTH = timedelta(hours=12)
 RESERVED_EVENT_SLUGS = {"past", "calendar"}
+
+
+class ReminderOffset(models.TextChoices):
+    """How long before the start a reminder goes; the value is also its email's kind."""
+
+    WEEK = "7d", "7 days before"
+    THREE_DAYS = "3d", "3 days before"
+    DAY = "24h", "1 day before"
+    TWO_HOURS = "2h", "2 hours before"
+    HOUR = "1h", "1 hour before"
+
+
+REMINDER_LEADS = {
+    ReminderOffset.WEEK: timedelta(days=7),
+    ReminderOffset.THREE_DAYS: timedelta(days=3),
+    ReminderOffset.DAY: timedelta(hours=24),
+    ReminderOffset.TWO_HOURS: timedelta(hours=2),
+    ReminderOffset.HOUR: timedelta(hours=1),
+}
+# What an event sends when staff have not chosen (today's 24-hour and 1-hour reminders for
+# webinars and workshops; a week's notice for a National Meeting people travel to).
+DEFAULT_REMINDERS = {
+    "national_meeting": [ReminderOffset.WEEK, ReminderOffset.DAY],
+    "webinar": [ReminderOffset.DAY, ReminderOffset.HOUR],
+    "workshop": [ReminderOffset.DAY, ReminderOffset.HOUR],
+}
 
 
 class Topic(models.Model):
@@ -144,6 +171,26 @@ class Event(index.Indexed, ClusterableModel):
     recording_url = models.URLField(
         blank=True, help_text="Library page with the recording (members only), once available."
     )
+    send_reminders = models.BooleanField(
+        default=True, help_text="Untick to send no reminders at all for this event."
+    )
+    reminder_offsets = ArrayField(
+        models.CharField(max_length=4, choices=ReminderOffset.choices),
+        null=True,
+        blank=True,
+        help_text="Reminders to registrants. Empty: the default for the kind of event.",
+    )
+    send_followup = models.BooleanField(
+        "Send a post-event email",
+        default=True,
+        help_text=(
+            "After the event ends, email registrants the recording and feedback links "
+            "(when either is set)."
+        ),
+    )
+    feedback_url = models.URLField(
+        blank=True, help_text="A feedback form for attendees, linked in the post-event email."
+    )
     learning_hours = models.DecimalField(
         "Continuing education hours",
         max_digits=4,
@@ -226,10 +273,19 @@ class Event(index.Indexed, ClusterableModel):
                             ]
                         ),
                         FieldPanel("price"),
-                        FieldPanel("recording_url"),
                         FieldPanel("learning_hours"),
                     ],
                     heading="Registration",
+                ),
+                ObjectList(
+                    [
+                        FieldPanel("send_reminders"),
+                        FieldPanel("reminder_offsets"),
+                        FieldPanel("send_followup"),
+                        FieldPanel("recording_url"),
+                        FieldPanel("feedback_url"),
+                    ],
+                    heading="Emails",
                 ),
             ]
         )
@@ -348,6 +404,15 @@ class Event(index.Indexed, ClusterableModel):
         return self.ends_at < (now or timezone.now())
 
     @property
+    def reminders(self) -> list[str]:
+        """The reminder offsets this event sends: what staff chose, else its kind's default."""
+        if not self.send_reminders:
+            return []
+        if self.reminder_offsets is None:
+            return list(DEFAULT_REMINDERS.get(self.kind, []))
+        return list(self.reminder_offsets)
+
+    @property
     def credit_hours(self) -> Decimal:
         """Continuing education hours for attending: what staff set, or the length of a
         same-day event to the quarter hour."""
@@ -456,8 +521,12 @@ class RegistrationEmail(models.Model):
         PROMOTED = "promoted", "Promoted from the waitlist"
         PENDING_PAYMENT = "pending_payment", "Payment pending"
         CANCELLED = "cancelled", "Cancellation"
+        WEEK_BEFORE = "7d", "Reminder 7 days before"
+        THREE_DAYS_BEFORE = "3d", "Reminder 3 days before"
         DAY_BEFORE = "24h", "Reminder 24 hours before"
+        TWO_HOURS_BEFORE = "2h", "Reminder 2 hours before"
         HOUR_BEFORE = "1h", "Reminder 1 hour before"
+        FOLLOWUP = "followup", "After the event: recording and feedback"
 
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="emails")
     # One of Kind, or "update-<sequence>" for a change of time.

@@ -5,27 +5,27 @@ events.tasks to send it (services never import the tasks that call them)."""
 import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.emails import email_context
 from core.mail import SendFailure, retry_delay, send_failure
 
 from ..ical import event_calendar
-from ..models import Registration, RegistrationEmail
+from ..models import DEFAULT_REMINDERS, REMINDER_LEADS, Event, Registration, RegistrationEmail
 from ..signals import registration_email_owed
 
 logger = logging.getLogger(__name__)
 # Tries of one registration email (1, 2, 4, 8 ... minutes apart) before it is marked failed.
 EMAIL_MAX_ATTEMPTS = 8
 
-REMINDER_LEADS = {
-    RegistrationEmail.Kind.DAY_BEFORE: timedelta(hours=24),
-    RegistrationEmail.Kind.HOUR_BEFORE: timedelta(hours=1),
-}
+FOLLOWUP = RegistrationEmail.Kind.FOLLOWUP
+# The post-event email goes from the end of the event until this long after; an event that
+# ended before (or before the site sent these) gets none, rather than a surprise weeks later.
+FOLLOWUP_WINDOW = timedelta(days=3)
 
 
 def registration_email_queue(registration: Registration, kind: str) -> RegistrationEmail | None:
@@ -45,8 +45,12 @@ EMAIL_SUBJECTS = {
     "promoted": "A place opened up: you're registered for {title}",
     "cancelled": "Registration cancelled: {title}",
     "pending_payment": "Complete your ticket for {title}",
+    "7d": "Next week: {title}",
+    "3d": "In three days: {title}",
     "24h": "Tomorrow: {title}",
+    "2h": "Starting in two hours: {title}",
     "1h": "Starting in an hour: {title}",
+    "followup": "Thank you for joining {title}",
     "update": "Time changed: {title}",
 }
 CARRIES_CALENDAR = {"confirmed", "promoted", "update", "24h"}
@@ -67,26 +71,44 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
             return False
         registration, event = email.registration, email.registration.event
         family = email.kind.split("-")[0]
+        if family in REMINDER_LEADS and event.starts_at - REMINDER_LEADS[family] > now:
+            # The event moved later since this was recorded: forget it, and the due-finder
+            # records it again when the new time comes.
+            email.delete()
+            return False
+        scheduled = family in REMINDER_LEADS or family == FOLLOWUP
         no_longer_relevant = (
-            family in REMINDER_LEADS
-            and (registration.status != Registration.Status.CONFIRMED or event.starts_at <= now)
+            scheduled
+            and (
+                registration.status != Registration.Status.CONFIRMED
+                or not event.is_published
+                # Moved earlier, unticked by staff, or overtaken by a tighter reminder.
+                or family != _kind_due_for(event, now)
+            )
         ) or (family != "cancelled" and registration.status == Registration.Status.CANCELLED)
         if no_longer_relevant:
             email.sent_at = now  # no longer relevant: mark it settled, send nothing
             email.skipped = True
             email.save(update_fields=["sent_at", "skipped"])
             return False
-        context = {
-            "event": event,
-            "registration": registration,
-            "user": registration.user,
-            "kind": family,
-            "site_url": settings.SITE_URL,
-        }
-        message = EmailMessage(
-            subject=EMAIL_SUBJECTS[family].format(title=event.title),
+        subject = EMAIL_SUBJECTS[family].format(title=event.title)
+        context = email_context(
+            {
+                "event": event,
+                "registration": registration,
+                "user": registration.user,
+                "kind": family,
+                "is_reminder": family in REMINDER_LEADS,
+                "subject": subject,
+            }
+        )
+        message = EmailMultiAlternatives(
+            subject=subject,
             body=render_to_string("events/email/registration.txt", context),
             to=[registration.user.email],
+        )
+        message.attach_alternative(
+            render_to_string("events/email/registration.html", context), "text/html"
         )
         if family in CARRIES_CALENDAR:
             message.attach(f"{event.slug}.ics", event_calendar([event]), "text/calendar")
@@ -125,29 +147,83 @@ def _record_send_failure(email: RegistrationEmail, failure: SendFailure, now) ->
     email.save(update_fields=["attempts", "last_error", "failed_at", "next_attempt_at"])
 
 
+def _followup_wanted(event: Event) -> bool:
+    return event.send_followup and bool(event.recording_url or event.feedback_url)
+
+
+def _kind_due(*, starts_at, ends_at, offsets, followup: bool, now) -> str | None:
+    """The one email due now for a registration at an event starting and ending then: the
+    tightest reminder whose time has come (a late run skips the looser ones), or after the
+    end the post-event email."""
+    if starts_at > now:
+        passed = [o for o in offsets if starts_at - REMINDER_LEADS[o] <= now]
+        return min(passed, key=REMINDER_LEADS.get) if passed else None
+    if followup and ends_at <= now < ends_at + FOLLOWUP_WINDOW:
+        return FOLLOWUP
+    return None
+
+
+def _kind_due_for(event: Event, now) -> str | None:
+    return _kind_due(
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        offsets=event.reminders,
+        followup=_followup_wanted(event),
+        now=now,
+    )
+
+
 def reminders_queue_due(*, now=None) -> list[int]:
-    """Record the 24-hour and 1-hour reminders now due (each at most once per registration)
-    and return the ids of every email to try now: unsent, not failed for good, and past the
-    backoff of an earlier failure."""
+    """Record the reminders and post-event emails now due (each at most once per registration
+    and kind, by the unique constraint) and return the ids of every email to try now: unsent,
+    not failed for good, and past the backoff of an earlier failure. Three queries, however
+    many registrations."""
     now = now or timezone.now()
-    for kind, lead in REMINDER_LEADS.items():
-        window_end = now + lead
-        # Only the tightest reminder: inside the last hour, the day-before one is skipped.
-        confirmed = Registration.objects.filter(
-            status=Registration.Status.CONFIRMED,
-            event__is_published=True,
-            event__starts_at__gt=now,
-            event__starts_at__lte=window_end,
+    longest_lead = max(REMINDER_LEADS.values())
+    rows = Registration.objects.filter(
+        status=Registration.Status.CONFIRMED, event__is_published=True
+    ).filter(
+        Q(event__starts_at__gt=now, event__starts_at__lte=now + longest_lead)
+        | Q(
+            event__ends_at__lte=now,
+            event__ends_at__gt=now - FOLLOWUP_WINDOW,
+            event__send_followup=True,
         )
-        if kind == RegistrationEmail.Kind.DAY_BEFORE:
-            confirmed = confirmed.filter(event__starts_at__gt=now + timedelta(hours=1))
-        RegistrationEmail.objects.bulk_create(
-            [
-                RegistrationEmail(registration_id=pk, kind=kind)
-                for pk in confirmed.values_list("pk", flat=True)
-            ],
-            ignore_conflicts=True,
+    )
+    due = []
+    for (
+        pk,
+        reminding,
+        kind,
+        offsets,
+        starts_at,
+        ends_at,
+        recording_url,
+        feedback_url,
+    ) in rows.values_list(
+        "pk",
+        "event__send_reminders",
+        "event__kind",
+        "event__reminder_offsets",
+        "event__starts_at",
+        "event__ends_at",
+        "event__recording_url",
+        "event__feedback_url",
+    ):
+        email_kind = _kind_due(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            offsets=[]
+            if not reminding
+            else DEFAULT_REMINDERS.get(kind, [])
+            if offsets is None
+            else offsets,
+            followup=bool(recording_url or feedback_url),  # send_followup: filtered above
+            now=now,
         )
+        if email_kind:
+            due.append(RegistrationEmail(registration_id=pk, kind=email_kind))
+    RegistrationEmail.objects.bulk_create(due, ignore_conflicts=True, batch_size=1000)
     return list(
         RegistrationEmail.objects.filter(sent_at=None, failed_at=None)
         .filter(Q(next_attempt_at=None) | Q(next_attempt_at__lte=now))

@@ -12,7 +12,11 @@ pytestmark = pytest.mark.django_db
 
 def snapshot():
     return {
-        "events": list(Event.objects.values_list("slug", "starts_at", "sequence").order_by("slug")),
+        "events": list(
+            Event.objects.values_list(
+                "slug", "starts_at", "sequence", "reminder_offsets", "feedback_url"
+            ).order_by("slug")
+        ),
         "sessions": EventSession.objects.count(),
         "registrations": Registration.objects.count(),
         "emails": RegistrationEmail.objects.count(),
@@ -32,6 +36,9 @@ def test_demo_events_load_twice_without_changing_anything():
     assert sorted(set(kinds)) == ["national_meeting", "webinar", "workshop"]
     assert first["challenges"] == 1 and first["sessions"] == 4
     assert national_meeting_attendee_count() == 1
+    assert Event.objects.get(slug="fall-national-meeting").reminders == ["7d", "24h"]
+    past_webinar = Event.objects.get(slug="vacant-storefronts-webinar")
+    assert past_webinar.recording_url and past_webinar.feedback_url.startswith("https://")
 
 
 def test_every_demo_page_renders(client):

@@ -116,7 +116,7 @@ def test_a_transient_failure_is_retried_after_a_backoff_without_holding_up_the_r
 def test_an_unexpected_error_on_one_email_does_not_stop_the_run():
     event = event_starting_in(timedelta(hours=20))
     registrants(event, 3)
-    real_send = emails.EmailMessage.send
+    real_send = emails.EmailMultiAlternatives.send
     calls = {"n": 0}
 
     def breaks_on_the_second(self, *args, **kwargs):
@@ -125,7 +125,7 @@ def test_an_unexpected_error_on_one_email_does_not_stop_the_run():
             raise RuntimeError("template or backend bug")
         return real_send(self, *args, **kwargs)
 
-    with mock.patch.object(emails.EmailMessage, "send", breaks_on_the_second):
+    with mock.patch.object(emails.EmailMultiAlternatives, "send", breaks_on_the_second):
         assert send_due_reminders() == 2
 
     assert len(mail.outbox) == 2
@@ -176,7 +176,7 @@ def test_two_runs_at_the_same_time_share_the_work_without_repeats():
         Registration.objects.create(
             event=event, user=UserFactory(email=f"c{n}@example.org"), status="confirmed"
         )
-    real_send = emails.EmailMessage.send
+    real_send = emails.EmailMultiAlternatives.send
 
     def slow_send(self, *args, **kwargs):
         time.sleep(0.2)  # a slow SMTP server keeps each row locked for a while
@@ -188,7 +188,7 @@ def test_two_runs_at_the_same_time_share_the_work_without_repeats():
         finally:
             connection.close()
 
-    with mock.patch.object(emails.EmailMessage, "send", slow_send):
+    with mock.patch.object(emails.EmailMultiAlternatives, "send", slow_send):
         threads = [threading.Thread(target=run) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -207,7 +207,7 @@ def test_real_worker_retries_a_failed_email_after_its_backoff_without_repeats(ce
         Registration.objects.create(
             event=event, user=UserFactory(email=f"d{n}@example.org"), status="confirmed"
         )
-    real_send = emails.EmailMessage.send
+    real_send = emails.EmailMultiAlternatives.send
     calls = {"n": 0}
 
     def fails_on_the_second(self, *args, **kwargs):
@@ -223,7 +223,7 @@ def test_real_worker_retries_a_failed_email_after_its_backoff_without_repeats(ce
 
     task_postrun.connect(record, weak=False)
     try:
-        with mock.patch.object(emails.EmailMessage, "send", fails_on_the_second):
+        with mock.patch.object(emails.EmailMultiAlternatives, "send", fails_on_the_second):
             send_due_reminders.delay()
             wait_for(lambda: finished.count("events.send_due_reminders") == 1, timeout=30)
         assert len(mail.outbox) == 2  # the failure held up nobody
