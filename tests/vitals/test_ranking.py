@@ -13,6 +13,7 @@ from vitals.selectors import (
     headline_series,
     overall_positions,
     position_stability,
+    positions_from,
     ranked_metro_count,
 )
 
@@ -203,6 +204,33 @@ def test_stability_gives_the_best_and_worst_position_leaving_one_indicator_out()
     # 10001 without college: (0+50)/2=25 -> 4th; without transit: 75 -> 2nd; without poverty: 50 -> 2nd/3rd
     assert stability["10001"][1] == 4
     assert stability["10001"][0] <= 2
+
+
+def test_equal_scores_share_the_best_position_whatever_the_order_of_the_sum():
+    # 1, 2 and 3 all score 50 (0.1 + 0.2 style sums may differ in the last bit); 4 is next.
+    percentiles = {
+        1: {10: 50.0, 20: 50.0},
+        2: {10: 100 / 3 + 100 / 3 * 0.5, 20: 100 - (100 / 3 + 100 / 3 * 0.5)},
+        3: {10: 0.0, 20: 100.0},
+        4: {10: 10.0, 20: 20.0},
+        5: {30: 90.0},  # figures for none of the weighted indicators: no position
+    }
+
+    positions = positions_from(percentiles, {10: 1.0, 20: 1.0, 30: 0})
+
+    assert {m: row["position"] for m, row in positions.items()} == {1: 1, 2: 1, 3: 1, 4: 4}
+    assert positions[4]["score"] == pytest.approx(15.0)
+    assert positions[4]["indicators"] == 2
+
+
+def test_overall_positions_use_the_stored_percentiles_of_a_fresh_import():
+    peer_group, indicators, series = make_three_indicators()
+    before = overall_positions(peer_group=peer_group, series=series)
+    Ranking.objects.filter(peer_group=peer_group, metro__cbsa_code="10004").update(percentile=100)
+
+    after = by_code(overall_positions(peer_group=peer_group, series=series))
+
+    assert before and after["10004"]["position"] == 1  # nothing is kept between calls
 
 
 def test_ranked_metro_count_counts_the_default_peer_groups_ranked_metros():

@@ -5,7 +5,13 @@ from django.db.models import Avg, Q
 from ..changes import series_changes
 from ..models import Area, Indicator, Metro, Observation, PeerGroup, Ranking, Source
 from .national import benchmark, national_figures
-from .rankings import Series, headline_series, overall_positions, position_stability
+from .rankings import (
+    Series,
+    headline_percentiles,
+    headline_series,
+    overall_positions,
+    position_stability,
+)
 
 NEAREST_PEERS = 4
 METRO_DOWNLOAD_FIELDS = [
@@ -41,10 +47,13 @@ def metro_profile(
     indicator (latest figure, the one before it, rank, peer average, every figure by year),
     the latest figure of every other indicator, and the nearest metros overall."""
     series = headline_series(peer_group=peer_group, indicators=indicators) if peer_group else {}
-    positions = overall_positions(peer_group=peer_group, series=series) if peer_group else {}
+    percentiles = headline_percentiles(peer_group=peer_group, series=series) if series else {}
+    positions = overall_positions(peer_group=peer_group, series=series, percentiles=percentiles)
     in_group = metro.pk in positions
     stability = (
-        position_stability(peer_group=peer_group, series=series, weights={}).get(metro.pk)
+        position_stability(
+            peer_group=peer_group, series=series, weights={}, percentiles=percentiles
+        ).get(metro.pk)
         if in_group
         else None
     )

@@ -1,21 +1,14 @@
 """Peer groups, ranked series, overall positions and the rankings table."""
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
-    FloatField,
     OuterRef,
     Q,
-    Sum,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Rank
 
 from ..models import Area, Indicator, Metro, Observation, PeerGroup, Ranking, Source
 
@@ -122,65 +115,91 @@ def areas_without_data() -> list[str]:
     return area_coverage()["without_data"]
 
 
+def headline_percentiles(
+    *, peer_group: PeerGroup, series: dict[int, Series]
+) -> dict[int, dict[int, float]]:
+    """metro_id -> {indicator_id: percentile} over these series, in one query: what every
+    overall position (any weighting, any indicator left out) is computed from in memory."""
+    if not series:
+        return {}
+    in_series = Q()
+    for s in series.values():
+        in_series |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
+    percentiles: dict[int, dict[int, float]] = {}
+    for metro_id, indicator_id, percentile in Ranking.objects.filter(
+        in_series, peer_group=peer_group
+    ).values_list("metro_id", "indicator_id", "percentile"):
+        percentiles.setdefault(metro_id, {})[indicator_id] = percentile
+    return percentiles
+
+
+def positions_from(
+    percentiles: dict[int, dict[int, float]], weights: dict[int, float]
+) -> dict[int, dict]:
+    """metro_id -> {score, position, indicators}: each metro's weighted mean percentile over
+    the weighted series it has (at least MIN_WEIGHT_SHARE of the weight), ranked; equal
+    scores (to 9 decimals, so the order of a sum never splits a tie) share a position."""
+    weights = {i: w for i, w in weights.items() if w > 0}
+    needed = MIN_WEIGHT_SHARE * sum(weights.values())
+    scores: dict[int, tuple[float, int]] = {}
+    for metro_id, by_indicator in percentiles.items():
+        had = [i for i in weights if i in by_indicator]
+        total = sum(weights[i] for i in had)
+        if had and total >= needed:
+            weighted = sum(by_indicator[i] * weights[i] for i in had)
+            scores[metro_id] = (weighted / total, len(had))
+    ordered = sorted(round(score, 9) for score, _ in scores.values())
+    count = len(ordered)
+    return {
+        metro_id: {
+            "score": score,
+            "position": count - bisect_right(ordered, round(score, 9)) + 1,
+            "indicators": had,
+        }
+        for metro_id, (score, had) in scores.items()
+    }
+
+
 def overall_positions(
     *,
     peer_group: PeerGroup,
     series: dict[int, Series],
     weights: dict[int, float] | None = None,
+    percentiles: dict[int, dict[int, float]] | None = None,
 ) -> dict[int, dict]:
     """metro_id -> {score, position, indicators}: the weighted mean of percentile ranks.
 
-    Computed by the database in one query: each metro's percentiles over the series it
-    has, weighted, averaged, then ranked (ties share a position).
+    One query for the series' percentiles (none when `percentiles` are passed, see
+    headline_percentiles), then computed in memory.
     """
     weights = {i: (weights or {}).get(i, 1.0) for i in series}
-    weights = {i: w for i, w in weights.items() if w > 0}
-    if not weights:
+    if not any(w > 0 for w in weights.values()):
         return {}
-    in_series = Q()
-    for indicator_id in weights:
-        s = series[indicator_id]
-        in_series |= Q(indicator_id=s.indicator_id, year=s.year, source_id=s.source_id)
-    weight = Case(
-        *[When(indicator_id=i, then=Value(float(w))) for i, w in weights.items()],
-        default=Value(0.0),
-        output_field=FloatField(),
-    )
-    rows = (
-        Ranking.objects.filter(in_series, peer_group=peer_group)
-        .values("metro_id")
-        .annotate(
-            weighted=Sum(F("percentile") * weight, output_field=FloatField()),
-            total_weight=Sum(weight, output_field=FloatField()),
-            indicators=Count("id"),
-        )
-        .filter(total_weight__gte=MIN_WEIGHT_SHARE * sum(weights.values()))
-        .annotate(score=F("weighted") / F("total_weight"))
-        .annotate(position=Window(Rank(), order_by=F("score").desc()))
-        .values_list("metro_id", "score", "position", "indicators")
-        .order_by()
-    )
-    return {
-        metro_id: {"score": score, "position": position, "indicators": count}
-        for metro_id, score, position, count in rows
-    }
+    if percentiles is None:
+        percentiles = headline_percentiles(peer_group=peer_group, series=series)
+    return positions_from(percentiles, weights)
 
 
 def position_stability(
-    *, peer_group: PeerGroup, series: dict[int, Series], weights: dict[int, float]
+    *,
+    peer_group: PeerGroup,
+    series: dict[int, Series],
+    weights: dict[int, float],
+    percentiles: dict[int, dict[int, float]] | None = None,
 ) -> dict[int, tuple[int, int]]:
     """metro_id -> (best, worst) overall position when any one indicator is left out.
 
-    One query per weighted headline indicator (at most six), however many metros.
+    At most one query (none when `percentiles` are passed), however many metros.
     """
     ranges: dict[int, tuple[int, int]] = {}
-    active = [i for i in series if weights.get(i, 1.0) > 0]
+    weights = {i: weights.get(i, 1.0) for i in series}
+    active = [i for i in series if weights[i] > 0]
     if len(active) < 2:
         return ranges
+    if percentiles is None:
+        percentiles = headline_percentiles(peer_group=peer_group, series=series)
     for left_out in active:
-        positions = overall_positions(
-            peer_group=peer_group, series=series, weights={**weights, left_out: 0}
-        )
+        positions = positions_from(percentiles, {**weights, left_out: 0})
         for metro_id, row in positions.items():
             best, worst = ranges.get(metro_id, (row["position"], row["position"]))
             ranges[metro_id] = (min(best, row["position"]), max(worst, row["position"]))
@@ -250,9 +269,14 @@ def rankings_table(
         )
         for i in indicators
     ]
-    positions = overall_positions(peer_group=peer_group, series=series, weights=weights)
+    percentiles = headline_percentiles(peer_group=peer_group, series=series)
+    positions = overall_positions(
+        peer_group=peer_group, series=series, weights=weights, percentiles=percentiles
+    )
     stability = (
-        position_stability(peer_group=peer_group, series=series, weights=weights)
+        position_stability(
+            peer_group=peer_group, series=series, weights=weights, percentiles=percentiles
+        )
         if with_stability
         else {}
     )
