@@ -1,7 +1,10 @@
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -277,6 +280,15 @@ class ResourcePage(Page):
     )
     topics = ParentalManyToManyField(ResourceTopic, blank=True, related_name="resources")
     cities = ParentalManyToManyField(ResourceCity, blank=True, related_name="resources")
+    reading_hours = models.DecimalField(
+        "continuing education hours",
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Hours a member earns on their learning record when they mark this resource "
+        "done.",
+    )
     dividend = models.CharField(
         max_length=16,
         choices=Dividend.choices,
@@ -305,6 +317,7 @@ class ResourcePage(Page):
             "members-only material as an image: images are always public.",
         ),
         FieldPanel("recording_url"),
+        FieldPanel("reading_hours"),
     ]
     # Only the teaser is indexed, so members-only text can never surface in search results.
     search_fields = page_search_fields(
@@ -366,6 +379,13 @@ class ResourcePage(Page):
         )
         if full_access:
             context["files"] = list(self.documents.select_related("document"))
+        context["can_mark_done"] = membership_is_active(request.user)
+        if context["can_mark_done"]:
+            context["reading_done_at"] = (
+                self.readings_done.filter(user=request.user)
+                .values_list("done_at", flat=True)
+                .first()
+            )
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -394,6 +414,27 @@ class ResourceDocument(Orderable):
     @property
     def label(self) -> str:
         return self.title or self.document.title
+
+
+class ReadingDone(models.Model):
+    """A member marked a resource done: a reading on their learning record."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="readings_done"
+    )
+    resource = models.ForeignKey(
+        ResourcePage, on_delete=models.CASCADE, related_name="readings_done"
+    )
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="one_reading_per_resource")
+        ]
+        ordering = ["-done_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.resource_id}"
 
 
 class ResourceDownload(models.Model):

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import ResourceDownload, ResourcePage
+from .models import ReadingDone, ResourceDownload, ResourcePage
 
 
 @transaction.atomic
@@ -15,3 +15,16 @@ def download_record(*, resource: ResourcePage, when: datetime.date | None = None
     month = (when or timezone.localdate()).replace(day=1)
     counter, _ = ResourceDownload.objects.get_or_create(resource=resource, month=month)
     ResourceDownload.objects.filter(pk=counter.pk).update(count=F("count") + 1)
+
+
+def reading_mark_done(*, user, resource: ResourcePage, now=None) -> ReadingDone:
+    """The member has read the resource: it counts on their learning record from now (marking
+    it again keeps the first date)."""
+    reading, _ = ReadingDone.objects.get_or_create(
+        user=user, resource=resource, defaults={"done_at": now or timezone.now()}
+    )
+    return reading
+
+
+def reading_mark_undone(*, user, resource: ResourcePage) -> None:
+    ReadingDone.objects.filter(user=user, resource=resource).delete()
