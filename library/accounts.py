@@ -2,6 +2,7 @@
 
 from .models import ReadingDone
 from .selectors import resource_path
+from .services import readings_changed
 
 
 def account_export(*, user, **kwargs) -> dict:
@@ -21,3 +22,4 @@ def account_export(*, user, **kwargs) -> dict:
 def account_delete(*, user, **kwargs) -> None:
     """What a person read is theirs alone: it goes with the account."""
     ReadingDone.objects.filter(user=user).delete()
+    readings_changed(user_id=user.pk)

@@ -3,6 +3,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -381,11 +382,7 @@ class ResourcePage(Page):
             context["files"] = list(self.documents.select_related("document"))
         context["can_mark_done"] = membership_is_active(request.user)
         if context["can_mark_done"]:
-            context["reading_done_at"] = (
-                self.readings_done.filter(user=request.user)
-                .values_list("done_at", flat=True)
-                .first()
-            )
+            context["reading_done_at"] = reading_done_at(request.user, self)
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -435,6 +432,26 @@ class ReadingDone(models.Model):
 
     def __str__(self):
         return f"{self.user_id} read {self.resource_id}"
+
+
+READINGS_CACHE_SECONDS = 60 * 60
+
+
+def readings_cache_key(user_id: int) -> str:
+    return f"library-readings-done:{user_id}"
+
+
+def reading_done_at(user, resource):
+    """When the person marked the resource done, or None. Their {resource: date} is kept in
+    the cache (the services forget it on every change), so a resource page asks no query
+    for it: a lost cache costs one query, never a wrong answer."""
+    if not user.is_authenticated:
+        return None
+    done = cache.get(readings_cache_key(user.pk))
+    if done is None:
+        done = dict(ReadingDone.objects.filter(user=user).values_list("resource_id", "done_at"))
+        cache.set(readings_cache_key(user.pk), done, READINGS_CACHE_SECONDS)
+    return done.get(resource.pk)
 
 
 class ResourceDownload(models.Model):

@@ -52,14 +52,6 @@ def resource_for_document(document) -> ResourcePage | None:
     return link.page if link else None
 
 
-def reading_done_at(user, resource):
-    """When the person marked the resource done, or None."""
-    if not user.is_authenticated:
-        return None
-    reading = ReadingDone.objects.filter(user=user, resource=resource).first()
-    return reading.done_at if reading else None
-
-
 def resource_path(resource: ResourcePage) -> str:
     """A resource's address without asking for the Site: its url_path less the home page's
     segment (the library hangs under the one site's home page)."""

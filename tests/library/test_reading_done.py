@@ -51,8 +51,10 @@ def test_marking_done_twice_keeps_the_first_date_and_undo_takes_it_back(client, 
     client.post(DONE_URL, {"action": "done"})
     assert ReadingDone.objects.get(user=member).done_at == earlier
 
+    assert "You marked this done on" in client.get(resource.url).content.decode()
     client.post(DONE_URL, {"action": "undo"})
     assert not ReadingDone.objects.filter(user=member).exists()
+    assert "Mark as done" in client.get(resource.url).content.decode()  # not a cached answer
     assert "Parking reform handbook" not in client.get("/account/learning/").content.decode()
 
 
