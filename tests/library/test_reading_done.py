@@ -123,3 +123,17 @@ def test_data_export_lists_readings_and_deletion_removes_them(client, member, re
 
     account_delete(user=member)
     assert not ReadingDone.objects.exists()
+
+
+def test_demo_member_has_one_reading_done_however_often_the_demo_loads(home_page):
+    import io
+
+    from library import demo
+    from tests.members.factories import make_member
+
+    member = make_member(email=demo.MEMBER_EMAIL)
+    for _ in range(2):
+        demo.load(io.StringIO())
+
+    readings = ReadingDone.objects.filter(user=member).select_related("resource")
+    assert [r.resource.slug for r in readings] == ["bus-network-redesign-playbook"]
