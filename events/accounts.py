@@ -7,6 +7,7 @@ from .models import (
     CalendarFeed,
     Certificate,
     JudgeAssignment,
+    RecordingView,
     Registration,
     RegistrationEmail,
     Submission,
@@ -41,6 +42,10 @@ def account_export(*, user, **kwargs) -> dict:
                 "verification_url": c.verification_url,
             }
             for c in Certificate.objects.filter(user=user)
+        ],
+        "recordings_watched": [
+            {"event": v.event.title, "watched_at": v.watched_at}
+            for v in RecordingView.objects.filter(user=user).select_related("event")
         ],
         "challenge_submissions": [
             {
@@ -94,6 +99,7 @@ def account_delete(*, user, placeholder, **kwargs) -> None:
     )
     Certificate.objects.filter(user=user).update(user=placeholder, holder_name="", entries=[])
     CalendarFeed.objects.filter(user=user).delete()
+    RecordingView.objects.filter(user=user).delete()
 
     drafts = Submission.objects.filter(owner=user, status=Submission.Status.DRAFT)
     for submission in drafts.prefetch_related("attachments"):

@@ -16,6 +16,7 @@ from vitals.models import Dividend
 
 from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
 from .services.calendar_sync import event_calendar_sync
+from .services.learning import recording_view_record
 from .services.registrations import registration_create
 
 MEMBER_EMAIL = "member@civicnet.example"
@@ -248,6 +249,22 @@ def load(stdout) -> None:
         speakers=["Hollis Grant"],
     )
     created.append(new)
+    engagement_start = _at(-75, 13, ny)
+    engagement_webinar, new = _event(
+        "civic-engagement-webinar",
+        kind=Event.Kind.WEBINAR,
+        title="Civic engagement that scales",
+        summary="Three organisers on getting beyond the usual ten people at public meetings.",
+        body="<p>Missed it? Members can watch the recording.</p>",
+        starts_at=engagement_start,
+        ends_at=engagement_start + timedelta(minutes=60),
+        time_zone=ny,
+        is_online=True,
+        capacity=300,
+        recording_url="/library/webinar-civic-engagement-that-scales/",
+        topics=["civic-tech"],
+    )
+    created.append(new)
 
     # A workshop the Greater Cleveland cluster holds: listed on the cluster's page too.
     walk_start = _at(21, 10, ny)
@@ -287,6 +304,10 @@ def load(stdout) -> None:
                 "status": Registration.Status.CONFIRMED,
                 "joined_at": past_webinar.starts_at - timedelta(minutes=5),
             },
+        )
+        # ... and watched the recording of a webinar they missed.
+        recording_view_record(
+            user=user, event=engagement_webinar, now=engagement_webinar.ends_at + timedelta(days=3)
         )
         webinar = Event.objects.get(slug="missing-middle-housing-webinar")
         if not webinar.registrations.filter(user=user).exists():

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from wagtail import hooks
 
 from .models import (
     CalendarFeed,
@@ -13,6 +14,7 @@ from .models import (
     Challenge,
     Event,
     JudgeAssignment,
+    RecordingView,
     Registration,
     Score,
     Submission,
@@ -142,11 +144,24 @@ class LearningEntry:
     """One attended event on a person's learning record."""
 
     registration: Registration
-    how: str  # "checked in" or "joined online"
+    how: str  # "checked in" or "joined online", perhaps "… (also watched the recording)"
+    kind: str = "attended"
 
     @property
     def event(self) -> Event:
         return self.registration.event
+
+    @property
+    def title(self) -> str:
+        return self.event.title
+
+    @property
+    def url(self) -> str:
+        return self.event.url
+
+    @property
+    def kind_label(self) -> str:
+        return self.event.kind_label
 
     @property
     def date(self) -> date:
@@ -162,13 +177,51 @@ class LearningEntry:
 
 
 @dataclass(frozen=True)
+class LearningActivity:
+    """A recording watched or a library reading marked done: no certificate of attendance,
+    but its hours count on the record and the transcript."""
+
+    kind: str  # "recording" or "reading"
+    kind_label: str
+    how: str
+    title: str
+    url: str
+    date: date
+    hours: Decimal
+    event: Event | None = None
+
+    @property
+    def year(self) -> int:
+        return self.date.year
+
+
+LEARNING_KINDS = {
+    "attended": "Events attended",
+    "recording": "Recordings watched",
+    "reading": "Library readings",
+}
+
+
+@dataclass(frozen=True)
 class LearningYear:
     year: int
-    entries: list[LearningEntry]
+    entries: list
 
     @property
     def total_hours(self) -> Decimal:
         return sum((entry.hours for entry in self.entries), Decimal("0"))
+
+    @property
+    def totals_by_kind(self) -> list[dict]:
+        """Hours per kind of learning, labelled, in a fixed order; kinds absent are left out."""
+        return [
+            {
+                "label": label,
+                "hours": sum((e.hours for e in self.entries if e.kind == kind), Decimal("0")),
+            }
+            for kind, label in LEARNING_KINDS.items()
+            if any(e.kind == kind for e in self.entries)
+        ]
 
 
 def learning_record(user) -> list[LearningEntry]:
@@ -186,9 +239,55 @@ def learning_record(user) -> list[LearningEntry]:
     ]
 
 
-def learning_years(entries: list[LearningEntry]) -> list[LearningYear]:
+def learning_activities(user) -> list[LearningEntry | LearningActivity]:
+    """Everything on the person's learning record, newest first: events attended, recordings
+    watched through the site (an event attended counts once, as attended), and what other
+    apps add through the `learning_record_entries` hook (the library's readings). Two
+    queries, plus one per hook."""
+    attended = learning_record(user)
+    attended_events = {entry.event.pk for entry in attended}
+    views = RecordingView.objects.filter(user=user).select_related("event")
+    watched_too = {view.event_id for view in views if view.event_id in attended_events}
+    entries: list = [
+        LearningEntry(registration=e.registration, how=f"{e.how} (also watched the recording)")
+        if e.event.pk in watched_too
+        else e
+        for e in attended
+    ]
+    for view in views:
+        if view.event_id not in attended_events:
+            entries.append(
+                LearningActivity(
+                    kind="recording",
+                    kind_label=f"{view.event.kind_label} recording",
+                    how="watched the recording",
+                    title=view.event.title,
+                    url=view.event.url,
+                    date=timezone.localtime(view.watched_at, view.event.zone).date(),
+                    hours=view.event.recording_credit_hours,
+                    event=view.event,
+                )
+            )
+    for hook in hooks.get_hooks("learning_record_entries"):
+        for item in hook(user):
+            entries.append(
+                LearningActivity(
+                    kind=item["kind"],
+                    kind_label=item["kind_label"],
+                    how=item["how"],
+                    title=item["title"],
+                    url=item["url"],
+                    date=timezone.localtime(item["done_at"]).date(),
+                    hours=item["hours"],
+                )
+            )
+    entries.sort(key=lambda e: (e.date, e.title), reverse=True)
+    return entries
+
+
+def learning_years(entries: list) -> list[LearningYear]:
     """The record by year, newest first, each with its total hours."""
-    years: dict[int, list[LearningEntry]] = {}
+    years: dict[int, list] = {}
     for entry in entries:
         years.setdefault(entry.year, []).append(entry)
     return [LearningYear(year, years[year]) for year in sorted(years, reverse=True)]

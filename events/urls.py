@@ -17,6 +17,7 @@ urlpatterns = [
     path("events/<slug:slug>/register/", registration.event_register, name="register"),
     path("events/<slug:slug>/cancel/", registration.event_cancel, name="cancel"),
     path("events/<slug:slug>/join/", learning.event_join, name="join"),
+    path("events/<slug:slug>/recording/", learning.event_recording, name="recording"),
     path("events/<slug:slug>/attendees/", staff.event_attendees, name="attendees"),
     path("events/<slug:slug>/attendees.csv", staff.event_attendees_csv, name="attendees_csv"),
     path("account/learning/", learning.learning_record, name="learning"),

@@ -6,8 +6,10 @@ import datetime
 import io
 import textwrap
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from wagtail.documents.models import Document
 from wagtail.models import (
@@ -21,10 +23,12 @@ from wagtail.models import (
 )
 
 from core.pages import site_home
+from members.demo import MEMBER_EMAIL
 from vitals.models import Dividend
 
 from .models import LibraryIndexPage, ResourceCity, ResourceDocument, ResourcePage, ResourceTopic
 from .selectors import library_collection
+from .services import reading_mark_done
 
 TOPICS = ["Transit", "Talent", "Housing", "Open data", "Economy", "Civic engagement"]
 CITIES = ["Cleveland, OH", "Denver, CO", "Chattanooga, TN", "Pittsburgh, PA", "Austin, TX"]
@@ -409,4 +413,12 @@ def load(stdout) -> None:
     # Listed under "Who is working on this" on the City Dividends pages; only untagged ones.
     for slug, dividend in DIVIDEND_TAGS.items():
         ResourcePage.objects.filter(slug=slug, dividend="").update(dividend=dividend)
+    # The demo member read the bus playbook: a reading on their learning record.
+    member = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
+    if member is not None:
+        reading_mark_done(
+            user=member,
+            resource=by_slug["bus-network-redesign-playbook"],
+            now=timezone.now() - datetime.timedelta(days=12),
+        )
     stdout.write(f"Library: {ResourcePage.objects.count()} resources in place ({created} new).")

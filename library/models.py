@@ -1,7 +1,11 @@
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -277,6 +281,15 @@ class ResourcePage(Page):
     )
     topics = ParentalManyToManyField(ResourceTopic, blank=True, related_name="resources")
     cities = ParentalManyToManyField(ResourceCity, blank=True, related_name="resources")
+    reading_hours = models.DecimalField(
+        "continuing education hours",
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Hours a member earns on their learning record when they mark this resource "
+        "done.",
+    )
     dividend = models.CharField(
         max_length=16,
         choices=Dividend.choices,
@@ -305,6 +318,7 @@ class ResourcePage(Page):
             "members-only material as an image: images are always public.",
         ),
         FieldPanel("recording_url"),
+        FieldPanel("reading_hours"),
     ]
     # Only the teaser is indexed, so members-only text can never surface in search results.
     search_fields = page_search_fields(
@@ -366,6 +380,9 @@ class ResourcePage(Page):
         )
         if full_access:
             context["files"] = list(self.documents.select_related("document"))
+        context["can_mark_done"] = membership_is_active(request.user)
+        if context["can_mark_done"]:
+            context["reading_done_at"] = reading_done_at(request.user, self)
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -394,6 +411,47 @@ class ResourceDocument(Orderable):
     @property
     def label(self) -> str:
         return self.title or self.document.title
+
+
+class ReadingDone(models.Model):
+    """A member marked a resource done: a reading on their learning record."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="readings_done"
+    )
+    resource = models.ForeignKey(
+        ResourcePage, on_delete=models.CASCADE, related_name="readings_done"
+    )
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="one_reading_per_resource")
+        ]
+        ordering = ["-done_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.resource_id}"
+
+
+READINGS_CACHE_SECONDS = 60 * 60
+
+
+def readings_cache_key(user_id: int) -> str:
+    return f"library-readings-done:{user_id}"
+
+
+def reading_done_at(user, resource):
+    """When the person marked the resource done, or None. Their {resource: date} is kept in
+    the cache (the services forget it on every change), so a resource page asks no query
+    for it: a lost cache costs one query, never a wrong answer."""
+    if not user.is_authenticated:
+        return None
+    done = cache.get(readings_cache_key(user.pk))
+    if done is None:
+        done = dict(ReadingDone.objects.filter(user=user).values_list("resource_id", "done_at"))
+        cache.set(readings_cache_key(user.pk), done, READINGS_CACHE_SECONDS)
+    return done.get(resource.pk)
 
 
 class ResourceDownload(models.Model):

@@ -10,6 +10,7 @@ from wagtail.permissions import policy_registry
 from members.selectors import membership_is_active
 
 from .models import (
+    ReadingDone,
     ResourceDocument,
     ResourceDownload,
     ResourcePage,
@@ -49,6 +50,21 @@ def can_download(user, document) -> bool:
 def resource_for_document(document) -> ResourcePage | None:
     link = ResourceDocument.objects.filter(document=document).select_related("page").first()
     return link.page if link else None
+
+
+def resource_path(resource: ResourcePage) -> str:
+    """A resource's address without asking for the Site: its url_path less the home page's
+    segment (the library hangs under the one site's home page)."""
+    return "/" + resource.url_path.strip("/").split("/", 1)[-1] + "/"
+
+
+def readings_done(user) -> list[ReadingDone]:
+    """The resources a person marked done, newest first, with the pages: one query."""
+    return list(
+        ReadingDone.objects.filter(user=user)
+        .select_related("resource")
+        .only("done_at", "resource__title", "resource__url_path", "resource__reading_hours")
+    )
 
 
 # --- Network dashboard ---------------------------------------------------------------------

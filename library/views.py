@@ -1,7 +1,9 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import etag
+from django.views.decorators.http import etag, require_POST
 from wagtail import hooks
 from wagtail.documents import get_document_model
 from wagtail.documents.models import document_served
@@ -10,6 +12,7 @@ from core.files import private_file_response
 from members.selectors import membership_is_active
 
 from . import selectors, services
+from .models import ResourcePage
 
 
 def document_serve(request, document_id: int, document_filename: str):
@@ -49,3 +52,39 @@ def document_serve(request, document_id: int, document_filename: str):
 
 def _restricted(document) -> bool:
     return document.collection.get_view_restrictions().exists()
+
+
+READING_ACTIONS = {"done", "undo"}
+
+
+@login_required
+@require_POST
+def reading_done(request, slug: str):
+    """The resource page's "Mark as done" button (and its undo): a reading on the member's
+    learning record, with the resource's hours and today's date. Members only, like the
+    resource itself."""
+    resource = ResourcePage.objects.live().public().filter(slug=slug).only("pk", "url_path").first()
+    if resource is None:
+        raise Http404("No such resource.")
+    action = request.POST.get("action", "")
+    if action not in READING_ACTIONS:
+        return _refusal(request, "Say whether you finished the resource (done) or not (undo).", 400)
+    if not membership_is_active(request.user):
+        return _refusal(
+            request,
+            "Marking resources done is for members: the reading counts on their record.",
+            403,
+        )
+    if action == "done":
+        services.reading_mark_done(user=request.user, resource=resource)
+        messages.success(request, "Marked done: it is on your learning record.")
+    else:
+        services.reading_mark_undone(user=request.user, resource=resource)
+        messages.success(request, "No longer marked done.")
+    response = redirect(selectors.resource_path(resource))
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _refusal(request, message: str, status: int):
+    return render(request, "library/reading_refused.html", {"message": message}, status=status)

@@ -60,3 +60,21 @@ def register_downloads_report_menu_item():
         order=710,
         permission="library.view_download_report",
     )
+
+
+@hooks.register("learning_record_entries")
+def readings_on_the_learning_record(user) -> list[dict]:
+    """Resources the person marked done, for their learning record (events asks this hook,
+    so neither app imports the other)."""
+    return [
+        {
+            "kind": "reading",
+            "kind_label": "Library reading",
+            "how": "Marked done",
+            "title": reading.resource.title,
+            "url": selectors.resource_path(reading.resource),
+            "done_at": reading.done_at,
+            "hours": reading.resource.reading_hours,
+        }
+        for reading in selectors.readings_done(user)
+    ]

@@ -26,7 +26,7 @@ from .events import (
     Speaker,
     Topic,
 )
-from .learning import CalendarFeed, Certificate
+from .learning import CalendarFeed, Certificate, RecordingView
 
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
@@ -38,6 +38,7 @@ __all__ = [
     "TIME_ZONE_CHOICES",
     "CalendarFeed",
     "Certificate",
+    "RecordingView",
     "Challenge",
     "Criterion",
     "Event",

@@ -10,7 +10,7 @@ import uuid
 import zoneinfo
 from datetime import UTC, timedelta
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -203,6 +203,18 @@ class Event(index.Indexed, ClusterableModel):
             "Empty: the event's length for events of up to 12 hours, else none."
         ),
     )
+    recording_hours = models.DecimalField(
+        "Recording hours",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=(
+            "Hours a member earns for watching the recording through the site. "
+            "Empty: the same hours as attending."
+        ),
+    )
     is_published = models.BooleanField(default=True, help_text="Unpublished events are hidden.")
     cluster = models.ForeignKey(
         "members.Cluster",
@@ -274,6 +286,7 @@ class Event(index.Indexed, ClusterableModel):
                         ),
                         FieldPanel("price"),
                         FieldPanel("learning_hours"),
+                        FieldPanel("recording_hours"),
                     ],
                     heading="Registration",
                 ),
@@ -411,6 +424,26 @@ class Event(index.Indexed, ClusterableModel):
         if self.reminder_offsets is None:
             return list(DEFAULT_REMINDERS.get(self.kind, []))
         return list(self.reminder_offsets)
+
+    @property
+    def recording_credit_hours(self) -> Decimal:
+        """Hours for watching the recording: what staff set, else those for attending."""
+        if self.recording_hours is not None:
+            return self.recording_hours
+        return self.credit_hours
+
+    @property
+    def safe_recording_url(self) -> str:
+        """The recording address if it is one to send people to: http(s), or a path on this
+        site; anything else (javascript:, //elsewhere) is none."""
+        url = self.recording_url.strip()
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return url
+        on_this_site = url.startswith("/") and not url.startswith(("//", "/\\"))
+        if not parts.scheme and not parts.netloc and on_this_site:
+            return url
+        return ""
 
     @property
     def credit_hours(self) -> Decimal:

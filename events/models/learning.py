@@ -101,3 +101,24 @@ class CalendarFeed(models.Model):
     @property
     def webcal_url(self) -> str:
         return "webcal://" + self.https_url.split("://", 1)[1]
+
+
+class RecordingView(models.Model):
+    """A member opened an event's recording through the site: once per person and event."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recording_views"
+    )
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="recording_views"
+    )
+    watched_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-watched_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_recording_view_per_event")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} watched the recording of {self.event_id}"

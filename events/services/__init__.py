@@ -19,6 +19,7 @@ from .learning import (
     certificate_issue,
     certificate_revoke,
     hours_label,
+    recording_view_record,
     transcript_issue,
 )
 from .payments import (
@@ -89,6 +90,7 @@ __all__ = [
     "certificate_revoke",
     "event_calendar_sync",
     "hours_label",
+    "recording_view_record",
     "invitation_url",
     "judge_assign",
     "judge_declare_conflict",

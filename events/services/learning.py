@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import CalendarFeed, Certificate, Event, Registration
-from ..selectors import learning_record
+from ..models import CalendarFeed, Certificate, Event, RecordingView, Registration
+from ..selectors import learning_activities, learning_record
 
 REPLACED = "Replaced by a newer certificate after the learning record changed."
 ATTENDANCE_WITHDRAWN = "The attendance it certifies was withdrawn."
@@ -80,10 +80,11 @@ def certificate_issue(*, user, event: Event, now=None) -> Certificate:
 
 @transaction.atomic
 def transcript_issue(*, user, year: int, now=None) -> Certificate:
-    """The person's transcript of `year`: every attended event and the total hours."""
+    """The person's transcript of `year`: every event attended, recording watched and library
+    reading done (each labelled), and the total hours."""
     now = now or timezone.now()
     _lock_person(user)
-    entries = [e for e in learning_record(user) if e.year == year]
+    entries = [e for e in learning_activities(user) if e.year == year]
     if not entries:
         raise LearningError(f"Your learning record has nothing in {year}.")
     facts = {
@@ -97,12 +98,12 @@ def transcript_issue(*, user, year: int, now=None) -> Certificate:
         "hours": sum((e.hours for e in entries), Decimal("0")),
         "entries": [
             {
-                "title": e.event.title,
-                "kind": e.event.kind_label,
+                "title": e.title,
+                "kind": f"{e.kind_label}, {e.how}",
                 "date": e.date.isoformat(),
                 "hours": hours_label(e.hours),
             }
-            for e in sorted(entries, key=lambda e: (e.date, e.event.pk))
+            for e in sorted(entries, key=lambda e: (e.date, e.title))
         ],
     }
     valid = Certificate.objects.filter(
@@ -130,6 +131,15 @@ def certificates_revoke_for_attendance(*, registration: Registration, now=None) 
         kind=Certificate.Kind.ATTENDANCE,
         revoked_at=None,
     ).update(revoked_at=now or timezone.now(), revocation_reason=ATTENDANCE_WITHDRAWN)
+
+
+def recording_view_record(*, user, event: Event, now=None) -> RecordingView:
+    """A member opened the event's recording through the site: it counts on their learning
+    record once (the first time), unless they attended the event itself."""
+    view, _ = RecordingView.objects.get_or_create(
+        user=user, event=event, defaults={"watched_at": now or timezone.now()}
+    )
+    return view
 
 
 @transaction.atomic

@@ -4,13 +4,14 @@ join link that records online attendance."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from core.staff import staff_tool
+from members.selectors import membership_is_active
 
 from .. import selectors
 from ..certificates import certificate_pdf
@@ -24,6 +25,7 @@ from ..services.learning import (
     calendar_feed_turn_off,
     certificate_issue,
     certificate_revoke,
+    recording_view_record,
     transcript_issue,
 )
 from ..services.registrations import registration_record_join
@@ -33,15 +35,22 @@ from .common import personal, private, render_page
 @private
 @login_required
 def learning_record(request):
-    entries = selectors.learning_record(request.user)
+    entries = selectors.learning_activities(request.user)
     certificates = selectors.valid_certificates(request.user)
     years = [
         {
             "year": year.year,
             "total_hours": year.total_hours,
+            "totals_by_kind": year.totals_by_kind,
             "transcript": certificates["by_year"].get(year.year),
             "rows": [
-                {"entry": entry, "certificate": certificates["by_event"].get(entry.event.pk)}
+                {
+                    "entry": entry,
+                    "certifiable": entry.kind == "attended",
+                    "certificate": certificates["by_event"].get(entry.event.pk)
+                    if entry.kind == "attended"
+                    else None,
+                }
                 for entry in year.entries
             ],
         }
@@ -169,3 +178,21 @@ def event_join(request, slug):
         return redirect(event)
     registration_record_join(registration=registration)
     return redirect(event.join_url)
+
+
+@private
+@login_required
+def event_recording(request, slug):
+    """The event's recording, through the site: members only. Opening it puts "recording
+    watched" on the person's learning record (once; not when they attended the event)."""
+    event = get_object_or_404(Event, slug=slug, is_published=True)
+    target = event.safe_recording_url
+    if not target:
+        raise Http404("This event has no recording.")
+    if not membership_is_active(request.user):
+        return HttpResponseForbidden(
+            "Recordings are for members: join or renew to watch this one.",
+            content_type="text/plain; charset=utf-8",
+        )
+    recording_view_record(user=request.user, event=event)
+    return redirect(target)

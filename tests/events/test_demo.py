@@ -70,3 +70,16 @@ def test_demo_member_has_attended_past_events_with_hours():
         ("joined online", 1.5),
     ]
     assert all(entry.event.is_past() for entry in record)
+
+
+def test_demo_member_watched_a_recording_once_however_often_the_demo_loads():
+    from events.models import RecordingView
+    from events.selectors import learning_activities
+
+    member = make_member(email=demo.MEMBER_EMAIL)
+    demo.load(io.StringIO())
+    demo.load(io.StringIO())
+
+    assert RecordingView.objects.filter(user=member).count() == 1
+    watched = [e for e in learning_activities(member) if e.kind == "recording"]
+    assert [(e.title, e.hours) for e in watched] == [("Civic engagement that scales", 1)]

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -125,7 +126,10 @@ def test_the_post_event_email_has_the_recording_and_feedback_links_in_both_parts
     (message,) = mail.outbox
     assert message.subject == "Thank you for joining Heat plans"
     assert message.to == [person.user.email]
-    assert "Watch the recording: https://example.org/library/heat-plans/" in message.body
+    # Through the site's recording link, which records the view for the learning record.
+    assert (
+        f"Watch the recording: {settings.SITE_URL}/events/{event.slug}/recording/" in message.body
+    )
     assert "Tell us how it went: https://forms.example.org/heat" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"

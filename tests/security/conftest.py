@@ -140,6 +140,7 @@ def _build(tmp_media):
         title=ATTENDED_EVENT,
         starts_at=attended_at,
         ends_at=attended_at + timezone.timedelta(hours=2),
+        recording_url="https://video.example.org/attended-meeting",
     )
     Registration.objects.create(
         event=attended_event, user=member, status="confirmed", checked_in_at=attended_at

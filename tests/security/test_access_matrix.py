@@ -511,6 +511,13 @@ CASES = [
         never=("meet.example.org",),
     ),
     Case(
+        "events/<slug:slug>/recording/",
+        "/events/{w.attended_event.slug}/recording/",
+        MEMBERS,
+        ok="redirect:https://video.example.org/attended-meeting",
+        label="members watch the recording through the site",
+    ),
+    Case(
         "events/calendar/<slug:token>.ics",
         "/events/calendar/{w.calendar_feed.token}.ics",
         EVERYONE,
@@ -793,6 +800,15 @@ CASES = [
     ),
     # --- library feeds (teasers only) ----------------------------------------------------------
     Case("library/feed/", "/library/feed/", EVERYONE, never=(w.LIBRARY_BODY,)),
+    Case(
+        "library/<slug:slug>/done/",
+        "/library/{w.resource.slug}/done/",
+        MEMBERS,
+        method="POST",
+        data={"action": "done"},
+        ok="redirect:/library/{w.resource.slug}/",
+        label="members mark a resource done",
+    ),
     Case("library/feed/atom/", "/library/feed/atom/", EVERYONE, never=(w.LIBRARY_BODY,)),
     # --- public media --------------------------------------------------------------------------
     Case("^media/(?P<path>.*)$", "/media/{w.image.file.name}", EVERYONE, label="an original image"),
