@@ -14,6 +14,8 @@ from django import forms
 from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from .reminders import ReminderOffset
+
 TIME_FIELDS = ("starts_at", "ends_at")
 
 
@@ -33,10 +35,9 @@ class EventAdminForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "reminder_offsets" in self.fields:
-            model_field = self._meta.model._meta.get_field("reminder_offsets")
             self.fields["reminder_offsets"] = forms.MultipleChoiceField(
                 label="Reminders",
-                choices=model_field.base_field.choices,
+                choices=ReminderOffset.choices,
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 help_text=(

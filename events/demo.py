@@ -93,7 +93,9 @@ def _event_emails() -> None:
     """Reminder choices on the demo events, and the recording and feedback links of the
     post-event email on the past webinar; set once, then left to whatever staff change."""
     for slug, offsets in DEMO_REMINDERS.items():
-        Event.objects.filter(slug=slug, reminder_offsets=None).update(reminder_offsets=offsets)
+        Event.objects.filter(slug=slug, reminder_offsets__isnull=True).update(
+            reminder_offsets=offsets
+        )
     Event.objects.filter(slug="vacant-storefronts-webinar", feedback_url="").update(
         recording_url="/library/",
         feedback_url="https://forms.example.org/civicnet/vacant-storefronts",

@@ -13,7 +13,6 @@ from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -37,6 +36,7 @@ from wagtail.search import index
 from core.pages import SUMMARY_BOOST, TITLE_BOOST
 
 from ..admin_forms import EventAdminForm
+from ..reminders import ReminderOffset
 
 TIME_ZONE_CHOICES = [
     (name, name.replace("_", " "))
@@ -55,16 +55,6 @@ JOIN_LINK_LEAD = timedelta(hours=1)
 # Past this length an event's hours are not its duration (nights, breaks): staff set them.
 LONGEST_EVENT_COUNTED_BY_LENGTH = timedelta(hours=12)
 RESERVED_EVENT_SLUGS = {"past", "calendar"}
-
-
-class ReminderOffset(models.TextChoices):
-    """How long before the start a reminder goes; the value is also its email's kind."""
-
-    WEEK = "7d", "7 days before"
-    THREE_DAYS = "3d", "3 days before"
-    DAY = "24h", "1 day before"
-    TWO_HOURS = "2h", "2 hours before"
-    HOUR = "1h", "1 hour before"
 
 
 REMINDER_LEADS = {
@@ -174,8 +164,8 @@ class Event(index.Indexed, ClusterableModel):
     send_reminders = models.BooleanField(
         default=True, help_text="Untick to send no reminders at all for this event."
     )
-    reminder_offsets = ArrayField(
-        models.CharField(max_length=4, choices=ReminderOffset.choices),
+    # A list of ReminderOffset values (JSON, so the SQLite demo database takes it too).
+    reminder_offsets = models.JSONField(
         null=True,
         blank=True,
         help_text="Reminders to registrants. Empty: the default for the kind of event.",
