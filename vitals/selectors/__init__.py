@@ -22,11 +22,9 @@ from .metros import (
 )
 from .my_metro import (
     MyMetroRow,
-    RankMovement,
     my_metro_report,
     national_by_indicator,
     peer_choice_for,
-    rank_movements,
 )
 from .national import Benchmark, benchmark, national_figures
 from .rankings import (
@@ -65,7 +63,6 @@ __all__ = [
     "METRO_DOWNLOAD_FIELDS",
     "MIN_WEIGHT_SHARE",
     "MyMetroRow",
-    "RankMovement",
     "POPULATION_BANDS",
     "WEIGHT_CHOICES",
     "Column",
@@ -97,7 +94,6 @@ __all__ = [
     "peer_groups",
     "position_stability",
     "positions_from",
-    "rank_movements",
     "ranked_metro_count",
     "ranked_years",
     "rankings_table",

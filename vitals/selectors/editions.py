@@ -440,6 +440,10 @@ class CardMove:
     since: Edition
     edition: Edition
 
+    @property
+    def distance(self) -> int:
+        return abs(self.change)
+
 
 def edition_rank_moves(*, metro: Metro, peer_group: PeerGroup | None) -> dict:
     """For the metro page: indicator id (and "overall") -> CardMove between the current

@@ -9,22 +9,10 @@ from statistics import median
 from django.db.models import Count, Q
 
 from ..models import Indicator, Metro, NationalFigure, Observation, PeerChoice, PeerGroup
-from .editions import edition_rank_moves
+from .editions import CardMove, edition_rank_moves
 from .metros import _in_series
 from .national import benchmark, national_figures
 from .rankings import latest_series
-
-
-@dataclass(frozen=True)
-class RankMovement:
-    """How far the metro's rank moved since an earlier edition: places > 0 is up."""
-
-    places: int
-    since: str  # e.g. "City Vitals 2025"
-
-    @property
-    def distance(self) -> int:
-        return abs(self.places)
 
 
 @dataclass
@@ -38,7 +26,7 @@ class MyMetroRow:
     best_value: float | None = None
     best_metro: Metro | None = None
     national: NationalFigure | None = None
-    movement: RankMovement | None = None
+    movement: CardMove | None = None  # between the last two published editions
 
 
 def national_by_indicator(figures: dict[int, Observation]) -> dict[int, NationalFigure]:
@@ -53,17 +41,6 @@ def national_by_indicator(figures: dict[int, Observation]) -> dict[int, National
         if mark.figure or mark.latest:
             found[indicator_id] = mark.figure or mark.latest
     return found
-
-
-def rank_movements(*, metro: Metro, peer_group: PeerGroup | None) -> dict[int, RankMovement]:
-    """How the metro's rank in each indicator moved between the last two published editions,
-    keyed by indicator id. Editions store ranks in preset peer groups, so a person's own
-    list of peers (peer_group None) has none."""
-    return {
-        key: RankMovement(places=move.change, since=move.since.title)
-        for key, move in edition_rank_moves(metro=metro, peer_group=peer_group).items()
-        if key != "overall"
-    }
 
 
 def peer_choice_for(user) -> PeerChoice | None:
@@ -119,7 +96,8 @@ def my_metro_report(
 
     figures = {s.indicator_id: own[(s.indicator_id, s.year, s.source_id)] for s in series.values()}
     national = national_by_indicator(figures)
-    movements = rank_movements(metro=metro, peer_group=peer_group)
+    # Editions store ranks in preset peer groups: a person's own list of peers has none.
+    movements = edition_rank_moves(metro=metro, peer_group=peer_group)
     rows = []
     for indicator in indicators:
         row = MyMetroRow(indicator=indicator)
