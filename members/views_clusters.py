@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 
+from core.page_cache import cached_fragment
 from core.throttle import throttle_allow
 from vitals.selectors import default_peer_group, headline_indicators, metro_profile
 
@@ -26,12 +27,25 @@ INVITATIONS_PER_DAY = 20
 
 
 def _metro_figures(metro) -> list[dict]:
-    """Up to three headline City Vitals figures of the cluster's metro."""
+    """Up to three headline City Vitals figures of the cluster's metro.
+
+    Computing them ranks every metro of the peer group, so they are kept in the cache until
+    City Vitals' figures change: an import or a change of its settings clears every cached
+    page (public_pages_changed with paths=None), which is the generation cached_fragment
+    keys on. Only plain values are kept (no querysets)."""
     if metro is None:
         return []
+    return cached_fragment(f"cluster-metro-figures:{metro.pk}", lambda: _figures_of(metro))
+
+
+def _figures_of(metro) -> list[dict]:
     indicators = headline_indicators()[:HEADLINE_FIGURES]
     profile = metro_profile(metro=metro, peer_group=default_peer_group(), indicators=indicators)
-    return [card for card in profile["cards"] if card["current"]]
+    return [
+        {"indicator": card["indicator"], "current": card["current"], "ranking": card["ranking"]}
+        for card in profile["cards"]
+        if card["current"]
+    ]
 
 
 def _cluster_sections() -> list[str]:

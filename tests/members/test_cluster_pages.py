@@ -285,3 +285,49 @@ def test_a_changed_event_is_not_served_from_the_page_cache_of_its_cluster(client
     public_pages_changed.send(sender=Event, paths=PUBLIC_EVENT_PATHS)  # as an edit does
 
     assert "Cleveland bike ride" in client.get("/clusters/greater-cleveland/").content.decode()
+
+
+def test_the_metro_figures_are_kept_until_city_vitals_figures_change(
+    client, cluster, lead, metro_data, django_capture_on_commit_callbacks
+):
+    cluster.metro = metro_data
+    cluster.save()
+    client.force_login(lead)
+    assert "30.0%" in client.get("/clusters/greater-cleveland/").content.decode()
+
+    # A change behind City Vitals' back (no import) is not seen: the figure is cached.
+    from vitals.models import Observation
+
+    Observation.objects.filter(metro=metro_data, indicator__code="college_attainment").update(
+        value=0.55
+    )
+    assert "30.0%" in client.get("/clusters/greater-cleveland/").content.decode()
+
+    # An import is what changes figures, and it forgets the cached ones.
+    with django_capture_on_commit_callbacks(execute=True):
+        import_files(
+            observations_csv=observations(
+                "10001,college_attainment,2019,2019,0.40,,acs1",
+                "10002,college_attainment,2019,2019,0.35,,acs1",
+            )
+        )
+    html = client.get("/clusters/greater-cleveland/").content.decode()
+    assert "35.0%" in html and "30.0%" not in html
+
+
+def test_a_signed_in_view_of_the_cluster_page_does_not_rank_the_metros_again(
+    client, cluster, lead, metro_data, django_assert_num_queries
+):
+    """The figures are computed once; later views cost a fixed, small number of queries,
+    none of them on City Vitals' figures."""
+    cluster.metro = metro_data
+    cluster.save()
+    client.force_login(lead)
+    client.get("/clusters/greater-cleveland/")
+
+    with django_assert_num_queries(10) as captured:
+        response = client.get("/clusters/greater-cleveland/")
+
+    assert response.status_code == 200
+    figures = ("vitals_ranking", "vitals_observation", "vitals_indicator", "vitals_peergroup")
+    assert not [q for q in captured.captured_queries if any(t in q["sql"] for t in figures)]
