@@ -20,15 +20,27 @@ def user_display(user) -> str:
     return user.get_full_name() or user.email or "A civicnet member"
 
 
+def new_username(taken=None) -> str:
+    """A username that says nothing about the person: it appears in directory addresses
+    (/network/<username>/), and allauth's default is the start of the email address.
+
+    taken(username) says whether one is in use (by default: a user has it); the data
+    migration that renames older usernames passes its own."""
+    if taken is None:
+        users = get_user_model().objects
+
+        def taken(name: str) -> bool:
+            return users.filter(username=name).exists()
+
+    while True:
+        username = f"member-{secrets.token_hex(5)}"
+        if not taken(username):
+            return username
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def generate_unique_username(self, txts, regex=None) -> str:
-        """A username that says nothing about the person: it appears in directory addresses
-        (/network/<username>/), and allauth's default is the start of the email address."""
-        User = get_user_model()
-        while True:
-            username = f"member-{secrets.token_hex(5)}"
-            if not User.objects.filter(username=username).exists():
-                return username
+        return new_username()
 
     def get_signup_redirect_url(self, request) -> str:
         """Confirming the address signs the person in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION)

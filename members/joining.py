@@ -8,6 +8,9 @@ into a complimentary or an invoiced membership (members.services keeps the audit
 import logging
 from datetime import datetime, timedelta
 
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +22,7 @@ from core.emails import send_site_email
 from core.tasks import enqueue_on_commit
 
 from . import services
+from .accounts import new_username
 from .models import JoinRequest, Membership, MembershipEvent, Plan
 
 logger = logging.getLogger(__name__)
@@ -146,12 +150,12 @@ def join_request_approve(
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != JoinRequest.Status.PENDING:
         raise JoinRequestError("This request was already decided.")
+    if kind not in (APPROVE_COMPLIMENTARY, APPROVE_INVOICED):
+        raise JoinRequestError("Choose a complimentary or an invoiced membership.")
     user = join_request_account(join_request)
-    if user is None:
-        raise JoinRequestError(
-            f"No account uses {join_request.email} yet. Ask them to create one with this "
-            "address (the confirmation email told them how), then approve the request."
-        )
+    account_created = user is None
+    if account_created:
+        user = _account_create(join_request)
     reason = note.strip() or f"Join request of {join_request.created_at:%Y-%m-%d}"
     if kind == APPROVE_COMPLIMENTARY:
         membership = services.membership_grant_complimentary(
@@ -170,8 +174,6 @@ def join_request_approve(
             note=f"Invoiced membership from a join request: {reason}",
             source=MembershipEvent.Source.STAFF,
         )
-    else:
-        raise JoinRequestError("Choose a complimentary or an invoiced membership.")
     join_request.status = JoinRequest.Status.APPROVED
     join_request.user = user
     join_request.decided_at = timezone.now()
@@ -187,13 +189,45 @@ def join_request_approve(
                 to=[email],
                 subject="civicnet: welcome, your membership is active",
                 template="members/email/join_request_approved",
-                context={"name": name, "plan_name": plan_name, "membership": membership},
+                context={
+                    "name": name,
+                    "plan_name": plan_name,
+                    "membership": membership,
+                    # A new account has no password: the email lets them choose one.
+                    "set_password_path": set_password_path(user) if account_created else "",
+                    "login_code_path": reverse("account_request_login_code"),
+                },
             )
         except Exception:  # the membership stands; staff see it and can write themselves
             logger.exception("Welcome email for join request %s not sent", join_request.pk)
 
     transaction.on_commit(send_welcome)
     return membership
+
+
+def _account_create(join_request: JoinRequest):
+    """An account for someone who asked to join before creating one: their address (staff
+    approved the request it came from, and only its owner can use the email's link), their
+    name, a generated username and no usable password until they choose one."""
+    first_name, _, last_name = join_request.name.partition(" ")
+    user = User(
+        username=new_username(),
+        email=join_request.email,
+        first_name=first_name[:150],
+        last_name=last_name.strip()[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=join_request.email, verified=True, primary=True)
+    return user
+
+
+def set_password_path(user) -> str:
+    """allauth's "choose a new password" link for the account (valid PASSWORD_RESET_TIMEOUT)."""
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    return reverse(
+        "account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"}
+    ).replace("UID-KEY", key)
 
 
 @transaction.atomic

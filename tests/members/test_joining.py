@@ -1,5 +1,6 @@
 """Joining without online payment ("Ask to join") and Checkout's promotion codes and trials."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 from members import joining
 from members.models import JoinRequest, Membership, MembershipEvent
 from members.selectors import membership_is_active
-from tests.members.factories import UserFactory, make_member, make_plan
+from tests.members.factories import PASSWORD, UserFactory, make_member, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -232,19 +233,44 @@ def test_staff_approve_a_complimentary_membership_without_an_end(
     assert membership.is_active()
 
 
-def test_a_request_without_an_account_cannot_be_approved_yet_and_says_why(
-    client, reviewer, no_stripe
+def test_approving_a_request_without_an_account_creates_it_and_emails_a_set_password_link(
+    client, reviewer, no_stripe, django_capture_on_commit_callbacks
 ):
-    ask(client, email="newcomer@example.org")
+    from allauth.account.models import EmailAddress
+
+    ask(client, name="Noor Haddad", email="Newcomer@Example.org")
     join_request = JoinRequest.objects.get()
     client.force_login(reviewer)
+    assert "approving creates one" in client.get(review_url(join_request)).content.decode()
+    mail.outbox.clear()
 
-    response = client.post(review_url(join_request), {"decision": "invoiced"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(review_url(join_request), {"decision": "invoiced"})
 
-    assert response.status_code == 400
-    assert "No account uses newcomer@example.org yet" in response.content.decode()
-    assert JoinRequest.objects.get().status == JoinRequest.Status.PENDING
-    assert not Membership.objects.exists()
+    assert response.status_code == 302
+    user = Membership.objects.get().user
+    assert (user.email, user.get_full_name()) == ("newcomer@example.org", "Noor Haddad")
+    assert user.username.startswith("member-") and not user.has_usable_password()
+    assert EmailAddress.objects.filter(user=user, verified=True, primary=True).count() == 1
+    assert membership_is_active(user)
+    assert JoinRequest.objects.get().user == user
+
+    (welcome,) = mail.outbox
+    assert welcome.to == ["newcomer@example.org"]
+    assert "We have made your account" in welcome.body
+    assert "/accounts/login/code/" in welcome.body
+    html = welcome.alternatives[0][0]
+    assert "Choose your password" in html and "Contact us" in html  # the site's layout
+    link = re.search(r"http://\S+(/accounts/password/reset/key/\S+/)", welcome.body).group(1)
+
+    client.logout()
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert client.login(username="newcomer@example.org", password=PASSWORD)
 
 
 def test_a_declined_request_cannot_then_be_approved(client, registered, reviewer, no_stripe):
