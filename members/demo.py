@@ -12,6 +12,7 @@ from django.utils import timezone
 from vitals.models import Metro, PeerChoice
 from vitals.services import peer_choice_save
 
+from .accounts import new_username
 from .models import (
     Cluster,
     ClusterInvitation,
@@ -173,7 +174,7 @@ CLUSTERS = [
 def _demo_user(email: str, password: str | None, **fields):
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(username=email.split("@")[0], email=email, **fields)
+        user = User.objects.create_user(username=new_username(), email=email, **fields)
         if password:
             user.set_password(password)
         else:
