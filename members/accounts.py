@@ -9,6 +9,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.utils import filter_users_by_email
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from core.emails import email_context
@@ -65,6 +67,18 @@ class AccountAdapter(DefaultAccountAdapter):
         if "user" not in context:
             context["user"] = next(iter(filter_users_by_email(email, is_active=True)), None)
         super().send_mail(template_prefix, email, context)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        """Every allauth email in the site's layout: those with no HTML template of their own
+        get their plain text set in it (account/email/message.html)."""
+        message = super().render_mail(template_prefix, email, context, headers)
+        if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
+            html = render_to_string(
+                "account/email/message.html",
+                email_context({"body": message.body, "subject": message.subject}),
+            )
+            message.attach_alternative(html, "text/html")
+        return message
 
 
 class SignupForm(AllauthSignupForm):
