@@ -415,14 +415,18 @@ def network_dashboard(period: Period, links: Links) -> dict:
         page.admin_url = links.page(page)
     a_now, a_before = attendance["current"], attendance["previous"]
     activity = [
-        Figure("Events", "Events held", a_now["events"], a_before["events"]),
-        Figure("Events", "Registrations", a_now["registered"], a_before["registered"]),
+        # The tables below are the lists behind these (each event's row leads to its people).
+        Figure("Events", "Events held", a_now["events"], a_before["events"], url="#events"),
+        Figure(
+            "Events", "Registrations", a_now["registered"], a_before["registered"], url="#events"
+        ),
         Figure(
             "Events",
             "No-show rate",
             a_now["no_show_rate"],
             a_before["no_show_rate"],
             kind="rate",
+            url="#events",
             note="Confirmed places not checked in, at events that have ended.",
         ),
         Figure(
@@ -430,7 +434,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Downloads",
             library["current"],
             library["previous"],
-            url=links.downloads(),
+            url=links.downloads() or "#library",
             note="Counted by month: a month belongs to the period its first day is in.",
         ),
         Figure(
@@ -438,14 +442,14 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Emails sent",
             newsletter["current"]["sends"],
             newsletter["previous"]["sends"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Copies opened",
             newsletter["current"]["opened"],
             newsletter["previous"]["opened"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
             note="Sent copies opened at least once, where counting opens is allowed.",
         ),
         Figure(
@@ -453,21 +457,21 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Copies clicked",
             newsletter["current"]["clicked"],
             newsletter["previous"]["clicked"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Unsubscribes",
             newsletter["current"]["unsubscribes"],
             newsletter["previous"]["unsubscribes"],
-            url=links.subscribers("unsubscribed"),
+            url=links.subscribers("unsubscribed") or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Subscribed now",
             newsletter["subscribed_now"],
             compare=False,
-            url=links.subscribers("subscribed"),
+            url=links.subscribers("subscribed") or "#newsletter",
         ),
     ]
     return {

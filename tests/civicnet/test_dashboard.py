@@ -237,6 +237,23 @@ def test_a_figure_links_to_the_people_behind_it(client, history, staff):
     )
 
 
+@pytest.mark.parametrize("who", ["staff", "lead"])
+def test_every_figure_links_to_a_list_the_viewer_may_open(client, history, staff, who):
+    lead = UserFactory(email="lead@example.org")
+    lead.groups.add(Group.objects.get(name="Network leads"))
+    client.force_login(staff if who == "staff" else lead)
+
+    response = client.get("/admin/reports/network/?days=30")
+    figures = response.context["figures"]
+
+    for figure in [*figures["members"], *figures["revenue"], *figures["activity"]]:
+        assert figure.url, figure.label
+        if figure.url.startswith("#"):  # a table further down the page
+            assert f'id="{figure.url[1:]}"' in response.content.decode()
+        else:
+            assert client.get(figure.url).status_code == 200, figure.label
+
+
 def _held_event(*, days, people, **fields):
     """An event that ended `days` ago, with these people registered while it was open."""
     event = EventFactory(capacity=None, **fields)
