@@ -15,11 +15,14 @@ from django.utils import timezone
 
 from events.selectors import attendance_figures
 from library.selectors import resource_usage
+from members.models import money_display, money_units
 from members.selectors import (
+    CURRENCY,
     active_by_plan_and_sector,
     cancellations_by_reason,
     membership_flows,
     memberships_active_at,
+    payment_currencies,
 )
 from newsletter.selectors import RECIPIENT_LISTS, edition_figures
 
@@ -145,10 +148,11 @@ class Figure:
     label: str
     current: float | None
     previous: float | None = None
-    kind: str = "count"  # count, cents or rate
+    kind: str = "count"  # count, cents (in the currency's smallest unit) or rate
     url: str = ""
     note: str = ""
     compare: bool = True
+    currency: str = CURRENCY  # of a cents figure
 
     @property
     def change(self) -> float | None:
@@ -163,7 +167,7 @@ class Figure:
         return self.change / self.previous * 100
 
     def display(self, value) -> str:
-        return display(value, self.kind)
+        return display(value, self.kind, self.currency)
 
     @property
     def current_display(self) -> str:
@@ -180,16 +184,16 @@ class Figure:
             return ""
         if self.kind == "rate":
             return f"{change * 100:+.1f} pts"
-        text = f"{'+' if change >= 0 else '−'}{display(abs(change), self.kind)}"
+        text = f"{'+' if change >= 0 else '−'}{self.display(abs(change))}"
         percent = self.change_percent
         return f"{text} ({percent:+.0f}%)" if percent is not None else text
 
 
-def display(value, kind: str) -> str:
+def display(value, kind: str, currency: str = CURRENCY) -> str:
     if value is None:
         return "—"
     if kind == "cents":
-        return f"${value / 100:,.0f}"
+        return money_display(value, currency, decimals=0)
     if kind == "rate":
         return f"{value * 100:.1f}%"
     return f"{value:,.0f}"
@@ -213,6 +217,7 @@ class Links:
         return self._perms[permission]
 
     def members(self, kind: str, **extra) -> str:
+        extra = {key: value for key, value in extra.items() if value}
         url = reverse("network_dashboard_members")
         return f"{url}?{self.period.query(kind=kind, **extra)}"
 
@@ -261,7 +266,11 @@ class Links:
 
 
 def network_summary(period: Period, links: Links) -> dict:
-    """The members and revenue figures (the admin home's panel shows these). Four queries."""
+    """The members and revenue figures (the admin home's panel shows these). Five queries.
+
+    Revenue is in the site's currency; a currency Stripe also charged in has figures of its
+    own after those (money in two currencies is never added up)."""
+    currencies = payment_currencies()
     flows = membership_flows(
         previous_start=period.previous_start,
         start=period.start,
@@ -269,7 +278,8 @@ def network_summary(period: Period, links: Links) -> dict:
         bucket=period.bucket,
     )
     active = memberships_active_at(
-        {"before": period.previous_start, "start": period.start, "end": period.measured_until}
+        {"before": period.previous_start, "start": period.start, "end": period.measured_until},
+        currencies,
     )
     now, before = flows["current"], flows["previous"]
     churn = _rate(now["lapsed"], active["start"]["active"])
@@ -308,64 +318,78 @@ def network_summary(period: Period, links: Links) -> dict:
             note="Lapsed in the period over those active at its start.",
         ),
     ]
-    revenue = [
-        Figure(
-            "Revenue",
-            "Payments",
-            now["revenue"],
-            before["revenue"],
-            kind="cents",
-            url=links.members("payments"),
-            note=f"{now['payments']:,} paid invoice{'s' if now['payments'] != 1 else ''}.",
-        ),
-        Figure(
-            "Revenue",
-            "New (first payments)",
-            now["first_revenue"],
-            before["first_revenue"],
-            kind="cents",
-            url=links.members("first_payments"),
-        ),
-        Figure(
-            "Revenue",
-            "Recurring",
-            now["recurring_revenue"],
-            before["recurring_revenue"],
-            kind="cents",
-            url=links.members("recurring_payments"),
-        ),
-        Figure(
-            "Revenue",
-            "Refunds",
-            now["refunds"],
-            before["refunds"],
-            kind="cents",
-            url=links.members("refunds"),
-            note="Money given back (Stripe's charge.refunded), not taken off the payments.",
-        ),
-        Figure(
-            "Revenue",
-            "MRR at the end",
-            active["end"]["mrr_cents"],
-            active["start"]["mrr_cents"],
-            kind="cents",
-            url=links.members("active", paying=1),
-            note="Active memberships at what they last paid per month (a yearly payment over 12).",
-        ),
-        Figure(
-            "Revenue",
-            "ARR at the end",
-            active["end"]["mrr_cents"] * 12,
-            active["start"]["mrr_cents"] * 12,
-            kind="cents",
-            url=links.members("active", paying=1),
-        ),
-    ]
+    revenue = []
+    for currency in currencies:
+        money = flows["money"].get(currency) or {
+            "current": dict.fromkeys(flows["current"], 0),
+            "previous": dict.fromkeys(flows["current"], 0),
+        }
+        mrr = {moment: active[moment]["mrr_by_currency"][currency] for moment in ("start", "end")}
+        if currency != CURRENCY and not any(
+            [*money["current"].values(), *money["previous"].values(), *mrr.values()]
+        ):
+            continue  # an old currency with nothing in these periods and no one paying in it
+        revenue += _revenue(currency, money["current"], money["previous"], mrr, links)
     return {"members": members, "revenue": revenue, "series": flows["series"]}
 
 
+def _revenue(currency: str, now: dict, before: dict, mrr: dict, links: Links) -> list[Figure]:
+    """The revenue figures in one currency; labelled with it when it is not the site's."""
+    of = "" if currency == CURRENCY else f" ({currency.upper()})"
+    given = "" if currency == CURRENCY else currency
+
+    def money(label, current, previous, url, note=""):
+        return Figure(
+            "Revenue", label + of, current, previous, "cents", url, note, currency=currency
+        )
+
+    payments = now["payments"]
+    return [
+        money(
+            "Payments",
+            now["revenue"],
+            before["revenue"],
+            links.members("payments", currency=given),
+            f"{payments:,} paid invoice{'s' if payments != 1 else ''}.",
+        ),
+        money(
+            "New (first payments)",
+            now["first_revenue"],
+            before["first_revenue"],
+            links.members("first_payments", currency=given),
+        ),
+        money(
+            "Recurring",
+            now["recurring_revenue"],
+            before["recurring_revenue"],
+            links.members("recurring_payments", currency=given),
+        ),
+        money(
+            "Refunds",
+            now["refunds"],
+            before["refunds"],
+            links.members("refunds", currency=given),
+            "Money given back (Stripe's refunds), not taken off the payments.",
+        ),
+        money(
+            "MRR at the end",
+            mrr["end"],
+            mrr["start"],
+            links.members("active", paying=1, currency=given),
+            "Active memberships at what they last paid per month (a yearly payment over 12)"
+            + (f", those who last paid in {currency.upper()}." if given else "."),
+        ),
+        money(
+            "ARR at the end",
+            mrr["end"] * 12,
+            mrr["start"] * 12,
+            links.members("active", paying=1, currency=given),
+        ),
+    ]
+
+
 def network_dashboard(period: Period, links: Links) -> dict:
-    """Everything on the dashboard page. A fixed number of queries (fourteen)."""
+    """Everything on the dashboard page. A fixed number of queries (fifteen)."""
     window = {"previous_start": period.previous_start, "start": period.start, "end": period.end}
     summary = network_summary(period, links)
     mix = active_by_plan_and_sector(period.measured_until)
@@ -391,14 +415,18 @@ def network_dashboard(period: Period, links: Links) -> dict:
         page.admin_url = links.page(page)
     a_now, a_before = attendance["current"], attendance["previous"]
     activity = [
-        Figure("Events", "Events held", a_now["events"], a_before["events"]),
-        Figure("Events", "Registrations", a_now["registered"], a_before["registered"]),
+        # The tables below are the lists behind these (each event's row leads to its people).
+        Figure("Events", "Events held", a_now["events"], a_before["events"], url="#events"),
+        Figure(
+            "Events", "Registrations", a_now["registered"], a_before["registered"], url="#events"
+        ),
         Figure(
             "Events",
             "No-show rate",
             a_now["no_show_rate"],
             a_before["no_show_rate"],
             kind="rate",
+            url="#events",
             note="Confirmed places not checked in, at events that have ended.",
         ),
         Figure(
@@ -406,7 +434,7 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Downloads",
             library["current"],
             library["previous"],
-            url=links.downloads(),
+            url=links.downloads() or "#library",
             note="Counted by month: a month belongs to the period its first day is in.",
         ),
         Figure(
@@ -414,14 +442,14 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Emails sent",
             newsletter["current"]["sends"],
             newsletter["previous"]["sends"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Copies opened",
             newsletter["current"]["opened"],
             newsletter["previous"]["opened"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
             note="Sent copies opened at least once, where counting opens is allowed.",
         ),
         Figure(
@@ -429,21 +457,21 @@ def network_dashboard(period: Period, links: Links) -> dict:
             "Copies clicked",
             newsletter["current"]["clicked"],
             newsletter["previous"]["clicked"],
-            url=links.editions(),
+            url=links.editions() or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Unsubscribes",
             newsletter["current"]["unsubscribes"],
             newsletter["previous"]["unsubscribes"],
-            url=links.subscribers("unsubscribed"),
+            url=links.subscribers("unsubscribed") or "#newsletter",
         ),
         Figure(
             "Newsletter",
             "Subscribed now",
             newsletter["subscribed_now"],
             compare=False,
-            url=links.subscribers("subscribed"),
+            url=links.subscribers("subscribed") or "#newsletter",
         ),
     ]
     return {
@@ -468,11 +496,11 @@ def csv_rows(period: Period, figures: dict):
     for figure in [*figures["members"], *figures["revenue"], *figures["activity"]]:
         yield [
             figure.section,
-            "",
+            figure.currency.upper() if figure.kind == "cents" else "",
             figure.label,
-            _csv_value(figure.current, figure.kind),
-            _csv_value(figure.previous, figure.kind) if figure.compare else "",
-            _csv_value(figure.change, figure.kind) if figure.change is not None else "",
+            _csv_value(figure.current, figure),
+            _csv_value(figure.previous, figure) if figure.compare else "",
+            _csv_value(figure.change, figure) if figure.change is not None else "",
         ]
     for row in figures["by_plan"]:
         yield ["Active by plan", row["label"], "memberships", row["total"], "", ""]
@@ -510,11 +538,12 @@ def csv_rows(period: Period, figures: dict):
         yield ["Stale content", page.title, "last published", reviewed, "", ""]
 
 
-def _csv_value(value, kind: str):
+def _csv_value(value, figure: Figure):
+    kind = figure.kind
     if value is None:
         return ""
     if kind == "cents":
-        return round(value / 100, 2)
+        return round(money_units(value, figure.currency), 2)
     if kind == "rate":
         return round(value * 100, 1)
     return value

@@ -3,6 +3,7 @@
 
 from datetime import date, timedelta
 
+from members.selectors import CURRENCY
 from vitals.charts import PALETTE, Chart, bar_chart, nice_ticks
 
 from .dashboard import Period, display
@@ -112,10 +113,11 @@ def dashboard_charts(period: Period, figures: dict) -> dict:
         ),
         "revenue": column_chart(
             id="chart-revenue",
-            title="Payments",
-            description=f"First and recurring membership payments in each {period.bucket}.",
+            title=f"Payments in {CURRENCY.upper()}",
+            description=f"First and recurring membership payments in {CURRENCY.upper()} in "
+            f"each {period.bucket}.",
             caption=f"{period.label}, per {period.bucket}. Source: Stripe invoices paid, "
-            "at plan prices.",
+            f"in {CURRENCY.upper()} (other currencies are in the figures above).",
             steps=steps,
             series=[
                 {"label": "First payments", "values": [p["first_revenue"] for p in points]},

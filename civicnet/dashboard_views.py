@@ -1,6 +1,7 @@
 """The network dashboard in the Wagtail admin: Reports → Network dashboard, its CSV, the lists
 behind its membership figures, and the admin home's panel."""
 
+import re
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -118,6 +119,13 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
             {"url": "", "label": self.get_page_title()},
         ]
 
+    @property
+    def currency(self) -> str:
+        """?currency=eur: the payments (or paying members) in one currency; any other value,
+        every currency."""
+        currency = self.request.GET.get("currency", "").lower()
+        return currency if re.fullmatch(r"[a-z]{3}", currency) else ""
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         kind = self.request.GET.get("kind", "")
@@ -128,7 +136,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
             rows = self._active(period)
         elif kind in PAYMENT_KINDS:
             rows = (
-                payments(kind)
+                payments(kind, self.currency)
                 .filter(created_at__gte=period.start, created_at__lt=period.end)
                 .select_related("membership__user", "membership__plan")
                 .order_by("-created_at", "-pk")
@@ -143,6 +151,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
         page = Paginator(rows, ROWS_PER_PAGE).get_page(self.request.GET.get("p"))
         context.update(
             kind=kind,
+            currency=self.currency.upper(),
             is_money=kind in PAYMENT_KINDS,
             period=period,
             page=page,
@@ -152,16 +161,17 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
                 **{
                     key: value
                     for key, value in self.request.GET.items()
-                    if key in ("kind", "plan", "sector", "paying", "why")
+                    if key in ("kind", "plan", "sector", "paying", "why", "currency")
                 }
             ),
         )
         return context
 
     def _active(self, period):
-        rows = memberships_active_at_list(period.measured_until).order_by(
-            "user__last_name", "user__email"
-        )
+        paying = self.request.GET.get("paying") == "1"
+        rows = memberships_active_at_list(
+            period.measured_until, last_paid_in=self.currency if paying else ""
+        ).order_by("user__last_name", "user__email")
         plan = self.request.GET.get("plan", "")
         if plan == "none":
             rows = rows.filter(plan__isnull=True)
@@ -172,7 +182,7 @@ class MembershipListView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView):
             rows = rows.filter(Q(user__profile__isnull=True) | Q(user__profile__sector=""))
         elif sector in Sector.values:
             rows = rows.filter(user__profile__sector=sector)
-        if self.request.GET.get("paying") == "1":
+        if paying:
             rows = rows.filter(is_complimentary=False, plan__isnull=False)
         return rows
 
@@ -236,8 +246,12 @@ class NetworkSummaryPanel(Component):
         members, revenue = summary["members"], summary["revenue"]
         return {
             "period": period,
-            # Active, new, lapsed, churn; payments, MRR.
-            "figures": [*members[:2], *members[4:6], revenue[0], revenue[4]],
+            # Active, new, lapsed, churn; payments and MRR in each currency.
+            "figures": [
+                *members[:2],
+                *members[4:6],
+                *(f for f in revenue if f.label.startswith(("Payments", "MRR"))),
+            ],
             "dashboard_url": reverse("network_dashboard"),
         }
 

@@ -139,3 +139,14 @@ def current_subscription(subscription_id: str) -> dict | None:
         if error.http_status == 404:
             return None
         raise
+
+
+def charge_retrieve(charge_id: str) -> dict | None:
+    """A charge as Stripe knows it (a refund names its charge, the charge its customer); None
+    when Stripe does not know it (any other Stripe error propagates: the webhook retries)."""
+    try:
+        return stripe_client().v1.charges.retrieve(charge_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise

@@ -539,6 +539,40 @@ class RetentionEmailText(PreviewableMixin, models.Model):
         return email_context({"body": body, "subject": self.subject})
 
 
+# Currencies Stripe counts in whole units, not hundredths (its "zero-decimal" list).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    [
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    ]
+)
+
+
+def money_units(amount: float, currency: str) -> float:
+    """An amount in Stripe's smallest unit of the currency, in the currency's own units."""
+    return amount if currency.lower() in ZERO_DECIMAL_CURRENCIES else amount / 100
+
+
+def money_display(amount: float, currency: str, *, decimals: int = 2) -> str:
+    """ "1,234.50 USD" (never a bare "$": amounts in several currencies sit side by side)."""
+    places = 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else decimals
+    return f"{money_units(amount, currency):,.{places}f} {currency.upper()}"
+
+
 class Payment(models.Model):
     """Money Stripe reported for a membership: a paid invoice, or a refund (the amount taken
     back, positive). The dashboard's revenue is the sum of these, never a plan's price."""
@@ -550,7 +584,11 @@ class Payment(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="payments")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # The invoice (in_…) of a payment, the refund (re_…) of a refund: each is recorded once.
+    # A charge's refunded total that no refund event has itemised yet is "<charge id>:refunded".
     stripe_id = models.CharField(max_length=80, unique=True)
+    # A refund's charge (ch_…): charge.refunded and refund.created meet on it.
+    stripe_charge_id = models.CharField(max_length=80, blank=True, db_index=True)
+    # In the currency's smallest unit, as Stripe counts it (cents; whole yen for JPY).
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
     first = models.BooleanField(
@@ -572,7 +610,7 @@ class Payment(models.Model):
     @property
     def amount_display(self) -> str:
         sign = "−" if self.kind == self.Kind.REFUND else ""
-        return f"{sign}{self.amount_cents / 100:,.2f} {self.currency.upper()}"
+        return f"{sign}{money_display(self.amount_cents, self.currency)}"
 
 
 class MemberMessage(models.Model):

@@ -451,13 +451,23 @@ PAYMENT_KINDS = {
 }
 
 
-CURRENCY = "usd"  # the currency the figures add up; plans are priced in US cents
+# The site's currency (plans are priced in US cents). Payments in other currencies are kept
+# in theirs and figured apart: amounts in two currencies are never added together.
+CURRENCY = "usd"
+MONEY_KEYS = ["payments", "revenue", "first_revenue", "recurring_revenue", "refunds"]
 
 
-def payments(kind: str = "payments") -> QuerySet[Payment]:
+def payment_currencies() -> list[str]:
+    """Every currency a payment or refund was made in: the site's first, then the others."""
+    seen = set(Payment.objects.values_list("currency", flat=True).distinct().order_by())
+    return [CURRENCY, *sorted(seen - {CURRENCY})]
+
+
+def payments(kind: str = "payments", currency: str = "") -> QuerySet[Payment]:
     """The payment records behind a revenue figure: all payments, first ones (new revenue),
-    recurring ones, or refunds (KeyError for another kind)."""
-    return Payment.objects.filter(currency=CURRENCY, **PAYMENT_KINDS[kind])
+    recurring ones, or refunds (KeyError for another kind), in one currency if given."""
+    rows = Payment.objects.filter(**PAYMENT_KINDS[kind])
+    return rows.filter(currency=currency.lower()) if currency else rows
 
 
 def membership_changes(kind: str, *, why: str = "") -> QuerySet[MembershipEvent]:
@@ -473,7 +483,8 @@ def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
     refunds; members who renewed) for the period [start, end) and the one before, with the
     period's series per day, week or month. Three queries, however much history there is.
 
-    Amounts are what Stripe reported (Payment records), in CURRENCY.
+    Amounts are what Stripe reported (Payment records). "current", "previous" and the series
+    hold the site's CURRENCY; "money" holds every currency's own {"current", "previous"}.
     """
     in_range = Q(created_at__gte=previous_start, created_at__lt=end)
     current = ExpressionWrapper(Q(created_at__gte=start), BooleanField())
@@ -487,9 +498,9 @@ def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
     paid, first = Q(kind=_PAID), Q(kind=_PAID, first=True)
     amount = "amount_cents"
     money = (
-        Payment.objects.filter(in_range, currency=CURRENCY)
+        Payment.objects.filter(in_range)
         .annotate(bucket=TRUNC[bucket]("created_at"), current=current)
-        .values("bucket", "current")
+        .values("bucket", "current", "currency")
         .annotate(
             payments=Count("pk", filter=paid),
             revenue=Coalesce(Sum(amount, filter=paid), 0),
@@ -503,10 +514,18 @@ def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
         current=Count("membership", filter=Q(created_at__gte=start), distinct=True),
         previous=Count("membership", filter=Q(created_at__lt=start), distinct=True),
     )
-    keys = [*CHANGE_KINDS, "payments", "revenue", "first_revenue", "recurring_revenue", "refunds"]
+    keys = [*CHANGE_KINDS, *MONEY_KEYS]
     totals = {"current": dict.fromkeys(keys, 0), "previous": dict.fromkeys(keys, 0)}
+    by_currency: dict = {}
     series: dict = {}
-    for row in [*changes, *money]:
+    for row in money:
+        period = "current" if row["current"] else "previous"
+        figures = by_currency.setdefault(
+            row["currency"], {p: dict.fromkeys(MONEY_KEYS, 0) for p in ("current", "previous")}
+        )[period]
+        for key in MONEY_KEYS:
+            figures[key] += row[key]
+    for row in [*changes, *(row for row in money if row["currency"] == CURRENCY)]:
         figures = {key: value for key, value in row.items() if key in keys}
         period = "current" if row["current"] else "previous"
         for key, value in figures.items():
@@ -517,7 +536,7 @@ def membership_flows(*, previous_start, start, end, bucket: str) -> dict:
                 point[key] += value
     totals["current"]["renewed"] = renewed["current"]
     totals["previous"]["renewed"] = renewed["previous"]
-    return {**totals, "series": sorted(series.items())}
+    return {**totals, "money": by_currency, "series": sorted(series.items())}
 
 
 def _as_date(value):
@@ -548,40 +567,53 @@ def _active_at(moment, prefix: str) -> Q:
     )
 
 
-def _monthly_cents(moment):
-    """What a membership paid per month at `moment`: its latest payment before then over the
-    months it paid for (a yearly payment over twelve). Nothing for one that never paid."""
+def _last_paid(moment) -> dict:
+    """What a membership paid per month at `moment`, and in which currency: its latest payment
+    before then over the months it paid for (a yearly payment over twelve). Nothing for one
+    that never paid."""
     latest = Payment.objects.filter(
-        membership=OuterRef("pk"), kind=_PAID, currency=CURRENCY, created_at__lte=moment
+        membership=OuterRef("pk"), kind=_PAID, created_at__lte=moment
     ).order_by("-created_at", "-pk")
     per_month = ExpressionWrapper(F("amount_cents") * 1.0 / F("months"), FloatField())
-    return Coalesce(
-        Subquery(latest.annotate(per_month=per_month).values("per_month")[:1]),
-        0.0,
-        output_field=FloatField(),
-    )
+    return {
+        "monthly": Coalesce(
+            Subquery(latest.annotate(per_month=per_month).values("per_month")[:1]),
+            0.0,
+            output_field=FloatField(),
+        ),
+        "currency": Subquery(latest.values("currency")[:1]),
+    }
 
 
-def memberships_active_at(moments: dict) -> dict:
-    """{name: {"active": n, "mrr_cents": m}} for each named moment, in one query.
+def memberships_active_at(moments: dict, currencies=(CURRENCY,)) -> dict:
+    """{name: {"active": n, "mrr_cents": m, "mrr_by_currency": {currency: m}}} for each named
+    moment, in one query; "mrr_cents" is in the site's CURRENCY.
 
     MRR counts active memberships at what they last paid per month (a yearly payment over
-    twelve); complimentary ones count as members, not revenue.
+    twelve), in the currency they paid in; complimentary ones count as members, not revenue.
     """
     annotations, aggregates = {}, {}
     for name, moment in moments.items():
         annotations.update({f"{name}_{key}": value for key, value in _state_at(moment).items()})
-        annotations[f"{name}_monthly"] = _monthly_cents(moment)
+        annotations.update({f"{name}_{key}": value for key, value in _last_paid(moment).items()})
         active = _active_at(moment, name)
         aggregates[f"{name}_active"] = Count("pk", filter=active)
-        aggregates[f"{name}_mrr"] = Coalesce(
-            Sum(f"{name}_monthly", filter=active), 0.0, output_field=FloatField()
-        )
+        for number, currency in enumerate(currencies):
+            aggregates[f"{name}_mrr_{number}"] = Coalesce(
+                Sum(f"{name}_monthly", filter=active & Q(**{f"{name}_currency": currency})),
+                0.0,
+                output_field=FloatField(),
+            )
     row = Membership.objects.annotate(**annotations).aggregate(**aggregates)
-    return {
-        name: {"active": row[f"{name}_active"], "mrr_cents": round(row[f"{name}_mrr"])}
-        for name in moments
-    }
+    result = {}
+    for name in moments:
+        mrr = {c: round(row[f"{name}_mrr_{n}"]) for n, c in enumerate(currencies)}
+        result[name] = {
+            "active": row[f"{name}_active"],
+            "mrr_cents": mrr.get(CURRENCY, 0),
+            "mrr_by_currency": mrr,
+        }
+    return result
 
 
 def active_by_plan_and_sector(moment) -> dict:
@@ -622,13 +654,20 @@ def active_by_plan_and_sector(moment) -> dict:
     }
 
 
-def memberships_active_at_list(moment) -> QuerySet[Membership]:
-    """The memberships active at `moment` (the list behind the dashboard's active figures)."""
-    return (
+def memberships_active_at_list(moment, *, last_paid_in: str = "") -> QuerySet[Membership]:
+    """The memberships active at `moment` (the list behind the dashboard's active figures);
+    only those whose latest payment by then was in `last_paid_in`, if given (behind MRR in a
+    currency)."""
+    rows = (
         Membership.objects.annotate(**{f"at_{k}": v for k, v in _state_at(moment).items()})
         .filter(_active_at(moment, "at"))
         .select_related("user", "plan", "user__profile")
     )
+    if last_paid_in:
+        rows = rows.annotate(at_currency=_last_paid(moment)["currency"]).filter(
+            at_currency=last_paid_in.lower()
+        )
+    return rows
 
 
 def person_history(user) -> QuerySet[MembershipEvent]:

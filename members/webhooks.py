@@ -91,6 +91,12 @@ def handle_charge_refunded(event: dict) -> None:
     services.refunds_record_charge(event=event)
 
 
+@transaction.atomic
+def handle_refund_created(event: dict) -> None:
+    services.stripe_event_record(event_id=event["id"], event_type=event["type"])
+    services.refund_record(event=event, fetch_charge=billing.charge_retrieve)
+
+
 HANDLERS = {
     "checkout.session.completed": handle_checkout_completed,
     "customer.subscription.created": handle_subscription_changed,
@@ -99,4 +105,5 @@ HANDLERS = {
     "invoice.paid": handle_invoice,
     "invoice.payment_failed": handle_invoice,
     "charge.refunded": handle_charge_refunded,
+    "refund.created": handle_refund_created,
 }

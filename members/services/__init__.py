@@ -22,7 +22,7 @@ from .memberships import (
     seat_add,
     seat_remove,
 )
-from .payments import payment_record_invoice, refunds_record_charge
+from .payments import payment_record_invoice, refund_record, refunds_record_charge
 from .profiles import PHOTO_SIZE, profile_update
 from .retention import SEND_RETENTION_EMAIL, retention_due, retention_send, retention_texts_ensure
 from .subscriptions import (
@@ -65,6 +65,7 @@ __all__ = [
     "memberships_expire",
     "payment_record_invoice",
     "profile_update",
+    "refund_record",
     "refunds_record_charge",
     "renewal_reminder_due_ids",
     "seat_add",

@@ -44,7 +44,7 @@ def days_ago(monkeypatch):
     monkeypatch.setattr(timezone, "now", REAL_NOW)
 
 
-def _paid(user, plan, *, number, interval_days, amount=None):
+def _paid(user, plan, *, number, interval_days, amount=None, currency="usd"):
     """Stripe's invoice.paid, as the webhook handles it: the membership, then the payment."""
     period_end = timezone.now() + timedelta(days=interval_days)
     subscription = {
@@ -72,7 +72,7 @@ def _paid(user, plan, *, number, interval_days, amount=None):
         "id": f"in_{user.pk}_{number}",
         "customer": f"cus_{user.pk}",
         "amount_paid": plan.price_cents if amount is None else amount,
-        "currency": "usd",
+        "currency": currency,
         "billing_reason": "subscription_create" if number == 1 else "subscription_cycle",
     }
     created = int(timezone.now().timestamp())
@@ -80,8 +80,8 @@ def _paid(user, plan, *, number, interval_days, amount=None):
     payment_record_invoice(event=event)
 
 
-def _refunded(user, *, amount):
-    charge = {"id": f"ch_{user.pk}", "customer": f"cus_{user.pk}", "currency": "usd"}
+def _refunded(user, *, amount, currency="usd"):
+    charge = {"id": f"ch_{user.pk}", "customer": f"cus_{user.pk}", "currency": currency}
     charge["refunds"] = {"data": [{"id": f"re_{user.pk}", "amount": amount, "status": "succeeded"}]}
     created = int(timezone.now().timestamp())
     refunds_record_charge(
@@ -158,6 +158,51 @@ def test_members_and_revenue_for_the_period_against_the_one_before(history, staf
     assert revenue["ARR at the end"].current == 23400
 
 
+def test_money_in_another_currency_is_figured_apart_never_added_to_the_sites(
+    client, history, staff, days_ago
+):
+    """Eve pays €10 a month (first 8 days ago) and is refunded €2; Fay paid ¥1,500 long ago."""
+    monthly = make_plan(slug="eu-monthly", interval="month", price_cents=1000, stripe_price_id="p")
+    eve = UserFactory(email="eve@example.org", first_name="Eve")
+    fay = UserFactory(email="fay@example.org", first_name="Fay")
+    days_ago(400)
+    _paid(fay, monthly, number=1, interval_days=31, amount=1500, currency="jpy")
+    days_ago(8)
+    _paid(eve, monthly, number=1, interval_days=31, currency="eur")
+    _refunded(eve, amount=200, currency="eur")
+    days_ago(0)
+    period = Period.last(30)
+
+    revenue = _figures(network_summary(period, Links(staff, period))["revenue"])
+
+    # The site's figures are as before Eve came: euros are not dollars.
+    assert (revenue["Payments"].current, revenue["MRR at the end"].current) == (10200, 1950)
+    assert revenue["Payments (EUR)"].current == 1000
+    assert revenue["Refunds (EUR)"].current == 200
+    assert (revenue["MRR at the end (EUR)"].current, revenue["ARR at the end (EUR)"].current) == (
+        1000,
+        12000,
+    )
+    assert not any("JPY" in label for label in revenue)  # nothing in yen now, nor anyone paying
+
+    client.force_login(staff)
+    page = client.get("/admin/reports/network/?days=30").content.decode()
+    assert "102 USD" in page and "10 EUR" in page
+    url = "/admin/reports/network/members/?days=30&amp;kind=payments&amp;currency=eur"
+    assert url in page
+    euros = client.get(url.replace("&amp;", "&"))
+    assert [p.amount_display for p in euros.context["page"]] == ["10.00 EUR"]
+    paying = client.get("/admin/reports/network/members/?days=30&kind=active&paying=1&currency=eur")
+    assert [m.user for m in paying.context["page"]] == [eve]
+
+    rows = list(csv.reader(io.StringIO(client.get("/admin/reports/network.csv?days=30").text)))
+    by_measure = {(row[0], row[1], row[2]): row for row in rows[1:]}
+    assert by_measure[("Revenue", "EUR", "Payments (EUR)")][3] == "10.0"
+    assert by_measure[("Revenue", "USD", "Payments")][3] == "102.0"
+    panel = client.get("/admin/").content.decode()
+    assert "Payments (EUR)" in panel and "MRR at the end (EUR)" in panel
+
+
 def test_active_memberships_by_plan_and_sector_at_the_end_of_the_period(history, staff):
     period = Period.last(30)
     figures = network_dashboard(period, Links(staff, period))
@@ -190,6 +235,23 @@ def test_a_figure_links_to_the_people_behind_it(client, history, staff):
         f"/admin/users/edit/{history['ben'].pk}/" in new
         or f"/admin/users/{history['ben'].pk}/" in new
     )
+
+
+@pytest.mark.parametrize("who", ["staff", "lead"])
+def test_every_figure_links_to_a_list_the_viewer_may_open(client, history, staff, who):
+    lead = UserFactory(email="lead@example.org")
+    lead.groups.add(Group.objects.get(name="Network leads"))
+    client.force_login(staff if who == "staff" else lead)
+
+    response = client.get("/admin/reports/network/?days=30")
+    figures = response.context["figures"]
+
+    for figure in [*figures["members"], *figures["revenue"], *figures["activity"]]:
+        assert figure.url, figure.label
+        if figure.url.startswith("#"):  # a table further down the page
+            assert f'id="{figure.url[1:]}"' in response.content.decode()
+        else:
+            assert client.get(figure.url).status_code == 200, figure.label
 
 
 def _held_event(*, days, people, **fields):
@@ -277,7 +339,8 @@ def _more_history(days_ago, n):
     for i in range(5):
         user = UserFactory(email=f"more{n}-{i}@example.org")
         days_ago(20 + i)
-        _paid(user, plan, number=1, interval_days=30)
+        # Each batch pays in one more currency: more currencies, no more queries.
+        _paid(user, plan, number=1, interval_days=30, currency=["usd", "eur", "gbp"][n])
         days_ago(2)
         membership_set(user=user, status=Membership.Status.EXPIRED, current_period_end=None)
     days_ago(0)
@@ -354,11 +417,11 @@ def test_the_whole_dashboard_renders_in_a_fixed_number_of_queries(
     client.force_login(staff)
     client.get("/admin/reports/network/?days=90")  # warm what the admin caches per process
 
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         assert client.get("/admin/reports/network/?days=90").status_code == 200
     _more_history(days_ago, 1)
     _more_history(days_ago, 2)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         assert client.get("/admin/reports/network/?days=90").status_code == 200
 
 

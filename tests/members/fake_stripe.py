@@ -31,6 +31,7 @@ class FakeStripe:
         self.customers: dict[str, dict] = {}
         self.sessions: dict[str, dict] = {}
         self.subscriptions: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
         self.requests: list[tuple[str, str, dict]] = []
         self._ids = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -131,30 +132,50 @@ class FakeStripe:
             },
         }
 
-    def refunded_charge(self, sub_id: str, *refunds: int, amount: int = 12000) -> dict:
-        """A charge of the subscription's customer, refunded in these amounts."""
-        return {
+    def refunded_charge(
+        self, sub_id: str, *refunds: int, amount: int = 12000, currency: str = "usd"
+    ) -> dict:
+        """A charge of the subscription's customer, refunded in these amounts (Stripe keeps
+        it: GET /v1/charges/<id> answers with it)."""
+        charge = {
             "id": self.new_id("ch"),
             "object": "charge",
             "amount": amount,
-            "amount_refunded": sum(refunds),
-            "currency": "usd",
+            "amount_refunded": 0,
+            "currency": currency,
             "customer": self.subscriptions[sub_id]["customer"],
-            "refunded": sum(refunds) == amount,
-            "refunds": {
-                "object": "list",
-                "data": [
-                    {
-                        "id": self.new_id("re"),
-                        "object": "refund",
-                        "amount": cents,
-                        "status": "succeeded",
-                        "created": int(time.time()),
-                    }
-                    for cents in refunds
-                ],
-            },
+            "refunded": False,
+            "refunds": {"object": "list", "data": []},
         }
+        self.charges[charge["id"]] = charge
+        for cents in refunds:
+            self.refund(charge["id"], cents)
+        return json.loads(json.dumps(charge))
+
+    def refund(self, charge_id: str, amount: int, *, status: str = "succeeded") -> dict:
+        """Refund part of a charge: the refund object (what refund.created carries)."""
+        charge = self.charges[charge_id]
+        refund = {
+            "id": self.new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge_id,
+            "currency": charge["currency"],
+            "status": status,
+            "created": int(time.time()),
+        }
+        charge["refunds"]["data"].append(refund)
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        return dict(refund)
+
+    def charge_now(self, charge_id: str, *, itemised: bool = True) -> dict:
+        """The charge as it is now; as Stripe's newer API versions send it (no refund list)
+        when not itemised."""
+        charge = json.loads(json.dumps(self.charges[charge_id]))
+        if not itemised:
+            charge.pop("refunds")
+        return charge
 
     # --- HTTP -----------------------------------------------------------------------------
     def _handler(self):
@@ -183,6 +204,11 @@ class FakeStripe:
                 if self.path.startswith("/v1/subscriptions/"):
                     sub = fake.subscriptions.get(self.path.rsplit("/", 1)[1])
                     return self._send(200, sub) if sub else self._missing()
+                if self.path.startswith("/v1/charges/"):
+                    charge = fake.charges.get(self.path.rsplit("/", 1)[1].split("?")[0])
+                    if charge is None:
+                        return self._missing()
+                    return self._send(200, {k: v for k, v in charge.items() if k != "refunds"})
                 if self.path.startswith("/checkout/"):
                     return self._send(
                         200,

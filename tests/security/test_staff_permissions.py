@@ -34,6 +34,11 @@ def tools(world) -> dict[str, tuple[str, str, dict]]:
         "network dashboard": ("get", "/admin/reports/network/?days=90", {}),
         "network dashboard csv": ("get", "/admin/reports/network.csv?days=90", {}),
         "network dashboard members": ("get", "/admin/reports/network/members/?kind=new", {}),
+        "network dashboard readers": (
+            "get",
+            f"/admin/reports/network/newsletter/?edition={edition}&show=sent",
+            {},
+        ),
         "newsletter send page": ("get", f"/admin/newsletter/editions/{edition}/send/", {}),
         "newsletter test send": (
             "post",
@@ -120,6 +125,18 @@ def test_each_group_reaches_exactly_its_staff_tools(client, home_page, who):
 
     expected = set(all_tools) if EXPECTED[who] is None else EXPECTED[who]
     assert reachable == expected
+
+
+def test_an_editions_readers_need_the_dashboard_and_the_right_to_see_subscribers(client, home_page):
+    from django.contrib.auth.models import Permission
+
+    lead = personas(home_page)["network lead"]
+    url = f"/admin/reports/network/newsletter/?edition={staff_objects()['edition'].pk}&show=sent"
+    client.force_login(lead)
+    assert not reached(client.get(url), url)  # the dashboard, but no subscribers
+
+    lead.user_permissions.add(Permission.objects.get(codename="view_subscriber"))
+    assert client.get(url).status_code == 200
 
 
 def test_a_library_editor_cannot_import_city_vitals_or_read_the_reports(client, home_page):
