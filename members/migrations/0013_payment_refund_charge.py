@@ -14,7 +14,7 @@ def charge_of_refunded_totals(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0011_billing_retention_and_payments'),
+        ('members', '0012_usernames_not_from_email_addresses'),
     ]
 
     operations = [
