@@ -7,6 +7,7 @@ from ..selectors import (
     area_coverage,
     indicators_by_area,
     peer_groups,
+    series_benchmarks,
     sort_table_rows,
     sources_with_counts,
 )
@@ -44,6 +45,13 @@ def rankings(request):
     }
     for column in context["columns"]:
         column.header = header(column.indicator.code, column.indicator.name)
+    national = series_benchmarks(
+        (c.indicator.pk, c.series.year, c.source.series_name)
+        for c in context["columns"]
+        if c.series
+    )
+    for column in context["columns"]:
+        column.national = national.get(column.indicator.pk)
     context["download_query"] = urlencode({k: v for k, v in keep.items() if k in {"year", "peer"}})
     context["reweighted"] = any(w != 1.0 for w in context["weights"].values())
     coverage = area_coverage()
