@@ -157,6 +157,12 @@ class Indicator(models.Model):
     def is_ranked(self) -> bool:
         return self.direction != self.Direction.NONE
 
+    @property
+    def unit_label(self) -> str:
+        """The unit the pages write figures in (format_value): a share is written, and so
+        labelled, as a percentage. Downloads keep the stored unit (get_unit_display)."""
+        return DISPLAY_UNITS.get(self.unit) or self.get_unit_display()
+
     def format_value(self, value: float | None) -> str:
         if value is None:
             return "—"
@@ -169,6 +175,13 @@ class Indicator(models.Model):
         if self.unit == self.Unit.RATIO:
             return f"{value:.2f}"
         return f"{value:,.0f}"
+
+
+# What Indicator.format_value writes each unit as, where that differs from the stored unit.
+DISPLAY_UNITS = {
+    Indicator.Unit.SHARE: "Percent (%)",
+    Indicator.Unit.USD: "U.S. dollars ($)",
+}
 
 
 class Observation(models.Model):
@@ -566,6 +579,10 @@ class EditionSeries(models.Model):
 
     def format_value(self, value: float | None) -> str:
         return Indicator(unit=self.unit).format_value(value)
+
+    @property
+    def unit_label(self) -> str:
+        return Indicator(unit=self.unit).unit_label
 
 
 class EditionFigure(models.Model):

@@ -170,6 +170,25 @@ def test_compare_charts_and_the_json_download_carry_the_national_figure(visitor,
     assert national["transit_use"] is None  # no 2019 national figure: none passed off as one
 
 
+@pytest.mark.parametrize("unit", Indicator.Unit.values)
+def test_every_unit_label_names_the_unit_its_figures_are_written_in(unit):
+    indicator = Indicator(unit=unit)
+    written = indicator.format_value(0.25)
+    label = indicator.unit_label
+
+    assert ("%" in label) == written.endswith("%")
+    assert ("$" in label) == written.startswith("$")
+    assert "0 to 1" not in label
+
+
+def test_indicator_page_unit_and_margins_read_like_the_figures(visitor, series_data):
+    text = visible_text(visitor.get("/vitals/indicators/college-attainment/").content.decode())
+
+    assert "Unit Percent (%)" in text and "Unit Share" not in text
+    assert "40.0%" in text and "±1.0 pts" in text  # a share's margin is in percentage points
+    assert "±1.0%" not in text
+
+
 # Change over time within the declared series
 
 
