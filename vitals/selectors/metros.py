@@ -192,7 +192,7 @@ def metro_download_rows(*, metro: Metro, peer_group: PeerGroup | None):
             o.margin_of_error,
             ranks[o.pk].rank if o.pk in ranks else None,
             ranks[o.pk].ranked_count if o.pk in ranks else None,
-            peer_group.slug,
+            peer_group.slug if peer_group else "",
             o.source.title,
             o.source.url,
             o.source.licence,

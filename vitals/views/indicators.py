@@ -78,7 +78,7 @@ def _ranked_bars(
         items.insert(after, bar)
     return charts.bar_chart(
         id="ranked",
-        title=f"{indicator.name}: {peer_group.name.lower()}, ranked",
+        title=f"{indicator.name}: {peer_group.name.lower() if peer_group else 'no peer group'}, ranked",
         description=(
             f"Bar chart of {indicator.name.lower()} for {len(rankings)} metros in "
             f"{series.year if series else ''}, best first "

@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ..models import Metro
 from ..selectors import (
     area_coverage,
     indicators_by_area,
@@ -18,7 +19,8 @@ from .common import crumbs, rankings_context
 def rankings(request):
     groups = peer_groups()
     if not groups:
-        return render(request, "vitals/empty.html", {"crumbs": crumbs(with_vitals=False)})
+        context = {"crumbs": crumbs(with_vitals=False), "has_metros": Metro.objects.exists()}
+        return render(request, "vitals/empty.html", context)
     context = rankings_context(request, groups=groups)
     form = context["form"]
     sort = form.cleaned("sort", "overall")
