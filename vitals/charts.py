@@ -22,16 +22,6 @@ TITLE = 16
 LEADING = 1.35  # line height, in ems
 PALETTE = ["#0b4f5c", "#c2410c", "#6b21a8", "#166534", "#9a3412"]
 
-# Titles of the value axis, in the units the tick labels are written in
-# (Indicator.format_value writes a share as a percentage).
-UNIT_TITLES = {
-    "share": "Percent (%)",
-    "usd_nominal": "U.S. dollars ($)",
-    "per_10k": "Per 10,000 residents",
-    "count": "Count",
-    "persons": "Persons",
-}
-
 # Advance widths, in ems, of the widest fonts a page may fall back to (DejaVu Sans and
 # DejaVu Serif, whichever is wider for the character), so text measured here fits whatever
 # font the reader's browser draws it in.
@@ -93,8 +83,9 @@ def wrap_text(text: str, width: float, size: float, *, bold: bool = False) -> li
 
 
 def axis_title(indicator) -> str:
-    """The value axis's title for an indicator, in the units of its tick labels."""
-    return UNIT_TITLES.get(indicator.unit, indicator.get_unit_display())
+    """The value axis's title for an indicator, in the units of its tick labels (a share's
+    ticks are percentages)."""
+    return indicator.unit_label
 
 
 @dataclass

@@ -7,7 +7,9 @@ of queries whatever the number of metros:
   last data year, with each metro's figure, margin of error, rank and percentile
   (`EditionSeries`, `EditionFigure`), the indicator's method and the source as they stand;
 - each metro's overall position on the headline series (`EditionPosition`);
-- the Talent Dividend slope fitted on the same years, with its points (`EditionTalentSlope`).
+- the Talent Dividend slope fitted on the same years, with its points (`EditionTalentSlope`);
+- each series' national figure of the same year and series, as it stands (on `EditionSeries`):
+  a later correction of the live figure keeps a revision and never reaches the edition.
 Imports only write the live tables, so a published edition never changes; only its notes can.
 """
 
@@ -33,7 +35,7 @@ from .models import (
     Ranking,
     Source,
 )
-from .selectors import latest_series, overall_positions
+from .selectors import benchmark, latest_series, national_figures, overall_positions
 
 # The overall score's method (selectors.rankings.overall_positions). Raise it when that
 # method changes, so "what moved" between editions says so.
@@ -72,6 +74,7 @@ def edition_publish(*, edition: Edition, user=None) -> Edition:
     if not any(chosen.values()):
         raise EditionError("There are no ranked figures to freeze for these years yet.")
     sources = Source.objects.in_bulk({s.source_id for c in chosen.values() for s in c.values()})
+    national = national_figures(indicator_ids=list(indicators))
 
     frozen_groups = EditionPeerGroup.objects.bulk_create(
         [
@@ -92,7 +95,13 @@ def edition_publish(*, edition: Edition, user=None) -> Edition:
     by_group = dict(zip([g.pk for g in groups], frozen_groups, strict=True))
     frozen_series = EditionSeries.objects.bulk_create(
         [
-            _series_row(by_group[group_id], indicators[s.indicator_id], s, sources[s.source_id])
+            _series_row(
+                by_group[group_id],
+                indicators[s.indicator_id],
+                s,
+                sources[s.source_id],
+                national.get(s.indicator_id, []),
+            )
             for group_id, series in chosen.items()
             for s in series.values()
         ]
@@ -168,7 +177,9 @@ def edition_publish(*, edition: Edition, user=None) -> Edition:
     return edition
 
 
-def _series_row(group: EditionPeerGroup, indicator: Indicator, s, source: Source):
+def _series_row(group: EditionPeerGroup, indicator: Indicator, s, source: Source, national):
+    """The frozen series, with the national figure of its year and series as it stands."""
+    us = benchmark(national, year=s.year, series=source.series_name).figure
     return EditionSeries(
         peer_group=group,
         indicator=indicator,
@@ -188,6 +199,9 @@ def _series_row(group: EditionPeerGroup, indicator: Indicator, s, source: Source
         source_url=source.url,
         source_licence=source.licence,
         ranked_count=s.ranked_count,
+        national_period=us.period if us else "",
+        national_value=us.value if us else None,
+        national_margin_of_error=us.margin_of_error if us else None,
     )
 
 

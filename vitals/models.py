@@ -157,6 +157,12 @@ class Indicator(models.Model):
     def is_ranked(self) -> bool:
         return self.direction != self.Direction.NONE
 
+    @property
+    def unit_label(self) -> str:
+        """The unit the pages write figures in (format_value): a share is written, and so
+        labelled, as a percentage. Downloads keep the stored unit (get_unit_display)."""
+        return DISPLAY_UNITS.get(self.unit) or self.get_unit_display()
+
     def format_value(self, value: float | None) -> str:
         if value is None:
             return "—"
@@ -169,6 +175,13 @@ class Indicator(models.Model):
         if self.unit == self.Unit.RATIO:
             return f"{value:.2f}"
         return f"{value:,.0f}"
+
+
+# What Indicator.format_value writes each unit as, where that differs from the stored unit.
+DISPLAY_UNITS = {
+    Indicator.Unit.SHARE: "Percent (%)",
+    Indicator.Unit.USD: "U.S. dollars ($)",
+}
 
 
 class Observation(models.Model):
@@ -228,6 +241,40 @@ class NationalFigure(models.Model):
 
     def __str__(self) -> str:
         return f"US {self.indicator_id} {self.year}: {self.value}"
+
+
+class NationalFigureRevision(models.Model):
+    """A national figure's earlier value, kept when staff (in the admin) or an import
+    corrected it: who, when and why. Published editions keep their own frozen copy."""
+
+    national_figure = models.ForeignKey(
+        NationalFigure, on_delete=models.CASCADE, related_name="revisions"
+    )
+    old_value = models.FloatField()
+    new_value = models.FloatField()
+    old_margin_of_error = models.FloatField(null=True, blank=True)
+    new_margin_of_error = models.FloatField(null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_by_name = models.CharField(
+        max_length=200, blank=True, help_text="Kept when the account is deleted."
+    )
+    reason = models.TextField()
+    import_run = models.ForeignKey(
+        "ImportRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.national_figure_id}: {self.old_value} -> {self.new_value}"
 
 
 class PeerGroup(models.Model):
@@ -517,6 +564,11 @@ class EditionSeries(models.Model):
     source_url = models.URLField(max_length=500)
     source_licence = models.CharField(max_length=300)
     ranked_count = models.PositiveIntegerField()
+    # The national figure of the same year and series as it stood at publication (empty when
+    # there was none): later corrections of the live figure never reach the edition.
+    national_period = models.CharField(max_length=40, blank=True)
+    national_value = models.FloatField(null=True, blank=True)
+    national_margin_of_error = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["headline_order", "name"]
@@ -527,6 +579,10 @@ class EditionSeries(models.Model):
 
     def format_value(self, value: float | None) -> str:
         return Indicator(unit=self.unit).format_value(value)
+
+    @property
+    def unit_label(self) -> str:
+        return Indicator(unit=self.unit).unit_label
 
 
 class EditionFigure(models.Model):

@@ -22,6 +22,7 @@ from .models import (
     Indicator,
     Metro,
     NationalFigure,
+    NationalFigureRevision,
     Observation,
     ObservationRevision,
     PeerChoice,
@@ -136,7 +137,7 @@ def vitals_import(
             if row["metro"] != NATIONAL_CODE
         ]
         national = [row for row in rows if row["metro"] == NATIONAL_CODE]
-        _upsert_national_figures(national, indicators, sources, report)
+        national_revisions = _upsert_national_figures(national, indicators, sources, report)
         pending = _upsert_observations(keyed, report, "observations", progress)
         pending += _refresh_derived(report)
         _ensure_peer_groups(report)
@@ -156,6 +157,11 @@ def vitals_import(
             for revision in pending:
                 revision.import_run = run
             ObservationRevision.objects.bulk_create(pending)
+            for revision in national_revisions:
+                revision.import_run = run
+                revision.changed_by_name = imported_by
+                revision.reason = f"Corrected by import {run.pk} ({run.files})."
+            NationalFigureRevision.objects.bulk_create(national_revisions)
             report.import_run_id = run.pk
         if dry_run:
             transaction.set_rollback(True)
@@ -343,11 +349,13 @@ def _upsert_observations(
 NATIONAL_FIELDS = ["period", "value", "margin_of_error", "vintage", "note"]
 
 
-def _upsert_national_figures(rows, indicators, sources, report) -> None:
+def _upsert_national_figures(rows, indicators, sources, report) -> list[NationalFigureRevision]:
     """The United States' figures: benchmarks beside the metros' figures, never ranked.
-    A corrected figure is updated and listed among the report's corrections."""
+    A corrected figure is updated and listed among the report's corrections; its earlier
+    value is returned as an unsaved revision (the caller names the import)."""
+    revisions: list[NationalFigureRevision] = []
     if not rows:
-        return
+        return revisions
     counts = report.counts.setdefault("national figures", Counts())
     existing = {
         (f.indicator_id, f.year, f.source_id): f
@@ -378,12 +386,45 @@ def _upsert_national_figures(rows, indicators, sources, report) -> None:
                         new_value=row["value"],
                     )
                 )
+            if (figure.value, figure.margin_of_error) != (row["value"], row["margin_of_error"]):
+                revisions.append(_national_revision(figure, row["value"], row["margin_of_error"]))
             for name, value in values.items():
                 setattr(figure, name, value)
             figure.save(update_fields=NATIONAL_FIELDS)
             counts.updated += 1
         else:
             counts.unchanged += 1
+    return revisions
+
+
+def _national_revision(figure: NationalFigure, value, margin_of_error) -> NationalFigureRevision:
+    return NationalFigureRevision(
+        national_figure=figure,
+        old_value=figure.value,
+        new_value=value,
+        old_margin_of_error=figure.margin_of_error,
+        new_margin_of_error=margin_of_error,
+    )
+
+
+@transaction.atomic
+def national_figure_save(*, figure: NationalFigure, user, reason: str = "") -> NationalFigure:
+    """Save a national figure staff added or corrected in the admin. A correction of its value
+    or margin of error keeps the earlier ones as a NationalFigureRevision, with who, when and
+    why (a reason is required). Published editions keep the figure they froze."""
+    if figure.pk is not None:
+        stored = NationalFigure.objects.select_for_update().get(pk=figure.pk)
+        if (stored.value, stored.margin_of_error) != (figure.value, figure.margin_of_error):
+            if not reason.strip():
+                raise ValidationError("Say why the figure is corrected: the reason is kept.")
+            revision = _national_revision(stored, figure.value, figure.margin_of_error)
+            revision.changed_by = user
+            revision.changed_by_name = user.get_username() if user is not None else ""
+            revision.reason = reason.strip()
+            revision.save()
+    figure.save()
+    transaction.on_commit(_clear_page_cache)
+    return figure
 
 
 def _refresh_derived(report) -> list[ObservationRevision]:

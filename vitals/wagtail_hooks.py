@@ -1,13 +1,14 @@
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.staff import PermissionMenuItem
 
 from . import admin_views, dividend_admin_views, edition_admin_views
-from .models import ImportRun, Indicator, Metro, PeerGroup, Source
+from .admin_forms import NationalFigureForm
+from .models import ImportRun, Indicator, Metro, NationalFigure, PeerGroup, Source
 from .services import vitals_settings_changed
 
 
@@ -74,6 +75,28 @@ class SourceViewSet(SnippetViewSet):
     ]
 
 
+class NationalFigureViewSet(SnippetViewSet):
+    """The United States' figures. A correction keeps the earlier value with who, when and
+    why (NationalFigureRevision); editions keep what they published."""
+
+    model = NationalFigure
+    icon = "site"
+    menu_label = "National figures"
+    list_display = ["indicator", "year", "period", "value", "margin_of_error", "source"]
+    list_filter = ["indicator", "source"]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("indicator"), FieldPanel("source")]),
+            FieldRowPanel([FieldPanel("year"), FieldPanel("period")]),
+            FieldRowPanel([FieldPanel("value"), FieldPanel("margin_of_error")]),
+            FieldPanel("reason"),
+            FieldPanel("vintage"),
+            FieldPanel("note"),
+        ],
+        base_form_class=NationalFigureForm,
+    )
+
+
 class ImportRunViewSet(SnippetViewSet):
     model = ImportRun
     icon = "history"
@@ -87,7 +110,14 @@ class VitalsGroup(SnippetViewSetGroup):
     menu_label = "City Vitals"
     menu_icon = "table"
     menu_order = 250
-    items = (IndicatorViewSet, MetroViewSet, PeerGroupViewSet, SourceViewSet, ImportRunViewSet)
+    items = (
+        IndicatorViewSet,
+        MetroViewSet,
+        PeerGroupViewSet,
+        SourceViewSet,
+        NationalFigureViewSet,
+        ImportRunViewSet,
+    )
 
 
 register_snippet(VitalsGroup)

@@ -6,8 +6,9 @@ queries however many figures there are, with openpyxl's write-only mode: rows go
 temporary file as they are read, never all held in memory.
 
 Writing the cells takes seconds (openpyxl serialises each one in Python), so the finished file
-is kept in the cache, under a key that changes with the day (the citation's date) and with
-anything the sheets show: every import, and any edit of an indicator, source or metro name.
+is kept in the cache, under a key that changes with the day (the citation's date), the current
+edition (the citation names it) and with anything the sheets show: every import, and any edit
+of an indicator, source or metro name.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from .models import ImportRun, Indicator, Metro, Observation, Source
+from .selectors.editions import citation_text, current_edition
 
 # Larger workbooks are built for each download rather than held in the cache.
 MAX_CACHED_BYTES = 8 * 1024 * 1024
@@ -57,9 +59,12 @@ INDICATOR_COLUMNS = [
 SOURCE_COLUMNS = ["source", "title", "publisher", "url", "licence"]
 
 
-def citation(today: date) -> str:
-    url = settings.SITE_URL + reverse("vitals:rankings")
-    return f"civicnet, City Vitals, all figures. Downloaded {today:%-d %B %Y} from {url}"
+def citation(today: date, edition) -> str:
+    """The same citation line as every City Vitals page, CSV and JSON (title, edition, date,
+    address), and the day of the download."""
+    url = settings.SITE_URL + reverse("vitals:figures_xlsx")
+    text = citation_text(edition=edition, url=url, title="Every figure (XLSX)")
+    return f"{text} Downloaded {today:%-d %B %Y}."
 
 
 def notes() -> list[str]:
@@ -84,11 +89,12 @@ def figures_workbook(today: date):
     cache when nothing it shows has changed today, else built and kept."""
     indicators = list(Indicator.objects.order_by("area", "name"))
     sources = list(Source.objects.order_by("code"))
-    key = _cache_key(today, indicators, sources)
+    edition = current_edition()
+    key = _cache_key(today, indicators, sources, edition)
     cached = cache.get(key)
     if cached is not None:
         return io.BytesIO(cached)
-    file = _build(today, indicators, sources)
+    file = _build(today, indicators, sources, edition)
     size = file.seek(0, io.SEEK_END)
     if size <= MAX_CACHED_BYTES:
         file.seek(0)
@@ -97,10 +103,11 @@ def figures_workbook(today: date):
     return file
 
 
-def _cache_key(today: date, indicators, sources) -> str:
+def _cache_key(today: date, indicators, sources, edition) -> str:
     figures = Observation.objects.aggregate(n=Count("id"), last=Max("id"))
     shown = [
         today.isoformat(),
+        (edition.pk, edition.title, edition.published_at) if edition else None,
         ImportRun.objects.aggregate(last=Max("id"))["last"],
         figures["n"],
         figures["last"],
@@ -112,11 +119,11 @@ def _cache_key(today: date, indicators, sources) -> str:
     return f"vitals:figures-xlsx:{digest}"
 
 
-def _build(today: date, indicators, sources):
+def _build(today: date, indicators, sources, edition):
     book = Workbook(write_only=True)
     about = book.create_sheet("About")
     about.append([TITLE])
-    about.append(["Cite as", citation(today)])
+    about.append(["Cite as", citation(today, edition)])
     for note in notes():
         about.append(["Note", note])
 

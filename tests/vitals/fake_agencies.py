@@ -4,7 +4,8 @@ Paths: `/census/<year>/acs/acs1[/subject]`, `/pep/<decade>-<vintage>/metro/total
 `/bls/timeseries/data/` (POST) and `/bea/data`. BLS answers only the series it was asked
 for, and names the others in `message` as having no data, as the API does. A test queues
 other answers for a path with `then(path, status, body, headers)`; each is used once, then
-the recording answers again. Every request is kept in `requests`.
+the recording answers again; `<path>#us` names a path's national request. Every request is kept
+in `requests`.
 """
 
 import json
@@ -18,9 +19,19 @@ RECORDINGS = Path(__file__).resolve().parent / "recordings"
 ROUTES = {
     "/census/2023/acs/acs1": "census_acs1_2023_detailed.json",
     "/census/2023/acs/acs1/subject": "census_acs1_2023_subject.json",
+    "/census/2023/acs/acs1#us": "census_acs1_2023_detailed_us.json",
+    "/census/2023/acs/acs1/subject#us": "census_acs1_2023_subject_us.json",
     "/pep/2020-2023/metro/totals/cbsa-est2023-alldata.csv": "pep_cbsa-est2023-alldata.csv",
     "/bea/data": "bea_cainc1_2023.json",
+    "/bea/data#us": "bea_cainc1_2023_us.json",
 }
+NATIONAL = "#us"  # a path's national request (Census `for=us:1`, BEA `GeoFips=00000`)
+
+
+def route(path: str, query: dict) -> str:
+    """The path, with NATIONAL appended for a request of the nation's figures."""
+    national = query.get("for") == ["us:1"] or query.get("GeoFips") == ["00000"]
+    return path + NATIONAL if national else path
 
 
 def recording(name: str) -> bytes:
@@ -50,6 +61,7 @@ class FakeAgencies:
         return [r["path"] for r in self.requests]
 
     def answer(self, method: str, path: str, body: dict | None) -> tuple[int, bytes, dict]:
+        """path: as route() gives it."""
         if self.queued[path]:
             return self.queued[path].popleft()
         if method == "POST" and path == "/bls/timeseries/data/":
@@ -93,7 +105,9 @@ class FakeAgencies:
                         "body": body,
                     }
                 )
-                status, content, headers = fake.answer(method, parts.path, body)
+                status, content, headers = fake.answer(
+                    method, route(parts.path, parse_qs(parts.query)), body
+                )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -275,7 +275,7 @@ def test_edition_page_shows_frozen_rankings_with_peer_group_and_indicator_choice
         "/vitals/editions/2025/?peer=all&indicator=college_attainment"
     ).content.decode()
     assert "Zeta, WA" in html and "50.0%" in html  # the small metro is in "all"
-    assert "±1.0%" in html  # margins of error are frozen too
+    assert "±1.0 pts" in html  # margins of error are frozen too, in percentage points
     assert visitor.get("/vitals/editions/2026/?indicator=nope").status_code == 404
     assert visitor.get("/vitals/editions/1999/").status_code == 404
 

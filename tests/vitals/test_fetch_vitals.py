@@ -11,7 +11,15 @@ from django.core.management import CommandError, call_command
 
 from tests.vitals.fake_agencies import FakeAgencies, recording
 from vitals.fetching.laus import SERIES_PER_REQUEST
-from vitals.models import ImportRun, Indicator, Metro, Observation, Ranking, Source
+from vitals.models import (
+    ImportRun,
+    Indicator,
+    Metro,
+    NationalFigure,
+    Observation,
+    Ranking,
+    Source,
+)
 from vitals.services import vitals_import
 
 pytestmark = pytest.mark.django_db
@@ -163,15 +171,18 @@ def test_every_agency_gets_its_key_and_the_documented_query(metros, agencies, tm
     fetch(tmp_path)
 
     census = [r for r in agencies.requests if r["path"].startswith("/census/")]
-    assert len(census) == 2 and all(r["query"]["key"] == ["census-test-key"] for r in census)
+    assert len(census) == 4 and all(r["query"]["key"] == ["census-test-key"] for r in census)
     assert census[0]["query"]["for"] == [
         "metropolitan statistical area/micropolitan statistical area:*"
     ]
     assert "S1501_C02_012E" in census[1]["query"]["get"][0]
-    (bea,) = [r for r in agencies.requests if r["path"] == "/bea/data"]
-    assert bea["query"]["UserID"] == ["bea-test-key"]
+    assert [r["query"]["for"] for r in census[2:]] == [["us:1"], ["us:1"]]  # the nation
+    bea, bea_us = [r for r in agencies.requests if r["path"] == "/bea/data"]
+    assert bea["query"]["UserID"] == bea_us["query"]["UserID"] == ["bea-test-key"]
     assert bea["query"]["TableName"] == ["CAINC1"] and bea["query"]["LineCode"] == ["3"]
+    assert (bea["query"]["GeoFips"], bea_us["query"]["GeoFips"]) == (["MSA"], ["00000"])
     (bls,) = [r for r in agencies.requests if r["path"] == "/bls/timeseries/data/"]
+    assert "LNU04000000" in bls["body"]["seriesid"]  # the national rate
     assert bls["body"]["registrationkey"] == "bls-test-key"
     assert bls["body"]["annualaverage"] is True
     assert bls["body"]["startyear"] == bls["body"]["endyear"] == "2023"
@@ -234,8 +245,9 @@ def test_bls_series_go_fifty_to_a_request(metros, agencies, tmp_path):
     fetch(tmp_path, "--only", "laus")
 
     posts = [r["body"]["seriesid"] for r in agencies.requests if r["method"] == "POST"]
-    assert [len(p) for p in posts] == [SERIES_PER_REQUEST, 59 - SERIES_PER_REQUEST]
-    assert len({s for p in posts for s in p}) == 59
+    # 59 metros and the nation's series.
+    assert [len(p) for p in posts] == [SERIES_PER_REQUEST, 60 - SERIES_PER_REQUEST]
+    assert len({s for p in posts for s in p}) == 60
     assert "LAUMT481000100000003" in posts[0]
     # The recorded metros come last, in the second request, and are imported.
     assert "LAUMT363562000000003" in posts[1]
@@ -291,7 +303,7 @@ def test_a_server_error_is_retried_then_succeeds(metros, agencies, tmp_path):
 
     fetch(tmp_path, "--only", "bea")
 
-    assert agencies.paths() == ["/bea/data"] * 3
+    assert agencies.paths() == ["/bea/data"] * 4  # three tries, then the national request
     assert figure("32820", "per_capita_income", "bea-cainc1").value == 60083
 
 
@@ -410,9 +422,90 @@ def test_no_metros_yet_says_what_to_import_first(agencies, tmp_path):
 
 
 def test_an_out_directory_with_other_import_files_is_refused(metros, agencies, tmp_path):
-    (tmp_path / "metros.csv").write_text("cbsa_code,name,pop_2023\n")
+    (tmp_path / "metros_2019.csv").write_text("cbsa_code,name,pop_2019\n")
 
     message, _ = fetch_fails(tmp_path)
 
-    assert "already holds other import files (metros.csv)" in message
+    assert "already holds other import files (metros_2019.csv)" in message
     assert agencies.requests == []
+
+
+# --- national rows and populations ----------------------------------------------------------
+
+
+def test_the_nations_rows_are_imported_as_national_figures(metros, agencies, tmp_path):
+    fetch(tmp_path)
+
+    def us(indicator: str) -> NationalFigure:
+        return NationalFigure.objects.get(indicator__code=indicator, year=2023)
+
+    attainment = us("college_attainment")
+    assert attainment.value == pytest.approx(0.361)
+    assert attainment.margin_of_error == pytest.approx(math.hypot(0.1, 0.1) / 100, abs=1e-6)
+    assert attainment.source.code == "acs1-2023"  # the metros' series: shown beside them
+    assert us("poverty_rate").value == pytest.approx(0.125)
+    assert us("median_household_income").value == 77719
+    assert us("unemployment_rate_laus").value == pytest.approx(0.036)
+    assert "LNU04000000" in us("unemployment_rate_laus").note
+    assert us("per_capita_income").value == 68531
+    assert not Metro.objects.filter(cbsa_code="US").exists()
+    assert (
+        "US,US,United States,college_attainment,2023" in (tmp_path / "observations.csv").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body", "expected"),
+    [
+        ("/census/2023/acs/acs1#us", 400, "census_error.txt", "HTTP 400"),
+        (
+            "/census/2023/acs/acs1/subject#us",
+            200,
+            "census_acs1_2023_subject.json",
+            "left out column(s) us",
+        ),
+        ("/bea/data#us", 200, "bea_results_error.json", "BEA: error 101"),
+    ],
+)
+def test_a_failed_national_request_stops_everything(
+    metros, agencies, tmp_path, path, status, body, expected
+):
+    before = snapshot()
+    agencies.then(path, status, recording(body))
+
+    message, _ = fetch_fails(tmp_path)
+
+    assert expected in message and "Nothing was written or imported" in message
+    assert snapshot() == before and not NationalFigure.objects.exists()
+
+
+def test_metro_populations_follow_the_newest_estimates_through_the_import(agencies, tmp_path):
+    older = METROS.replace("pop_2023", "pop_2022").replace("1335674", "1337779")
+    report = vitals_import(
+        files=[
+            ("sources.csv", (DATA / "sources.csv").read_text()),
+            ("indicators.csv", (DATA / "indicators.csv").read_text()),
+            ("metros.csv", older),
+        ]
+    )
+    assert report.ok, report.problems
+    Metro.objects.filter(cbsa_code="32820").update(delineation="OMB 2023")
+
+    fetch(tmp_path, "--only", "pep")
+
+    memphis = Metro.objects.get(cbsa_code="32820")
+    assert (memphis.population, memphis.population_year) == (1335674, 2023)
+    assert memphis.name == "Memphis, TN-MS-AR" and memphis.delineation == "OMB 2023"
+    # An older year's estimates never replace a newer population.
+    call_command(
+        "fetch_vitals",
+        "--year",
+        "2022",
+        "--only",
+        "pep",
+        "--pep-vintage",
+        "2023",
+        stdout=io.StringIO(),
+    )
+    memphis.refresh_from_db()
+    assert (memphis.population, memphis.population_year) == (1335674, 2023)

@@ -4,14 +4,18 @@ every figure; everyone else is told what members get."""
 import io
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from members.services import profile_update
 from tests.events.pdf import document_text
 from tests.vitals.factories import import_files, observations
 from vitals.briefs import brief_document
+from vitals.editions import edition_create, edition_publish
 from vitals.models import MAX_PEER_METROS, Indicator, Metro, Observation, PeerChoice, PeerGroup
 from vitals.selectors import headline_indicators, my_metro_report
+from vitals.selectors.editions import citation_text
 from vitals.services import peer_choice_save
 
 pytestmark = pytest.mark.django_db
@@ -332,7 +336,7 @@ def test_workbook_is_kept_until_the_figures_or_their_names_change(
     client.force_login(home_member)
     _workbook(client)
 
-    with django_assert_num_queries(9):  # the cached file: no read of the figures
+    with django_assert_num_queries(10):  # the cached file: no read of the figures
         _workbook(client)
     import_files(observations_csv=observations("10005,transit_use,2019,2019,0.07,0.005,acs1"))
     rows = list(_workbook(client)["Figures"].iter_rows(values_only=True))
@@ -342,6 +346,25 @@ def test_workbook_is_kept_until_the_figures_or_their_names_change(
     Indicator.objects.filter(code="transit_use").update(name="Public transit use")
     rows = list(_workbook(client)["Figures"].iter_rows(values_only=True))
     assert "Public transit use" in {r[3] for r in rows}
+
+
+def test_workbook_cites_like_the_csv_and_json_and_a_new_edition_renews_it(
+    client, home_member, data
+):
+    client.force_login(home_member)
+
+    def cite_as():
+        return list(_workbook(client)["About"].iter_rows(values_only=True))[1][1]
+
+    url = settings.SITE_URL + "/vitals/city-vitals.xlsx"
+    assert cite_as().startswith(citation_text(edition=None, url=url, title="Every figure (XLSX)"))
+    edition = edition_publish(edition=edition_create(title="City Vitals 2026", slug="2026"))
+
+    text = cite_as()  # the cached file named no edition: a new one is built
+    assert text == citation_text(edition=edition, url=url, title="Every figure (XLSX)") + (
+        f" Downloaded {timezone.localdate():%-d %B %Y}."
+    )
+    assert "Current edition: City Vitals 2026, published" in text
 
 
 # --- Query counts --------------------------------------------------------------------------
@@ -369,12 +392,12 @@ def test_my_metro_query_count_is_pinned_and_flat_with_ten_times_the_data(
     # 19 alone; up to 21 within the whole suite (two lookups another test's cached state spares).
     with django_assert_max_num_queries(21):
         client.get("/vitals/my-metro/")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/vitals/city-vitals.xlsx")
     _ten_times_more()
     peer_choice_save(user=home_member, metro=None, peer_group=PeerGroup.objects.get(slug="1m-plus"))
     with django_assert_max_num_queries(21):
         html = client.get("/vitals/my-metro/").content.decode()
     assert "(48 other metros)" in html
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get("/vitals/city-vitals.xlsx")

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
+from members.services import profile_update
 from tests.vitals.factories import import_files, observations
 from vitals.changes import series_changes
 from vitals.models import Area, Indicator, Metro, NationalFigure, Observation, Ranking
@@ -126,6 +127,66 @@ def test_the_national_figure_is_labelled_with_its_year_on_cards_charts_and_indic
     # The nation has no ACS 5-year figure: no 1-year national figure is passed off as one.
     assert "chart__bar--national" not in older.decode()
     assert "No national figure for 2017" in visible_text(older.decode())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/vitals/",
+        "/vitals/compare/?metro=alpha-ny&metro=gamma-oh",
+        "/vitals/indicators/college-attainment/",
+        "/vitals/metros/alpha-ny/",
+        "/vitals/my-metro/",
+    ],
+)
+def test_every_page_showing_a_metro_figure_shows_the_national_figure_of_its_year(
+    client, member, series_data, url
+):
+    profile_update(user=member, home_metro=Metro.objects.get(cbsa_code="10001"))
+    client.force_login(member)
+
+    text = visible_text(client.get(url).content.decode())
+
+    # The 2019 ACS 1-year figures sit beside the nation's 2019 ACS 1-year figure; transit has
+    # only a 2018 national figure, shown with its year.
+    assert "US 2019: 33.0%" in text or "United States 33.0% 2019" in text
+    if "indicators" not in url:
+        assert re.search(r"US 2018[:,] 5.0%|United States 5.0% 2018", text)
+
+
+def test_compare_charts_and_the_json_download_carry_the_national_figure(visitor, series_data):
+    page = visitor.get("/vitals/compare/?metro=alpha-ny&metro=gamma-oh").content.decode()
+    assert "United States (2019)" in page
+    assert "US 2018: 5.0% (no 2019 figure)" in visible_text(page)
+
+    body = visitor.get("/vitals/api/rankings.json").json()
+    national = {i["code"]: i["national"] for i in body["indicators"]}
+    assert national["college_attainment"] == {
+        "year": 2019,
+        "period": "2019",
+        "value": 0.33,
+        "margin_of_error": 0.001,
+    }
+    assert national["transit_use"] is None  # no 2019 national figure: none passed off as one
+
+
+@pytest.mark.parametrize("unit", Indicator.Unit.values)
+def test_every_unit_label_names_the_unit_its_figures_are_written_in(unit):
+    indicator = Indicator(unit=unit)
+    written = indicator.format_value(0.25)
+    label = indicator.unit_label
+
+    assert ("%" in label) == written.endswith("%")
+    assert ("$" in label) == written.startswith("$")
+    assert "0 to 1" not in label
+
+
+def test_indicator_page_unit_and_margins_read_like_the_figures(visitor, series_data):
+    text = visible_text(visitor.get("/vitals/indicators/college-attainment/").content.decode())
+
+    assert "Unit Percent (%)" in text and "Unit Share" not in text
+    assert "40.0%" in text and "±1.0 pts" in text  # a share's margin is in percentage points
+    assert "±1.0%" not in text
 
 
 # Change over time within the declared series

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 
 from .common import (
+    NATIONAL_CODE,
     PUBLIC_DOMAIN,
     Batch,
     FetchError,
@@ -57,8 +58,13 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
     if not settings.CENSUS_API_KEY:
         raise MissingKey("CENSUS_API_KEY", "Census Data")
     batch = Batch()
-    detailed = _table(f"{settings.CENSUS_API_BASE}/{year}/acs/acs1", DETAILED, batch)
-    subject = _table(f"{settings.CENSUS_API_BASE}/{year}/acs/acs1/subject", SUBJECT, batch)
+    detailed_url = f"{settings.CENSUS_API_BASE}/{year}/acs/acs1"
+    subject_url = f"{settings.CENSUS_API_BASE}/{year}/acs/acs1/subject"
+    detailed = _table(detailed_url, DETAILED, batch)
+    subject = _table(subject_url, SUBJECT, batch)
+    # The nation's row (`for=us:1`): the same tables and formulas, so the same series.
+    detailed |= _table(detailed_url, DETAILED, batch, national=True)
+    subject |= _table(subject_url, SUBJECT, batch, national=True)
     vintage = f"ACS {year} 1-year"
     for code in sorted(set(detailed) | set(subject)):
         row = detailed.get(code, {}) | subject.get(code, {})
@@ -103,10 +109,14 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
     return batch
 
 
-def _table(address: str, variables: list[str], batch: Batch) -> dict[str, dict]:
-    """The metropolitan rows of one table request, by CBSA code: {"NAME": ..., "B19013_001E": ...}."""
+def _table(
+    address: str, variables: list[str], batch: Batch, *, national: bool = False
+) -> dict[str, dict]:
+    """The metropolitan rows of one table request, by CBSA code: {"NAME": ..., "B19013_001E": ...};
+    national: the United States' row, keyed NATIONAL_CODE."""
     columns = [f"{v}{suffix}" for v in variables for suffix in ("E", "M")]
-    query = {"get": ",".join(["NAME", *columns]), "for": f"{GEOGRAPHY}:*"}
+    geography = "us" if national else GEOGRAPHY
+    query = {"get": ",".join(["NAME", *columns]), "for": "us:1" if national else f"{GEOGRAPHY}:*"}
     url = f"{address}?{urlencode(query | {'key': settings.CENSUS_API_KEY}, quote_via=quote, safe=',:*/')}"
     raw = http_request(url, agency=AGENCY)
     if KEY_REFUSED.search(raw):  # an HTML page, after a redirect, with status 200
@@ -123,7 +133,7 @@ def _table(address: str, variables: list[str], batch: Batch) -> dict[str, dict]:
     ):
         raise FetchError(f"{AGENCY}: {address} did not answer a table (a list of rows)")
     header, *rows = answer
-    missing = [c for c in ["NAME", *columns, GEOGRAPHY] if c not in header]
+    missing = [c for c in ["NAME", *columns, geography] if c not in header]
     if missing:
         raise FetchError(f"{AGENCY}: {address} left out column(s) {', '.join(missing)}")
     table = {}
@@ -133,8 +143,12 @@ def _table(address: str, variables: list[str], batch: Batch) -> dict[str, dict]:
                 f"{AGENCY}: {address} gave a row of {len(cells)} cells for {len(header)} columns"
             )
         row = dict(zip(header, cells, strict=True))
-        if str(row["NAME"]).endswith("Metro Area"):  # micropolitan areas are not City Vitals metros
+        if national:
+            table[NATIONAL_CODE] = row
+        elif str(row["NAME"]).endswith("Metro Area"):  # micropolitan areas are not metros
             table[str(row[GEOGRAPHY])] = row
+    if national and NATIONAL_CODE not in table:
+        raise FetchError(f"{AGENCY}: {address} gave no row for the United States (us:1)")
     return table
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from .common import (
+    NATIONAL_CODE,
     PUBLIC_DOMAIN,
     Batch,
     FetchError,
@@ -27,6 +28,7 @@ AGENCY = "BEA"
 SOURCE_ID = "bea-cainc1"
 INDICATOR = "per_capita_income"
 CBSA_CODE = re.compile(r"^[1-9]\d{4}$")  # leaves out 00998, the metropolitan portion of the US
+US_FIPS = "00000"  # the United States, asked for in a second request
 
 
 def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
@@ -46,13 +48,23 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
     answer = http_json(f"{settings.BEA_API_BASE}/data?{urlencode(query)}", agency=AGENCY)
     batch.requests += 1
     results = _results(answer)
+    national = _results(
+        http_json(
+            f"{settings.BEA_API_BASE}/data?{urlencode(query | {'GeoFips': US_FIPS})}",
+            agency=AGENCY,
+        )
+    )
+    batch.requests += 1
     vintage = _release(results.get("Notes")) or "BEA Regional accounts"
     seen = set()
-    for datum in results["Data"]:
+    for datum in [*results["Data"], *national["Data"]]:
         if not isinstance(datum, dict):
             raise FetchError(f"{AGENCY}: a datum is not an object: {datum!r:.80}")
         code, name = str(datum.get("GeoFips", "")).strip(), str(datum.get("GeoName", "")).strip()
-        if not CBSA_CODE.match(code) or str(datum.get("TimePeriod")) != str(year):
+        code = NATIONAL_CODE if code == US_FIPS else code
+        if str(datum.get("TimePeriod")) != str(year):
+            continue
+        if not (CBSA_CODE.match(code) or code == NATIONAL_CODE):
             continue
         seen.add(code)
         value = number(datum.get("DataValue"))
@@ -76,6 +88,8 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
     for code, metro in sorted(metros.items()):
         if code not in seen:
             batch.skipped.append(Skip(AGENCY, code, metro.name, INDICATOR, "not in the BEA answer"))
+    if NATIONAL_CODE not in seen:
+        raise FetchError(f"{AGENCY}: GeoFips {US_FIPS} gave no {year} figure for the United States")
     batch.sources.append(
         {
             "source_id": SOURCE_ID,

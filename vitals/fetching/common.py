@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from ..importing import NATIONAL_CODE
+
+__all__ = ["NATIONAL_CODE"]
 logger = logging.getLogger(__name__)
 
 PUBLIC_DOMAIN = "U.S. Government work, public domain (17 U.S.C. 105)"
@@ -65,6 +68,7 @@ class Batch:
     skipped: list[Skip] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)  # rows of sources.csv
     indicators: list[dict] = field(default_factory=list)  # rows of indicators.csv
+    metros: list[dict] = field(default_factory=list)  # rows of metros.csv (known metros only)
     requests: int = 0
 
 
@@ -75,6 +79,8 @@ class MetroRef:
     cbsa_code: str
     name: str
     states: str  # "TN-MS-AR": the first is the state the metro is filed under
+    population_year: int = 0  # of the population the metro holds now
+    delineation: str = ""
 
 
 def number(text) -> float | None:

@@ -2,7 +2,7 @@
 
 from core.csv import csv_lines
 
-from .common import Batch, Figure
+from .common import NATIONAL_CODE, Batch, Figure
 
 OBSERVATION_COLUMNS = [
     "metro_cbsa_code",
@@ -32,13 +32,18 @@ INDICATOR_COLUMNS = [
 
 def import_files(batches: list[Batch], known_metros: set[str]) -> list[tuple[str, str]]:
     """(name, text) pairs for the import. A metropolitan area that is not a City Vitals metro
-    keeps its row with an empty metro_cbsa_code, which the import counts as skipped."""
+    keeps its row with an empty metro_cbsa_code, which the import counts as skipped; national
+    rows keep the code US, which the import stores as national figures."""
     sources = {row["source_id"]: row for batch in batches for row in batch.sources}
     indicators = {row["code"]: row for batch in batches for row in batch.indicators}
     observations = [
         _observation(figure, known_metros) for batch in batches for figure in batch.figures
     ]
+    metros = [row for batch in batches for row in batch.metros]
     files = [("sources.csv", _csv(SOURCE_COLUMNS, sources.values()))]
+    if metros:  # the metros' new populations, through the same validated import
+        columns = list(metros[0])
+        files.append(("metros.csv", _csv(columns, metros)))
     if indicators:
         files.append(("indicators.csv", _csv(INDICATOR_COLUMNS, indicators.values())))
     files.append(("observations.csv", _csv(OBSERVATION_COLUMNS, observations)))
@@ -47,7 +52,11 @@ def import_files(batches: list[Batch], known_metros: set[str]) -> list[tuple[str
 
 def _observation(figure: Figure, known_metros: set[str]) -> dict:
     return {
-        "metro_cbsa_code": figure.cbsa_code if figure.cbsa_code in known_metros else "",
+        "metro_cbsa_code": (
+            figure.cbsa_code
+            if figure.cbsa_code in known_metros or figure.cbsa_code == NATIONAL_CODE
+            else ""
+        ),
         "cbsa_code": figure.cbsa_code,
         "cbsa_name_in_source": figure.name_in_source,
         "indicator": figure.indicator,

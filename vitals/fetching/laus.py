@@ -10,6 +10,7 @@ REQUEST_FAILED, and `message` explains (a series without data is named there).
 from django.conf import settings
 
 from .common import (
+    NATIONAL_CODE,
     PUBLIC_DOMAIN,
     Batch,
     FetchError,
@@ -25,6 +26,9 @@ AGENCY = "BLS LAUS"
 SERIES_PER_REQUEST = 50
 SOURCE_ID = "bls-laus"
 INDICATOR = "unemployment_rate_laus"
+# The nation's rate: the Current Population Survey's unemployment rate, not seasonally
+# adjusted, the total that LAUS estimates for areas are controlled to.
+NATIONAL_SERIES = "LNU04000000"
 STATE_FIPS = {
     **{"AL": "01", "AK": "02", "AZ": "04", "AR": "05", "CA": "06", "CO": "08", "CT": "09"},
     **{"DE": "10", "DC": "11", "FL": "12", "GA": "13", "HI": "15", "ID": "16", "IL": "17"},
@@ -61,6 +65,7 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
             )
         else:
             wanted[series] = metro
+    wanted[NATIONAL_SERIES] = MetroRef(NATIONAL_CODE, "United States", "")
     ids = list(wanted)
     answered: dict[str, dict] = {}
     messages: list[str] = []
@@ -94,7 +99,12 @@ def fetch(year: int, metros: dict[str, MetroRef]) -> Batch:
                 value=value / 100,
                 source_id=SOURCE_ID,
                 vintage=f"LAUS {year} annual average",
-                note=f"series {series}",
+                note=f"series {series}"
+                + (
+                    " (CPS national rate, the LAUS control total)"
+                    if series == NATIONAL_SERIES
+                    else ""
+                ),
             )
         )
     batch.sources.append(

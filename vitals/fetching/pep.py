@@ -82,6 +82,19 @@ def fetch(year: int, metros: dict[str, MetroRef], *, vintage: int | None = None)
             batch.skipped.append(
                 Skip(AGENCY, code, metro.name, "population", "not in the estimates file")
             )
+    # The metros' populations follow the newest estimate, never an older one.
+    populations = {f.cbsa_code: f.value for f in batch.figures if f.cbsa_code in metros}
+    for code, value in sorted(populations.items()):
+        metro = metros[code]
+        if year >= metro.population_year:
+            batch.metros.append(
+                {
+                    "cbsa_code": code,
+                    "name": metro.name,
+                    f"pop_{year}": str(int(value)),
+                    "delineation": metro.delineation,
+                }
+            )
     batch.sources.append(
         {
             "source_id": source_id(vintage),

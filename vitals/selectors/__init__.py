@@ -26,7 +26,7 @@ from .my_metro import (
     national_by_indicator,
     peer_choice_for,
 )
-from .national import Benchmark, benchmark, national_figures
+from .national import Benchmark, any_benchmark, benchmark, national_figures, series_benchmarks
 from .rankings import (
     MIN_WEIGHT_SHARE,
     POPULATION_BANDS,
@@ -59,6 +59,8 @@ __all__ = [
     "Benchmark",
     "benchmark",
     "national_figures",
+    "any_benchmark",
+    "series_benchmarks",
     "DOWNLOAD_FIELDS",
     "METRO_DOWNLOAD_FIELDS",
     "MIN_WEIGHT_SHARE",

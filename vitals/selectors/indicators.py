@@ -50,8 +50,10 @@ def indicator_rankings(
     )
 
 
-def unranked_metros(*, peer_group: PeerGroup, rankings: list[Ranking]):
-    """The peer group's metros that have no rank among these."""
+def unranked_metros(*, peer_group: PeerGroup | None, rankings: list[Ranking]):
+    """The peer group's metros that have no rank among these (none without a peer group)."""
+    if peer_group is None:
+        return Metro.objects.none()
     return Metro.objects.filter(peer_group.metro_filter()).exclude(
         pk__in=[r.metro_id for r in rankings]
     )

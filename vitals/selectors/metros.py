@@ -4,7 +4,7 @@ from django.db.models import Avg, Q
 
 from ..changes import series_changes
 from ..models import Area, Indicator, Metro, Observation, PeerGroup, Ranking, Source
-from .national import benchmark, national_figures
+from .national import any_benchmark, benchmark, national_figures, series_benchmarks
 from .rankings import (
     Series,
     headline_percentiles,
@@ -192,7 +192,7 @@ def metro_download_rows(*, metro: Metro, peer_group: PeerGroup | None):
             o.margin_of_error,
             ranks[o.pk].rank if o.pk in ranks else None,
             ranks[o.pk].ranked_count if o.pk in ranks else None,
-            peer_group.slug,
+            peer_group.slug if peer_group else "",
             o.source.title,
             o.source.url,
             o.source.licence,
@@ -205,7 +205,8 @@ def metro_comparison(
     *, metros: list[Metro], peer_group: PeerGroup | None, indicators: list[Indicator]
 ) -> dict:
     """The metros side by side on the latest headline series: their overall positions, and
-    a row per indicator with each metro's figure and rank (a cell per metro, in order)."""
+    a row per indicator with each metro's figure and rank (a cell per metro, in order) and
+    the national benchmark of that year and series."""
     series = headline_series(peer_group=peer_group, indicators=indicators)
     positions = overall_positions(peer_group=peer_group, series=series) if metros else {}
     in_series = _in_series(series.values())
@@ -218,6 +219,9 @@ def metro_comparison(
         for r in Ranking.objects.filter(in_series, peer_group=peer_group, metro__in=metros):
             ranks[(r.metro_id, r.indicator_id)] = r
     sources = Source.objects.in_bulk([s.source_id for s in series.values()])
+    national = series_benchmarks(
+        (s.indicator_id, s.year, sources[s.source_id].series_name) for s in series.values()
+    )
     rows = []
     for indicator in indicators:
         s = series.get(indicator.pk)
@@ -233,12 +237,14 @@ def metro_comparison(
                     for m in metros
                 ],
                 "source": sources.get(s.source_id) if s else None,
+                "national": national.get(indicator.pk),
             }
         )
     return {
         "overall": [positions.get(m.pk) for m in metros],
         "ranked_count": len(positions),
         "rows": rows,
+        "with_national": any_benchmark(national.values()),
     }
 
 

@@ -41,3 +41,19 @@ def benchmark(figures: list[NationalFigure], *, year: int, series: str) -> Bench
         figure=exact,
         latest=None if exact or not same_series else same_series[-1],
     )
+
+
+def series_benchmarks(series) -> dict[int, Benchmark]:
+    """indicator_id -> the national benchmark of each (indicator_id, year, series name) asked
+    for: the pages that show one series per indicator (compare, rankings) use it. One query."""
+    series = list(series)
+    stored = national_figures(indicator_ids={indicator_id for indicator_id, _, _ in series})
+    return {
+        indicator_id: benchmark(stored.get(indicator_id, []), year=year, series=name)
+        for indicator_id, year, name in series
+    }
+
+
+def any_benchmark(benchmarks) -> bool:
+    """Whether any of these benchmarks has a national figure to show (of its year or not)."""
+    return any(b is not None and (b.figure or b.latest) for b in benchmarks)

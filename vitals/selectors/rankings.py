@@ -231,6 +231,7 @@ class Column:
     series: Series | None
     source: object | None
     weight: float
+    national: object | None = None  # the Benchmark of its year and series (pages fill it in)
 
 
 @dataclass

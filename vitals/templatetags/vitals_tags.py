@@ -63,6 +63,24 @@ def describe_benchmark(benchmark, indicator):
     return f"No national figure for {benchmark.year}"
 
 
+@register.filter
+def national_short(benchmark, indicator):
+    """A table heading's national figure: 'US 2018: 31.2%', the year always named; '' when the
+    nation has no figure in the series."""
+    if benchmark is None:
+        return ""
+    if benchmark.figure:
+        return (
+            f"US {period_label(benchmark.figure)}: {indicator.format_value(benchmark.figure.value)}"
+        )
+    if benchmark.latest:
+        return (
+            f"US {period_label(benchmark.latest)}: {indicator.format_value(benchmark.latest.value)}"
+            f" (no {benchmark.year} figure)"
+        )
+    return ""
+
+
 @register.simple_tag
 def sort_mark(header):
     if not header.get("aria_sort"):

@@ -1,6 +1,7 @@
 from django.http import Http404
 from django.urls import reverse
 
+from ..changes import period_label
 from ..forms import RankingsForm
 from ..selectors import (
     headline_indicators,
@@ -50,4 +51,16 @@ def rankings_context(request, *, with_stability=True, groups=None) -> dict:
         "indicators": indicators,
         "weights": weights,
         **table,
+    }
+
+
+def national_bar(benchmark) -> dict | None:
+    """A chart's bar of the national figure of the chart's year and series, labelled with its
+    period; None when the nation has no figure of that year and series."""
+    if benchmark is None or benchmark.figure is None:
+        return None
+    return {
+        "label": f"United States ({period_label(benchmark.figure)})",
+        "value": benchmark.figure.value,
+        "national": True,
     }

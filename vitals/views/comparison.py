@@ -10,7 +10,7 @@ from ..selectors import (
     peer_group_for,
     peer_groups,
 )
-from .common import crumbs
+from .common import crumbs, national_bar
 
 MOST_COMPARED = 5
 
@@ -40,6 +40,7 @@ def compare(request):
         "selects": [chosen[i].slug if i < len(chosen) else "" for i in range(MOST_COMPARED)],
         "peer_group": peer_group,
         "ranked_count": comparison["ranked_count"],
+        "with_national": comparison["with_national"],
         "too_few": len(chosen) < 2,
         "crumbs": crumbs(),
     }
@@ -54,20 +55,20 @@ def _bars(row, metros) -> charts.Chart:
         for i, (m, c) in enumerate(zip(metros, row["cells"], strict=True))
         if c["figure"]
     ]
+    national = national_bar(row["national"])
     return charts.bar_chart(
         id=f"compare-{indicator.code}",
         title=indicator.name,
         description=f"{indicator.name} in {s.year}: "
-        + "; ".join(f"{m.principal_city} {indicator.format_value(f.value)}" for _, m, f in present),
+        + "; ".join(f"{m.principal_city} {indicator.format_value(f.value)}" for _, m, f in present)
+        + (
+            f"; {national['label']} {indicator.format_value(national['value'])}" if national else ""
+        ),
         x_label=charts.axis_title(indicator),
         caption=f"{s.year} · Source: {row['source'].publisher}",
         items=[
-            {
-                "label": m.name,
-                "value": f.value,
-                "colour": i,
-            }
-            for i, m, f in present
+            *({"label": m.name, "value": f.value, "colour": i} for i, m, f in present),
+            *([national] if national else []),
         ],
         fmt=indicator.format_value,
     )

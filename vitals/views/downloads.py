@@ -15,6 +15,7 @@ from ..selectors import (
     metro_download_rows,
     peer_group_for,
     peer_groups,
+    series_benchmarks,
 )
 from ..selectors.editions import citation_text, current_edition
 from .common import rankings_context
@@ -61,6 +62,9 @@ def rankings_csv(request):
 @require_GET
 def rankings_json(request):
     context, columns, rows = _download(request)
+    national = series_benchmarks(
+        (c.indicator.pk, c.series.year, c.source.series_name) for c in columns if c.series
+    )
     body = {
         "title": "civicnet City Vitals rankings",
         "citation": _citation(request, "Rankings (JSON)"),
@@ -77,6 +81,7 @@ def rankings_json(request):
                 "direction": c.indicator.direction,
                 "year": c.series.year,
                 "ranked_of": c.series.ranked_count,
+                "national": _national(national.get(c.indicator.pk)),
                 "source": {
                     "title": c.source.title,
                     "publisher": c.source.publisher,
@@ -110,3 +115,16 @@ def metro_csv(request, slug):
         stream=False,
         cache_control="",
     )
+
+
+def _national(benchmark) -> dict | None:
+    """The United States' figure of the column's year and series; None when there is none."""
+    figure = benchmark.figure if benchmark else None
+    if figure is None:
+        return None
+    return {
+        "year": figure.year,
+        "period": figure.period,
+        "value": figure.value,
+        "margin_of_error": figure.margin_of_error,
+    }

@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .. import charts
-from ..changes import period_label
 from ..models import Indicator, Metro
 from ..selectors import (
     benchmark,
@@ -13,7 +12,7 @@ from ..selectors import (
     peer_groups,
     unranked_metros,
 )
-from .common import crumbs
+from .common import crumbs, national_bar
 
 
 @require_GET
@@ -70,22 +69,16 @@ def _ranked_bars(
         }
         for r in rankings
     ]
-    if national and national.figure and rankings:
+    bar = national_bar(national)
+    if bar and rankings:
         # The national figure sits among the metros where its value falls, unranked.
-        value = national.figure.value
+        value = bar["value"]
         lower_first = indicator.direction == indicator.Direction.LOWER
         after = sum(1 for r in rankings if (r.value < value if lower_first else r.value > value))
-        items.insert(
-            after,
-            {
-                "label": f"United States ({period_label(national.figure)})",
-                "value": value,
-                "national": True,
-            },
-        )
+        items.insert(after, bar)
     return charts.bar_chart(
         id="ranked",
-        title=f"{indicator.name}: {peer_group.name.lower()}, ranked",
+        title=f"{indicator.name}: {peer_group.name.lower() if peer_group else 'no peer group'}, ranked",
         description=(
             f"Bar chart of {indicator.name.lower()} for {len(rankings)} metros in "
             f"{series.year if series else ''}, best first "

@@ -3,10 +3,12 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ..models import Metro
 from ..selectors import (
     area_coverage,
     indicators_by_area,
     peer_groups,
+    series_benchmarks,
     sort_table_rows,
     sources_with_counts,
 )
@@ -17,7 +19,8 @@ from .common import crumbs, rankings_context
 def rankings(request):
     groups = peer_groups()
     if not groups:
-        return render(request, "vitals/empty.html", {"crumbs": crumbs(with_vitals=False)})
+        context = {"crumbs": crumbs(with_vitals=False), "has_metros": Metro.objects.exists()}
+        return render(request, "vitals/empty.html", context)
     context = rankings_context(request, groups=groups)
     form = context["form"]
     sort = form.cleaned("sort", "overall")
@@ -44,6 +47,13 @@ def rankings(request):
     }
     for column in context["columns"]:
         column.header = header(column.indicator.code, column.indicator.name)
+    national = series_benchmarks(
+        (c.indicator.pk, c.series.year, c.source.series_name)
+        for c in context["columns"]
+        if c.series
+    )
+    for column in context["columns"]:
+        column.national = national.get(column.indicator.pk)
     context["download_query"] = urlencode({k: v for k, v in keep.items() if k in {"year", "peer"}})
     context["reweighted"] = any(w != 1.0 for w in context["weights"].values())
     coverage = area_coverage()

@@ -14,15 +14,16 @@ from vitals.models import Metro
 
 AGENCIES = {"acs": acs, "pep": pep, "laus": laus, "bea": bea}
 KEYS = {"acs": "CENSUS_API_KEY", "laus": "BLS_API_KEY", "bea": "BEA_API_KEY"}  # pep needs none
-WRITTEN = {"sources.csv", "indicators.csv", "observations.csv"}
+WRITTEN = {"sources.csv", "indicators.csv", "metros.csv", "observations.csv"}
 SHOWN_SKIPS = 40
 
 
 class Command(BaseCommand):
     help = (
         "Fetch one year of City Vitals figures from the agencies (Census ACS 1-year and "
-        "population estimates, BLS LAUS, BEA) for every metropolitan area, write them as "
-        "import files and import them exactly as import_vitals does: all or nothing."
+        "population estimates, BLS LAUS, BEA) for every metropolitan area and the United "
+        "States (national figures), with the metros' populations from the estimates, write "
+        "them as import files and import them exactly as import_vitals does: all or nothing."
     )
 
     def add_arguments(self, parser):
@@ -63,8 +64,10 @@ class Command(BaseCommand):
                 "leave that agency out with --only. Nothing was fetched."
             )
         metros = {
-            m.cbsa_code: MetroRef(m.cbsa_code, m.name, m.states)
-            for m in Metro.objects.only("cbsa_code", "name", "states")
+            m.cbsa_code: MetroRef(m.cbsa_code, m.name, m.states, m.population_year, m.delineation)
+            for m in Metro.objects.only(
+                "cbsa_code", "name", "states", "population_year", "delineation"
+            )
         }
         if not metros:
             raise CommandError(

@@ -1,0 +1,147 @@
+"""National figures in the Wagtail admin: staff with the permission add and correct them; a
+correction keeps the earlier figure with who, when and why, and never reaches a published
+edition."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from tests.members.factories import UserFactory
+from tests.vitals.factories import import_files, observations
+from vitals.editions import edition_create, edition_publish
+from vitals.models import EditionSeries, Indicator, NationalFigure, NationalFigureRevision
+
+pytestmark = pytest.mark.django_db
+LIST = "/admin/snippets/vitals/nationalfigure/"
+ROWS = [
+    "10001,college_attainment,2019,2019,0.40,0.01,acs1",
+    "10002,college_attainment,2019,2019,0.30,0.01,acs1",
+    "10003,college_attainment,2019,2019,0.25,,acs1",
+    "10004,college_attainment,2019,2019,0.20,,acs1",
+    "US,college_attainment,2019,2019,0.33,0.001,acs1",
+]
+
+
+@pytest.fixture
+def national():
+    report = import_files(observations_csv=observations(*ROWS))
+    assert report.ok, report.problems
+    Indicator.objects.filter(code="college_attainment").update(is_headline=True)
+    return NationalFigure.objects.get()
+
+
+def edit_url(figure) -> str:
+    return f"{LIST}edit/{figure.pk}/"
+
+
+@pytest.fixture
+def editor(db):
+    """Staff in the City Vitals editors group (migration 0003 and 0009 grant it)."""
+    user = UserFactory(email="editor@example.org", is_staff=True)
+    user.groups.add(Group.objects.get(name="City Vitals editors"))
+    return user
+
+
+@pytest.fixture
+def other_staff(db):
+    """Staff who may use the admin but not City Vitals' national figures."""
+    user = UserFactory(email="other@example.org", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    return user
+
+
+def form_data(figure, **changes) -> dict:
+    data = {
+        "indicator": figure.indicator_id,
+        "source": figure.source_id,
+        "year": figure.year,
+        "period": figure.period,
+        "value": figure.value,
+        "margin_of_error": figure.margin_of_error,
+        "vintage": figure.vintage,
+        "note": figure.note,
+        "reason": "",
+    }
+    return {**data, **changes}
+
+
+def test_anonymous_members_and_other_staff_are_refused(client, member, other_staff, national):
+    for url in [LIST, edit_url(national), f"{LIST}add/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], url
+    for user in [member, other_staff]:
+        client.force_login(user)
+        for url in [LIST, edit_url(national), f"{LIST}add/"]:
+            assert client.get(url).status_code in {302, 403}, (user, url)
+        response = client.post(edit_url(national), form_data(national, value=0.5, reason="x"))
+        assert response.status_code in {302, 403}
+    national.refresh_from_db()
+    assert national.value == 0.33 and not NationalFigureRevision.objects.exists()
+
+
+def test_an_editor_lists_and_opens_national_figures(client, editor, national):
+    client.force_login(editor)
+    assert client.get(LIST).status_code == 200
+    response = client.get(edit_url(national))
+    assert response.status_code == 200
+    assert b"Why the figure changes" in response.content
+
+
+def test_a_correction_needs_a_reason_and_keeps_the_earlier_figure(client, editor, national):
+    client.force_login(editor)
+
+    response = client.post(edit_url(national), form_data(national, value=0.335))
+    assert response.status_code == 200
+    assert b"Say why the figure is corrected" in response.content
+    response = client.post(edit_url(national), form_data(national, value=1.7, reason="Typo"))
+    assert b"must lie between 0 and 1" in response.content
+    national.refresh_from_db()
+    assert national.value == 0.33
+
+    response = client.post(
+        edit_url(national),
+        form_data(national, value=0.335, margin_of_error=0.002, reason="Census errata 2021-04"),
+    )
+    assert response.status_code == 302
+    national.refresh_from_db()
+    assert (national.value, national.margin_of_error) == (0.335, 0.002)
+    revision = national.revisions.get()
+    assert (revision.old_value, revision.new_value) == (0.33, 0.335)
+    assert (revision.old_margin_of_error, revision.new_margin_of_error) == (0.001, 0.002)
+    assert revision.changed_by == editor and revision.changed_by_name == editor.get_username()
+    assert revision.reason == "Census errata 2021-04" and revision.changed_at is not None
+
+    # Saving a note alone is no correction: no reason asked, no revision.
+    response = client.post(edit_url(national), form_data(national, note="Table S1501"))
+    assert response.status_code == 302
+    assert national.revisions.count() == 1
+
+
+def test_a_correction_after_publishing_never_changes_the_edition(client, editor, national):
+    edition = edition_publish(edition=edition_create(title="City Vitals 2026", slug="2026"))
+    assert EditionSeries.objects.filter(national_value=0.33, national_period="2019").exists()
+    client.force_login(editor)
+    response = client.post(
+        edit_url(national), form_data(national, value=0.36, reason="Census revision")
+    )
+    assert response.status_code == 302
+
+    frozen = client.get(edition.get_absolute_url()).content.decode()
+    assert "US 2019: 33.0%" in frozen and "36.0%" not in frozen
+    frozen = client.get(f"{edition.get_absolute_url()}?indicator=college_attainment").content
+    assert b"United States (national figure, not ranked)" in frozen and b"33.0%" in frozen
+    live = client.get("/vitals/indicators/college-attainment/").content.decode()
+    assert "US 2019: 36.0%" in live
+    assert national.revisions.get().old_value == 0.33
+
+
+def test_an_import_that_corrects_a_national_figure_keeps_a_revision(national):
+    corrected = [
+        r.replace("US,college_attainment,2019,2019,0.33", "US,college_attainment,2019,2019,0.34")
+        for r in ROWS
+    ]
+    report = import_files(observations_csv=observations(*corrected))
+
+    revision = NationalFigure.objects.get().revisions.get()
+    assert (revision.old_value, revision.new_value) == (0.33, 0.34)
+    assert revision.import_run_id == report.import_run_id
+    assert "import" in revision.reason.lower()
