@@ -75,6 +75,7 @@ TARGETS = [
     ("blog post rendered", "{blog_post}?" + RENDER, "rendered"),
     ("/library/ rendered", "/library/?" + RENDER, "rendered"),
     ("metro rendered", METRO + "?" + RENDER, "rendered"),
+    ("metro dividends rendered", METRO + "dividends/?" + RENDER, "rendered"),
     ("/search/?q=city rendered", "/search/?q=city&" + RENDER, "rendered"),
     ("/vitals/ re-weighted", "/vitals/?w_{indicator}=3&" + RENDER, "reweight"),
     ("member /account/", "/account/", "member"),

@@ -4,12 +4,15 @@ Safe to run again: everything is looked up first and created only when missing.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from vitals.models import Metro, PeerChoice
+from vitals.dividend_scenarios import dividend_scenario_create
+from vitals.dividends import Steps
+from vitals.models import DividendScenario, Metro, PeerChoice
 from vitals.services import peer_choice_save
 
 from .accounts import new_username
@@ -235,6 +238,7 @@ def load(stdout) -> None:
         )
     _ensure_member(member)
     demo_peer_choice(member)
+    demo_dividend_scenario(member)
 
     for first, last, email, title, organisation, sector, city, bio in DEMO_MEMBERS:
         user = _demo_user(email, None, first_name=first, last_name=last)
@@ -332,6 +336,22 @@ def demo_peer_choice(member) -> None:
     peers = list(Metro.objects.filter(cbsa_code__in=DEMO_PEER_METROS))
     if peers and not PeerChoice.objects.filter(user=member).exists():
         peer_choice_save(user=member, metro=None, peer_metros=peers)
+
+
+def demo_dividend_scenario(member) -> None:
+    """A City Dividends scenario saved on the demo member's My metro: Cleveland, two points
+    more graduates, a mile less driving a day and a point less poverty."""
+    cleveland = Metro.objects.filter(cbsa_code="17410").first()
+    if cleveland is None or DividendScenario.objects.filter(user=member).exists():
+        return
+    dividend_scenario_create(
+        user=member,
+        metro=cleveland,
+        steps=Steps(
+            attainment_points=Decimal("2"), miles=Decimal("1"), poverty_points=Decimal("1")
+        ),
+        name="Two points more graduates",
+    )
 
 
 def join_request_example() -> None:

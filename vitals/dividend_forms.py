@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from .dividends import Steps
-from .models import DividendConstants
+from .models import DividendConstants, Edition, Metro, PeerGroup
 
 MAX_POINTS = Decimal("10")
 MAX_MILES = Decimal("10")
@@ -67,6 +67,50 @@ class StepsForm(forms.Form):
             miles=data.get("miles") or constants.green_step,
             poverty_points=data.get("poverty") or constants.opportunity_step,
         )
+
+
+class ScenarioForm(StepsForm):
+    """A member saves the scenario a dividends page shows: its metro, steps, peer group and
+    edition come as hidden fields; the name is theirs to give."""
+
+    metro = forms.ModelChoiceField(
+        queryset=Metro.objects.all(),
+        to_field_name="slug",
+        error_messages={
+            "required": "Say which metro the scenario is for.",
+            "invalid_choice": "We do not know that metro.",
+        },
+    )
+    peer = forms.SlugField(required=False, max_length=40)
+    edition = forms.SlugField(required=False, max_length=40)
+    name = forms.CharField(
+        label="Name it (optional)",
+        required=False,
+        max_length=80,
+        error_messages={"max_length": "Keep the name to %(limit_value)d characters."},
+    )
+
+    def clean_peer(self) -> PeerGroup | None:
+        slug = self.cleaned_data.get("peer")
+        if not slug:
+            return None
+        group = PeerGroup.objects.filter(slug=slug).first()
+        if group is None:
+            raise forms.ValidationError("We do not know that peer group.")
+        return group
+
+    def clean_edition(self) -> Edition | None:
+        slug = self.cleaned_data.get("edition")
+        if not slug:
+            return None
+        edition = (
+            Edition.objects.filter(slug=slug, published_at__isnull=False)
+            .select_related("dividend_constants")
+            .first()
+        )
+        if edition is None:
+            raise forms.ValidationError("We do not know that edition.")
+        return edition
 
 
 class DividendConstantsForm(forms.ModelForm):

@@ -1,11 +1,14 @@
 """City Dividends pages: one metro's dividends, and the national summary."""
 
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import charts
+from .access import member_access
 from .dividend_forms import StepsForm
 from .dividends import (
     ATTAINMENT,
@@ -14,11 +17,21 @@ from .dividends import (
     PUBLISHED_TALENT_SLOPE,
     current_constants,
     dividends_for,
+    edition_constants,
+    input_figures,
     input_indicators,
     metro_inputs,
     slope_points,
 )
-from .models import Edition, EditionTalentSlope, Metro, PeerGroup, TalentSlope
+from .models import (
+    MAX_DIVIDEND_SCENARIOS,
+    Edition,
+    EditionDividendInput,
+    EditionTalentSlope,
+    Metro,
+    PeerGroup,
+    TalentSlope,
+)
 from .selectors.editions import edition_slope_points
 
 HOME = {"label": "Home", "url": "/"}
@@ -85,28 +98,37 @@ def _scatter(slope: TalentSlope | None, points: list[dict], highlight: Metro | N
     return chart, rows
 
 
-def _common(request):
-    """What both pages read: peer group, its slope, the constants and the visitor's steps."""
-    groups = list(PeerGroup.objects.all())
-    peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
-    edition = None
-    if request.GET.get("edition"):
-        # An edition's dividends use the slope it froze, never the one refitted since.
-        edition = get_object_or_404(
-            Edition, slug=request.GET["edition"], published_at__isnull=False
-        )
-        slope = (
-            EditionTalentSlope.objects.select_related(
-                "peer_group", "attainment_source", "income_source"
-            ).filter(peer_group__edition=edition, peer_group__slug=getattr(peer_group, "slug", ""))
-        ).first()
+def _edition(request) -> Edition | None:
+    """The published edition the page is asked for (`?edition=`), or None for live figures."""
+    slug = request.GET.get("edition", "")
+    if not slug:
+        return None
+    return get_object_or_404(
+        Edition.objects.select_related("dividend_constants"), slug=slug, published_at__isnull=False
+    )
+
+
+def _common(request, edition: Edition | None):
+    """What both pages read: peer group, its slope, the constants and the visitor's steps.
+
+    An edition's page takes everything from what the edition froze: its peer groups, the
+    slope fitted on its years and the constants version current when it was published.
+    """
+    if edition is not None:
+        groups = list(edition.peer_groups.all())
+        peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
+        slopes = EditionTalentSlope.objects.filter(peer_group=peer_group)
+        constants = edition_constants(edition)
     else:
-        slope = (
-            TalentSlope.objects.select_related(
-                "peer_group", "attainment_source", "income_source"
-            ).filter(peer_group=peer_group)
-        ).first()
-    constants = current_constants()
+        groups = list(PeerGroup.objects.all())
+        peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
+        slopes = TalentSlope.objects.filter(peer_group=peer_group)
+        constants = current_constants()
+    slope = (
+        slopes.select_related("peer_group", "attainment_source", "income_source").first()
+        if peer_group
+        else None
+    )
     form = StepsForm(request.GET if request.GET else None)
     steps = form.steps(constants)
     return {
@@ -114,6 +136,8 @@ def _common(request):
         "peer_group": peer_group,
         "slope": slope,
         "edition": edition,
+        # An edition's dividends page cites the edition: its figures never change.
+        "citation_frozen": edition is not None,
         "published_slope": PUBLISHED_TALENT_SLOPE,
         "constants": constants,
         "form": form,
@@ -141,18 +165,37 @@ def _render(request, template: str, context: dict):
     return render(request, template, context, status=status)
 
 
+def _in_bounds(group) -> Q:
+    query = Q(population__gte=group.min_population)
+    if group.max_population is not None:
+        query &= Q(population__lt=group.max_population)
+    return query
+
+
 @require_GET
 def metro_dividends(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
-    context = _common(request)
+    edition = _edition(request)
+    if edition is not None:
+        frozen = EditionDividendInput.objects.filter(edition=edition, metro=metro).first()
+        if frozen is None:
+            raise Http404("This metro was not in City Vitals when that edition was published.")
+        population, population_year = frozen.population, frozen.population_year
+        inputs = input_figures(frozen.figures)
+    else:
+        population, population_year = metro.population, metro.population_year
+        inputs = metro_inputs(metro)
+    context = _common(request, edition)
     slope = context["slope"]
     chart, table = _scatter(slope, _points(context), metro)
     context.update(
         metro=metro,
-        inputs=metro_inputs(metro),
+        population=population,
+        population_year=population_year,
+        inputs=inputs,
         indicators=input_indicators(),
         dividends=dividends_for(
-            population=metro.population,
+            population=population,
             steps=context["steps"],
             constants=context["constants"],
             slope=slope,
@@ -160,6 +203,7 @@ def metro_dividends(request, slug):
         in_fit=any(row["highlight"] for row in table),
         chart=chart,
         chart_rows=table,
+        save=_save_offer(request, context),
         crumbs=[
             HOME,
             {"label": "City Vitals", "url": reverse("vitals:rankings")},
@@ -169,29 +213,55 @@ def metro_dividends(request, slug):
     return _render(request, "vitals/dividends_metro.html", context)
 
 
+def _save_offer(request, context) -> dict:
+    """What the page offers about saving the scenario: members get the form; everyone else
+    is told what members get (anonymous visitors need no query for that)."""
+    access = member_access(request.user)
+    return {
+        "allowed": access.allowed,
+        "signed_in": request.user.is_authenticated,
+        "lapsed": access.lapsed,
+        "max": MAX_DIVIDEND_SCENARIOS,
+    }
+
+
 @require_GET
 def dividends(request):
-    context = _common(request)
+    edition = _edition(request)
+    context = _common(request, edition)
     peer_group, slope = context["peer_group"], context["slope"]
-    metros = list(Metro.objects.filter(peer_group.metro_filter())) if peer_group else []
+    if peer_group is None:
+        metros = []
+    elif edition is not None:
+        metros = [
+            (i.metro, i.population)
+            for i in EditionDividendInput.objects.filter(_in_bounds(peer_group), edition=edition)
+            .select_related("metro")
+            .order_by("-population", "metro__name")
+        ]
+    else:
+        metros = [(m, m.population) for m in Metro.objects.filter(peer_group.metro_filter())]
     rows = [
         {
             "metro": metro,
+            "population": population,
             "dividends": dividends_for(
-                population=metro.population,
+                population=population,
                 steps=context["steps"],
                 constants=context["constants"],
                 slope=slope,
             ),
         }
-        for metro in metros
+        for metro, population in metros
     ]
+    total = sum(population for _, population in metros)
     chart, table = _scatter(slope, _points(context), None)
     context.update(
         rows=rows,
-        population=sum(m.population for m in metros),
+        population=total,
+        population_year=metros[0][0].population_year if metros and not edition else None,
         totals=dividends_for(
-            population=sum(m.population for m in metros),
+            population=total,
             steps=context["steps"],
             constants=context["constants"],
             slope=slope,

@@ -182,10 +182,20 @@ def slope_points(slope: TalentSlope) -> list[dict]:
 # --- constants --------------------------------------------------------------------------
 
 
+def built_in_constants() -> DividendConstants:
+    """Version 1 as built in, unsaved (its `pk` is None)."""
+    return DividendConstants(version=1, **FIRST_CONSTANTS)
+
+
 def current_constants() -> DividendConstants:
     """The latest saved version, or version 1 unsaved (its `pk` is None) when none exists."""
-    latest = DividendConstants.objects.order_by("-version").first()
-    return latest or DividendConstants(version=1, **FIRST_CONSTANTS)
+    return DividendConstants.objects.order_by("-version").first() or built_in_constants()
+
+
+def edition_constants(edition) -> DividendConstants:
+    """The version an edition froze (editions published before versions were recorded, with
+    none saved, use version 1 as built in), whatever staff have saved since."""
+    return edition.dividend_constants or built_in_constants()
 
 
 @transaction.atomic
@@ -214,6 +224,20 @@ def dividend_constants_ensure_first() -> bool:
         version=1, reason=FIRST_CONSTANTS["reason"], created_by_name="load_demo", **values
     )
     return True
+
+
+def dividend_constants_keep_first() -> None:
+    """Save version 1 as built in unless a version 1 is saved already, in one query either
+    way: what an edition or a scenario records must never be a version that is not saved."""
+    values = {k: v for k, v in FIRST_CONSTANTS.items() if k != "reason"}
+    DividendConstants.objects.bulk_create(
+        [
+            DividendConstants(
+                version=1, reason=FIRST_CONSTANTS["reason"], created_by_name="built in", **values
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _clear_page_cache() -> None:
@@ -253,16 +277,62 @@ def dividends_for(
     return Dividends(talent=talent, green=green, opportunity=opportunity)
 
 
-def metro_inputs(metro) -> dict[str, Observation]:
-    """The metro's latest attainment, per-capita income and poverty figures, by code."""
-    latest: dict[str, Observation] = {}
-    for observation in (
-        Observation.objects.filter(metro=metro, indicator__code__in=[ATTAINMENT, INCOME, POVERTY])
-        .select_related("indicator", "source")
-        .order_by("year", "source_id")
-    ):
-        latest[observation.indicator.code] = observation
+INPUT_CODES = [ATTAINMENT, INCOME, POVERTY]
+_INPUT_COLUMNS = ["metro_id", "indicator__code", "value", "period", "year"]
+_INPUT_COLUMNS += ["source__title", "source__url"]
+
+
+@dataclass(frozen=True)
+class InputFigure:
+    """One of the figures a metro's dividends page starts from, live or frozen."""
+
+    value: float
+    period: str
+    year: int
+    source_title: str
+    source_url: str
+
+
+def latest_inputs(*, metro=None, through: int | None = None) -> dict[int, dict[str, dict]]:
+    """Metro id -> indicator code -> its latest attainment, income or poverty figure (up to
+    the year `through`), as plain dicts (value, period, year, source, url): the latest year
+    wins, then the higher source id. One query, for one metro or all of them."""
+    rows = Observation.objects.filter(indicator__code__in=INPUT_CODES)
+    if metro is not None:
+        rows = rows.filter(metro=metro)
+    if through is not None:
+        rows = rows.filter(year__lte=through)
+    latest: dict[int, dict[str, dict]] = {}
+    for metro_id, code, value, period, year, title, url in rows.order_by(
+        "year", "source_id"
+    ).values_list(*_INPUT_COLUMNS):
+        latest.setdefault(metro_id, {})[code] = {
+            "value": value,
+            "period": period,
+            "year": year,
+            "source": title,
+            "url": url,
+        }
     return latest
+
+
+def input_figures(figures: dict[str, dict]) -> dict[str, InputFigure]:
+    """Plain dicts from `latest_inputs` (or an edition's frozen copy) as InputFigures."""
+    return {
+        code: InputFigure(
+            value=f["value"],
+            period=f["period"],
+            year=f["year"],
+            source_title=f["source"],
+            source_url=f["url"],
+        )
+        for code, f in figures.items()
+    }
+
+
+def metro_inputs(metro) -> dict[str, InputFigure]:
+    """The metro's latest attainment, per-capita income and poverty figures, by code."""
+    return input_figures(latest_inputs(metro=metro).get(metro.pk, {}))
 
 
 def input_indicators() -> dict[str, Indicator]:

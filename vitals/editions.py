@@ -10,6 +10,9 @@ of queries whatever the number of metros:
 - the Talent Dividend slope fitted on the same years, with its points (`EditionTalentSlope`);
 - each series' national figure of the same year and series, as it stands (on `EditionSeries`):
   a later correction of the live figure keeps a revision and never reaches the edition.
+- every metro's City Dividends inputs: its population and its latest attainment, income and
+  poverty figures up to the last data year (`EditionDividendInput`), and the constants
+  version then current, so the edition's dividends never change either.
 Imports only write the live tables, so a published edition never changes; only its notes can.
 """
 
@@ -21,15 +24,25 @@ from django.utils import timezone
 
 from core.signals import public_pages_changed
 
-from .dividends import ATTAINMENT, INCOME, _choose_series, least_squares
+from .dividends import (
+    ATTAINMENT,
+    INCOME,
+    _choose_series,
+    current_constants,
+    dividend_constants_keep_first,
+    latest_inputs,
+    least_squares,
+)
 from .models import (
     Edition,
+    EditionDividendInput,
     EditionFigure,
     EditionPeerGroup,
     EditionPosition,
     EditionSeries,
     EditionTalentSlope,
     Indicator,
+    Metro,
     Observation,
     PeerGroup,
     Ranking,
@@ -168,11 +181,16 @@ def edition_publish(*, edition: Edition, user=None) -> Edition:
     _bulk_create(EditionPosition, iter(positions))
     EditionPeerGroup.objects.bulk_update(frozen_groups, ["ranked_count"])
     EditionTalentSlope.objects.bulk_create(_talent_slopes(groups, by_group, edition.data_through))
+    _bulk_create(EditionDividendInput, _dividend_inputs(edition))
 
     edition.published_at = timezone.now()
     edition.published_by_name = user.get_username() if user is not None else ""
     edition.ranking_method = RANKING_METHOD_VERSION
-    edition.save(update_fields=["published_at", "published_by_name", "ranking_method"])
+    dividend_constants_keep_first()
+    edition.dividend_constants = current_constants()
+    edition.save(
+        update_fields=["published_at", "published_by_name", "ranking_method", "dividend_constants"]
+    )
     transaction.on_commit(_clear_page_cache)
     return edition
 
@@ -249,6 +267,22 @@ def _talent_slopes(groups, by_group, through: int | None) -> list[EditionTalentS
             )
         )
     return slopes
+
+
+def _dividend_inputs(edition: Edition):
+    """Every metro's dividend inputs as they stand: population, and its latest attainment,
+    income and poverty figures up to the edition's last data year. Two queries."""
+    figures = latest_inputs(through=edition.data_through)
+    for metro_id, population, year in Metro.objects.values_list(
+        "pk", "population", "population_year"
+    ):
+        yield EditionDividendInput(
+            edition=edition,
+            metro_id=metro_id,
+            population=population,
+            population_year=year,
+            figures=figures.get(metro_id, {}),
+        )
 
 
 def edition_notes_update(*, edition: Edition, notes: str) -> Edition:

@@ -499,6 +499,16 @@ class Edition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_by_name = models.CharField(max_length=200, blank=True, editable=False)
+    dividend_constants = models.ForeignKey(
+        DividendConstants,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="+",
+        help_text="The City Dividends constants version current at publication; its "
+        "dividends use it, whatever staff save later.",
+    )
 
     class Meta:
         ordering = [models.F("published_at").desc(nulls_first=True), "-created_at"]
@@ -646,6 +656,27 @@ class EditionTalentSlope(models.Model):
         return f"{self.peer_group}: ${self.dollars_per_point:,.0f} per point ({self.year})"
 
 
+class EditionDividendInput(models.Model):
+    """A metro's City Dividends inputs as an edition froze them: the population the dividends
+    multiply by, and its latest attainment, per-capita income and poverty figures up to the
+    edition's last data year (`figures`: indicator code -> value, period, year, source title
+    and address). Re-imports change the live figures, never these."""
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="dividend_inputs")
+    metro = models.ForeignKey(Metro, on_delete=models.PROTECT, related_name="+")
+    population = models.PositiveBigIntegerField()
+    population_year = models.PositiveSmallIntegerField()
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "metro"], name="vitals_editioninput_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.edition_id}: {self.metro_id}"
+
+
 MAX_PEER_METROS = 15
 
 
@@ -679,3 +710,49 @@ class PeerChoice(models.Model):
 
     def __str__(self) -> str:
         return f"My metro of user {self.user_id}"
+
+
+MAX_DIVIDEND_SCENARIOS = 20
+
+
+class DividendScenario(models.Model):
+    """A City Dividends scenario a member saved on My metro: the steps they tried for a metro,
+    with the peer group whose Talent slope it uses and, when saved from an edition's page,
+    that edition (its frozen inputs, slope and constants). Its dividends are worked out again
+    whenever it is shown, from the figures the page would use now."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dividend_scenarios"
+    )
+    metro = models.ForeignKey(Metro, on_delete=models.CASCADE, related_name="+")
+    peer_group = models.ForeignKey(
+        PeerGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Whose Talent slope; empty: the default peer group.",
+    )
+    edition = models.ForeignKey(
+        Edition,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the live figures.",
+    )
+    attainment_points = models.DecimalField(max_digits=3, decimal_places=1)
+    miles = models.DecimalField(max_digits=3, decimal_places=1)
+    poverty_points = models.DecimalField(max_digits=3, decimal_places=1)
+    name = models.CharField(max_length=80, blank=True)
+    constants_version = models.PositiveIntegerField(
+        help_text="The constants version the page used when it was saved."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name or f"Scenario {self.pk}"

@@ -127,6 +127,23 @@ def _home_metros(world):
     return {}
 
 
+def _members_scenario(world):
+    """A City Dividends scenario "member" saved: nobody else may see, download or delete it."""
+    from decimal import Decimal
+
+    from vitals.dividend_scenarios import dividend_scenario_create
+    from vitals.dividends import Steps
+
+    scenario = dividend_scenario_create(
+        user=world.users["member"],
+        metro=world.metro,
+        steps=Steps(
+            attainment_points=Decimal("2"), miles=Decimal("1"), poverty_points=Decimal("1")
+        ),
+    )
+    return {"scenario": scenario.pk}
+
+
 def _member_message(world):
     from members import messaging
     from members.models import MemberMessage
@@ -486,6 +503,32 @@ CASES = [
         prepare=_home_metros,
     ),
     Case("vitals/city-vitals.xlsx", "/vitals/city-vitals.xlsx", MEMBER_AREA, marker=b"PK\x03\x04"),
+    Case(
+        "vitals/my-metro/scenarios/",
+        "/vitals/my-metro/scenarios/",
+        MEMBER_AREA,
+        method="POST",
+        data={"metro": "alpha-ny", "attainment": "2", "miles": "1.5"},
+        ok="redirect:/vitals/my-metro/",
+        label="save a City Dividends scenario",
+    ),
+    Case(
+        "vitals/my-metro/scenarios/<int:pk>/brief.pdf",
+        "/vitals/my-metro/scenarios/{scenario}/brief.pdf",
+        frozenset({"member"}),
+        marker=b"%PDF",
+        prepare=_members_scenario,
+        label="the member's own scenario only",
+    ),
+    Case(
+        "vitals/my-metro/scenarios/<int:pk>/delete/",
+        "/vitals/my-metro/scenarios/{scenario}/delete/",
+        frozenset({"member"}),
+        method="POST",
+        ok="redirect:/vitals/my-metro/",
+        prepare=_members_scenario,
+        label="the member's own scenario only",
+    ),
     # --- events --------------------------------------------------------------------------------
     Case("events/", "/events/", EVERYONE),
     Case("events/past/", "/events/past/", EVERYONE),

@@ -4,7 +4,14 @@ from .comparison import compare
 from .downloads import metro_csv, rankings_csv, rankings_json
 from .indicators import indicator
 from .metros import badge, metro
-from .my_metro import figures_xlsx, my_metro, my_metro_brief
+from .my_metro import (
+    figures_xlsx,
+    my_metro,
+    my_metro_brief,
+    scenario_brief,
+    scenario_delete,
+    scenario_save,
+)
 from .ranking import methodology, rankings
 
 __all__ = [
@@ -20,4 +27,7 @@ __all__ = [
     "rankings",
     "rankings_csv",
     "rankings_json",
+    "scenario_brief",
+    "scenario_delete",
+    "scenario_save",
 ]

@@ -4,21 +4,30 @@ brief, and every figure as an XLSX workbook. vitals.access decides who gets them
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..access import member_tool
-from ..briefs import brief_pdf
+from ..briefs import brief_pdf, scenario_brief_pdf
+from ..dividend_forms import ScenarioForm
+from ..dividend_scenarios import (
+    dividend_scenario_create,
+    dividend_scenario_delete,
+    scenario_results,
+    scenarios_of,
+)
+from ..dividends import current_constants, edition_constants
 from ..forms import PeerChoiceForm
-from ..models import Metro
+from ..models import MAX_DIVIDEND_SCENARIOS, DividendScenario, Metro
 from ..selectors import (
     default_peer_group,
     headline_indicators,
     my_metro_report,
     peer_choice_for,
 )
+from ..selectors.editions import citation_text, current_edition
 from ..services import peer_choice_save
 from ..workbook import figures_workbook
 from .common import crumbs
@@ -76,6 +85,8 @@ def my_metro(request, *, access):
     context = {
         "form": form,
         "report": _report(choice, home_metro),
+        "scenarios": scenario_results(scenarios_of(request.user)),
+        "max_scenarios": MAX_DIVIDEND_SCENARIOS,
         "crumbs": crumbs(),
     }
     return render(request, "vitals/my_metro.html", context, status=400 if form.is_bound else 200)
@@ -105,3 +116,82 @@ def figures_xlsx(request, *, access):
         filename=f"civicnet-city-vitals-{today:%Y-%m-%d}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# --- City Dividends scenarios ------------------------------------------------------------
+
+
+def _scenario_refused(request, form, message: str = ""):
+    """A scenario that cannot be saved: a 400 saying why, with the way back."""
+    metro = form.cleaned_data.get("metro") if hasattr(form, "cleaned_data") else None
+    return render(
+        request,
+        "vitals/dividend_scenario_refused.html",
+        {"form": form, "message": message, "metro": metro, "crumbs": crumbs()},
+        status=400,
+    )
+
+
+@require_POST
+@member_tool
+def scenario_save(request, *, access):
+    form = ScenarioForm(request.POST)
+    if not form.is_valid():
+        return _scenario_refused(request, form)
+    data = form.cleaned_data
+    edition = data["edition"]
+    constants = edition_constants(edition) if edition else current_constants()
+    try:
+        scenario = dividend_scenario_create(
+            user=request.user,
+            metro=data["metro"],
+            steps=form.steps(constants),
+            peer_group=data["peer"],
+            edition=edition,
+            name=data["name"],
+        )
+    except ValidationError as error:
+        return _scenario_refused(request, form, " ".join(error.messages))
+    messages.success(
+        request,
+        f"Scenario saved: {scenario.name or data['metro'].name}. It is listed below, with its "
+        "PDF brief.",
+    )
+    return redirect(reverse("vitals:my_metro") + f"#scenario-{scenario.pk}")
+
+
+@require_POST
+@member_tool
+def scenario_delete(request, pk, *, access):
+    scenario = get_object_or_404(DividendScenario, pk=pk, user=request.user)
+    dividend_scenario_delete(scenario=scenario)
+    messages.success(request, "Scenario deleted.")
+    return redirect(reverse("vitals:my_metro") + "#scenarios-heading")
+
+
+@require_GET
+@member_tool
+def scenario_brief(request, pk, *, access):
+    """A saved scenario as a one-page PDF brief, with the line to cite its page."""
+    scenario = get_object_or_404(
+        DividendScenario.objects.select_related(
+            "metro", "peer_group", "edition__dividend_constants"
+        ),
+        pk=pk,
+        user=request.user,
+    )
+    (result,) = scenario_results([scenario], with_inputs=True)
+    if result.dividends is None:
+        messages.info(request, "That metro is not in the scenario's edition: no brief to make.")
+        return redirect("vitals:my_metro")
+    page_url = request.build_absolute_uri(result.url)
+    title = f"City Dividends for {scenario.metro.name}"
+    if scenario.edition_id:
+        citation = citation_text(edition=scenario.edition, url=page_url, title=title, frozen=True)
+    else:
+        citation = citation_text(edition=current_edition(), url=page_url, title=title)
+    pdf = scenario_brief_pdf(result, page_url=page_url, citation=citation)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"civicnet-city-dividends-{scenario.metro.slug}-{scenario.pk}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
