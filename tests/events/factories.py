@@ -79,3 +79,24 @@ def make_challenge(*, open_now: bool = True, **fields) -> Challenge:
     Criterion.objects.create(challenge=challenge, name="Impact", weight=60, sort_order=0)
     Criterion.objects.create(challenge=challenge, name="Replicability", weight=40, sort_order=1)
     return challenge
+
+
+def admin_formset(prefix: str, rows: list[dict]) -> dict:
+    """POST data for one inline panel of a Wagtail edit form (new rows only)."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, row in enumerate(rows):
+        data.update({f"{prefix}-{n}-{key}": value for key, value in row.items()})
+        data[f"{prefix}-{n}-ORDER"] = str(n + 1)
+    return data
+
+
+# The event editor's ticket types and registration questions, left empty.
+NO_TICKET_TYPES_OR_QUESTIONS = {
+    **admin_formset("ticket_types", []),
+    **admin_formset("questions", []),
+}
