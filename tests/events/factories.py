@@ -4,7 +4,15 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from events.models import Challenge, Criterion, Event, Speaker, Topic
+from events.models import (
+    Challenge,
+    Criterion,
+    Event,
+    RegistrationQuestion,
+    Speaker,
+    TicketType,
+    Topic,
+)
 
 
 class TopicFactory(factory.django.DjangoModelFactory):
@@ -100,3 +108,13 @@ NO_TICKET_TYPES_OR_QUESTIONS = {
     **admin_formset("ticket_types", []),
     **admin_formset("questions", []),
 }
+
+
+def add_ticket_type(event: Event, name: str, **fields) -> TicketType:
+    fields.setdefault("sort_order", event.ticket_types.count())
+    return TicketType.objects.create(event=event, name=name, **fields)
+
+
+def add_question(event: Event, label: str, **fields) -> RegistrationQuestion:
+    fields.setdefault("sort_order", event.questions.count())
+    return RegistrationQuestion.objects.create(event=event, label=label, **fields)
