@@ -48,6 +48,8 @@ class EventAdminForm(WagtailAdminModelForm):
             )
             if self.instance.pk:
                 self.initial["reminder_offsets"] = self.instance.reminders
+        if "max_guests" in self.fields:
+            self.fields["max_guests"].required = False  # empty: no guests
         if self.instance.pk and self.instance.time_zone:
             zone = zoneinfo.ZoneInfo(self.instance.time_zone)
             for name in TIME_FIELDS + ("registration_opens_at", "registration_closes_at"):
@@ -72,6 +74,8 @@ class EventAdminForm(WagtailAdminModelForm):
                 cleaned[name] = _read_in(cleaned[name], zone)
         if "reminder_offsets" in cleaned:
             cleaned["reminder_offsets"] = cleaned["reminder_offsets"] or None
+        if "max_guests" in cleaned and cleaned["max_guests"] is None:
+            cleaned["max_guests"] = 0
         return cleaned
 
     def _session_forms(self):

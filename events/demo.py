@@ -14,7 +14,17 @@ from django.utils import timezone
 from members.models import Cluster
 from vitals.models import Dividend
 
-from .models import Challenge, Criterion, Event, EventSession, Registration, Speaker, Topic
+from .models import (
+    Challenge,
+    Criterion,
+    Event,
+    EventSession,
+    Registration,
+    RegistrationQuestion,
+    Speaker,
+    TicketType,
+    Topic,
+)
 from .services.calendar_sync import event_calendar_sync
 from .services.learning import recording_view_record
 from .services.registrations import registration_create
@@ -100,6 +110,53 @@ def _event_emails() -> None:
         recording_url="/library/",
         feedback_url="https://forms.example.org/civicnet/vacant-storefronts",
     )
+
+
+# The fall meeting's tickets: (name, description, member price, non-member price, quota,
+# members only). Members come free, as to every National Meeting.
+DEMO_TICKETS = [
+    ("Full meeting", "Both days", "0", "450.00", None, False),
+    ("Day one only", "Talks and the evening reception", "0", "250.00", 120, False),
+    ("Full meeting + site-visit workshop", "A hands-on half day in the Valley", "0", "0", 40, True),
+]
+DEMO_QUESTIONS = [
+    ("Dietary needs", RegistrationQuestion.Kind.TEXT, "", False),
+    (
+        "Which site visit would you join?",
+        RegistrationQuestion.Kind.CHOICE,
+        "Menomonee Valley\nHarbor district\nNone, thanks",
+        True,
+    ),
+]
+
+
+def _tickets_and_questions() -> None:
+    """Ticket types, a guest allowance and two questions on the fall meeting, added once: a
+    meeting that has any already (staff's own, or an earlier run's) is left alone."""
+    meeting = Event.objects.filter(slug="fall-national-meeting").first()
+    if meeting is None or meeting.ticket_types.exists() or meeting.questions.exists():
+        return
+    for order, (name, description, member, other, quota, members_only) in enumerate(DEMO_TICKETS):
+        TicketType.objects.create(
+            event=meeting,
+            sort_order=order,
+            name=name,
+            description=description,
+            member_price=Decimal(member),
+            non_member_price=Decimal(other),
+            quota=quota,
+            members_only=members_only,
+        )
+    for order, (label, kind, options, required) in enumerate(DEMO_QUESTIONS):
+        RegistrationQuestion.objects.create(
+            event=meeting,
+            sort_order=order,
+            label=label,
+            kind=kind,
+            options=options,
+            required=required,
+        )
+    Event.objects.filter(pk=meeting.pk, max_guests=0).update(max_guests=2)
 
 
 def load(stdout) -> None:
@@ -288,6 +345,7 @@ def load(stdout) -> None:
     created.append(new)
 
     _event_emails()
+    _tickets_and_questions()
 
     user = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
     if user:

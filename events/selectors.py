@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail import hooks
 
@@ -19,14 +20,18 @@ from .models import (
     Score,
     Submission,
     TeamInvitation,
+    TicketType,
 )
 
 TAKEN = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
 
 
 def with_place_counts(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Places taken (guests included) and the waitlist's length, in the same query."""
     return events.annotate(
-        taken_places=Count("registrations", filter=Q(registrations__status__in=TAKEN)),
+        taken_places=Coalesce(
+            Sum(F("registrations__guests") + 1, filter=Q(registrations__status__in=TAKEN)), 0
+        ),
         waitlist_count=Count(
             "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)
         ),
@@ -73,8 +78,52 @@ def remaining_places(event: Event) -> int | None:
         return None
     taken = getattr(event, "taken_places", None)
     if taken is None:
-        taken = event.registrations.filter(status__in=TAKEN).count()
+        taken = event.registrations.filter(status__in=TAKEN).aggregate(
+            n=Coalesce(Sum(F("guests") + 1), 0)
+        )["n"]
     return max(event.capacity - taken, 0)
+
+
+@dataclass(frozen=True)
+class TicketOffer:
+    """One ticket type as a person sees it: their price and the places left for it."""
+
+    ticket_type: TicketType
+    price: Decimal
+    left: int | None  # None: no limit
+
+    @property
+    def pk(self) -> int:
+        return self.ticket_type.pk
+
+    @property
+    def name(self) -> str:
+        return self.ticket_type.name
+
+
+def ticket_offers(event: Event, *, is_member: bool) -> list[TicketOffer]:
+    """The ticket types this person may choose (members-only ones for members only), each
+    with its price for them and the places left under its quota and the capacity. Two
+    queries, however many types and registrations."""
+    types = [t for t in event.ticket_types.all() if t.available_to(is_member=is_member)]
+    if not types:
+        return []
+    taken = dict(
+        event.registrations.filter(status__in=TAKEN, ticket_type__in=types)
+        .values_list("ticket_type")
+        .annotate(n=Sum(F("guests") + 1))
+        .order_by()
+    )
+    event_left = remaining_places(event)
+    offers = []
+    for ticket_type in types:
+        left = event_left
+        if ticket_type.quota is not None:
+            type_left = max(ticket_type.quota - taken.get(ticket_type.pk, 0), 0)
+            left = type_left if left is None else min(left, type_left)
+        price = ticket_type.price_for(is_member=is_member)
+        offers.append(TicketOffer(ticket_type=ticket_type, price=price, left=left))
+    return offers
 
 
 def live_registration(*, event: Event, user) -> Registration | None:
@@ -131,7 +180,7 @@ def user_registrations(user) -> QuerySet[Registration]:
 def attendees(event: Event) -> QuerySet[Registration]:
     return (
         event.registrations.exclude(status=Registration.Status.CANCELLED)
-        .select_related("user", "user__profile")
+        .select_related("user", "user__profile", "ticket_type")
         .order_by("status", "user__last_name", "user__first_name", "pk")
     )
 

@@ -27,11 +27,14 @@ from .events import (
     Topic,
 )
 from .learning import CalendarFeed, Certificate, RecordingView
+from .tickets import ANSWER_MAX_LENGTH, GUESTS_MAX, RegistrationQuestion, TicketType
 
 __all__ = [
+    "ANSWER_MAX_LENGTH",
     "ATTACHMENT_EXTENSIONS",
     "ATTACHMENT_MAX_BYTES",
     "DEFAULT_REMINDERS",
+    "GUESTS_MAX",
     "JOIN_LINK_LEAD",
     "REMINDER_LEADS",
     "RESERVED_EVENT_SLUGS",
@@ -46,12 +49,14 @@ __all__ = [
     "JudgeAssignment",
     "Registration",
     "RegistrationEmail",
+    "RegistrationQuestion",
     "ReminderOffset",
     "Score",
     "Speaker",
     "Submission",
     "SubmissionAttachment",
     "TeamInvitation",
+    "TicketType",
     "Topic",
     "submission_upload_to",
 ]

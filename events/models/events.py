@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -37,6 +37,7 @@ from core.pages import SUMMARY_BOOST, TITLE_BOOST
 
 from ..admin_forms import EventAdminForm
 from ..reminders import ReminderOffset
+from .tickets import GUESTS_MAX
 
 TIME_ZONE_CHOICES = [
     (name, name.replace("_", " "))
@@ -154,7 +155,19 @@ class Event(index.Indexed, ClusterableModel):
         max_digits=8,
         decimal_places=2,
         default=Decimal("0"),
-        help_text="Ticket price in USD for non-members; active members always register free.",
+        help_text=(
+            "Ticket price in USD for non-members; active members always register free. "
+            "Used only while the event has no ticket types (below)."
+        ),
+    )
+    max_guests = models.PositiveSmallIntegerField(
+        "Guests per registrant",
+        default=0,
+        validators=[MaxValueValidator(GUESTS_MAX)],
+        help_text=(
+            "How many guests one registrant may bring (0: none). Guests take places from the "
+            "capacity and from their ticket's quota, and pay the registrant's ticket price."
+        ),
     )
     speakers = ParentalManyToManyField(Speaker, blank=True, related_name="events")
     topics = ParentalManyToManyField(Topic, blank=True, related_name="events")
@@ -275,8 +288,21 @@ class Event(index.Indexed, ClusterableModel):
                             ]
                         ),
                         FieldPanel("price"),
+                        FieldPanel("max_guests"),
                         FieldPanel("learning_hours"),
                         FieldPanel("recording_hours"),
+                        InlinePanel(
+                            "ticket_types",
+                            heading="Ticket types",
+                            label="Ticket type",
+                            help_text=(
+                                "None: one ticket, free for members, at the price above for "
+                                "everyone else."
+                            ),
+                        ),
+                        InlinePanel(
+                            "questions", heading="Registration questions", label="Question"
+                        ),
                     ],
                     heading="Registration",
                 ),
@@ -389,7 +415,15 @@ class Event(index.Indexed, ClusterableModel):
         return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"
 
     def is_free_for(self, *, is_member: bool) -> bool:
+        """Whether the implicit ticket of an event without ticket types costs nothing."""
         return is_member or self.price <= 0
+
+    def ticket_price(self, ticket_type, *, is_member: bool) -> Decimal:
+        """What one place costs this person: the chosen type's price, or without ticket
+        types, the event's price for non-members and nothing for members."""
+        if ticket_type is not None:
+            return ticket_type.price_for(is_member=is_member)
+        return Decimal("0") if self.is_free_for(is_member=is_member) else self.price
 
     def registration_state(self, now=None) -> str:
         """'not_yet', 'open' or 'closed', from the registration window."""
@@ -495,6 +529,21 @@ class Registration(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices)
     amount_paid = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    # Ticket types and guests: the type chosen (none for an event without types), the guests
+    # (each takes a place and pays the same price), and what the whole party owes.
+    ticket_type = models.ForeignKey(
+        "events.TicketType",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registrations",
+    )
+    ticket_name = models.CharField(max_length=80, blank=True)  # kept if the type is deleted
+    guests = models.PositiveSmallIntegerField(default=0)
+    guest_names = models.JSONField(default=list, blank=True)
+    amount_due = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    # Answers to the event's registration questions: {"<question id>": "answer"}.
+    answers = models.JSONField(default=dict, blank=True)
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
     stripe_checkout_url = models.URLField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -527,6 +576,19 @@ class Registration(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.CANCELLED
+
+    @property
+    def places(self) -> int:
+        """Places this registration takes: the registrant and their guests."""
+        return 1 + self.guests
+
+    @property
+    def ticket_label(self) -> str:
+        """The ticket's current name, or the one it had if staff since deleted the type."""
+        return self.ticket_type.name if self.ticket_type else self.ticket_name
+
+    def answer_to(self, question) -> str:
+        return self.answers.get(str(question.pk), "")
 
     @property
     def attended(self) -> bool:

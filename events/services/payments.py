@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from members import billing
@@ -15,37 +16,65 @@ from .registrations import (
     RegistrationClosed,
     RegistrationError,
     check_can_register,
+    checked_choice,
     places_changed,
     registration_cancel,
-    taken_places,
 )
+from .tickets import TicketChoice, amount_owed, party_fits, places_taken
 
 PAYMENT_HOLD = timedelta(minutes=35)  # Stripe's shortest Checkout expiry is 30 minutes
 
 
 @transaction.atomic
-def _registration_hold_place(*, event: Event, user, now) -> Registration:
+def _registration_hold_place(*, event: Event, user, now, choice: TicketChoice | None):
     event = Event.objects.select_for_update().get(pk=event.pk)
     check_can_register(event=event, user=user, now=now)
-    if membership_is_active(user) or event.price <= 0:
+    is_member = membership_is_active(user)
+    choice = checked_choice(event=event, choice=choice, is_member=is_member)
+    owed = amount_owed(event=event, choice=choice, is_member=is_member)
+    if owed <= 0:
         raise RegistrationError("This registration is free: no payment is needed.")
-    if event.capacity is not None and taken_places(event) >= event.capacity:
-        raise RegistrationClosed("This event is full.")
+    if not party_fits(event, ticket_type=None, places=choice.places):
+        left = max(event.capacity - places_taken(event), 0)
+        if left == 0:
+            raise RegistrationClosed("This event is full.")
+        raise RegistrationClosed(
+            f"Only {left} place{pluralize(left)} left: register with fewer guests."
+        )
+    if not party_fits(event, ticket_type=choice.ticket_type, places=choice.places):
+        raise RegistrationClosed(f"The {choice.ticket_type.name} ticket is sold out.")
     registration = Registration.objects.create(
-        event=event, user=user, status=Registration.Status.PENDING_PAYMENT
+        event=event,
+        user=user,
+        status=Registration.Status.PENDING_PAYMENT,
+        amount_due=owed,
+        **choice.registration_fields(),
     )
     places_changed(event)
     return registration
 
 
-def registration_start_checkout(*, event: Event, user, success_url: str, cancel_url: str, now=None):
-    """Hold a place for a non-member and open a Stripe Checkout session (payment mode) for
-    the ticket; returns the registration with the Checkout URL. The place is held until
-    the session expires; a failed call to Stripe releases it at once."""
+def registration_start_checkout(
+    *,
+    event: Event,
+    user,
+    success_url: str,
+    cancel_url: str,
+    now=None,
+    choice: TicketChoice | None = None,
+):
+    """Hold places for a paid ticket (the registrant's and their guests') and open a Stripe
+    Checkout session (payment mode) for them; returns the registration with the Checkout
+    URL. The places are held until the session expires; a failed call to Stripe releases
+    them at once."""
     now = now or timezone.now()
     if not billing.payments_configured():
         raise RegistrationError("Online payment is not configured on this site yet.")
-    registration = _registration_hold_place(event=event, user=user, now=now)
+    registration = _registration_hold_place(event=event, user=user, now=now, choice=choice)
+    unit_price = registration.amount_due / registration.places
+    name = f"Ticket: {event.title}"
+    if registration.ticket_name:
+        name += f" ({registration.ticket_name})"
     try:
         session = billing.stripe_client().v1.checkout.sessions.create(
             params={
@@ -54,11 +83,11 @@ def registration_start_checkout(*, event: Event, user, success_url: str, cancel_
                 "client_reference_id": f"registration-{registration.pk}",
                 "line_items": [
                     {
-                        "quantity": 1,
+                        "quantity": registration.places,
                         "price_data": {
                             "currency": "usd",
-                            "unit_amount": int(event.price * 100),
-                            "product_data": {"name": f"Ticket: {event.title}"},
+                            "unit_amount": int(unit_price * 100),
+                            "product_data": {"name": name},
                         },
                     }
                 ],

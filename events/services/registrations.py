@@ -9,6 +9,14 @@ from members.selectors import membership_is_active
 from ..models import Event, Registration, RegistrationEmail
 from .emails import registration_email_queue
 from .learning import certificates_revoke_for_attendance
+from .tickets import (
+    ChoiceRefused,
+    TicketChoice,
+    amount_owed,
+    party_fits,
+    places_taken,
+    ticket_choice_check,
+)
 
 
 class RegistrationError(Exception):
@@ -28,9 +36,8 @@ class PaymentRequired(RegistrationError):
 
 
 def taken_places(event: Event) -> int:
-    return event.registrations.filter(
-        status__in=[Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
-    ).count()
+    """Places held at the event, guests included."""
+    return places_taken(event)
 
 
 # Events and challenges show on these sections' pages (and the home page, which every
@@ -57,25 +64,54 @@ def check_can_register(*, event: Event, user, now) -> None:
         raise AlreadyRegistered("You are already registered for this event.")
 
 
-@transaction.atomic
-def registration_create(*, event: Event, user, now=None) -> Registration:
-    """Register a user, or put them on the waitlist when the event is full.
+def checked_choice(*, event: Event, choice: TicketChoice | None, is_member: bool) -> TicketChoice:
+    """The registrant's ticket, guests and answers as allowed, or a RegistrationError. A party
+    bigger than the whole event (or its ticket's quota) could never get in: refused outright."""
+    try:
+        choice = ticket_choice_check(
+            event=event, choice=choice or TicketChoice(), is_member=is_member
+        )
+    except ChoiceRefused as error:
+        raise RegistrationError(str(error)) from None
+    ceilings = [event.capacity]
+    if choice.ticket_type is not None:
+        ceilings.append(choice.ticket_type.quota)
+    ceiling = min((c for c in ceilings if c is not None), default=None)
+    if ceiling is not None and choice.places > ceiling:
+        raise RegistrationError(
+            f"There are only {ceiling} places for this ticket: register with fewer guests."
+        )
+    return choice
 
-    The event row is locked first, so two people racing for the last place are served one
-    after the other: exactly one gets it, the other joins the waitlist.
+
+@transaction.atomic
+def registration_create(
+    *, event: Event, user, now=None, choice: TicketChoice | None = None
+) -> Registration:
+    """Register a user for a free ticket (with their guests and answers), or put them on the
+    waitlist when the event or the ticket's quota has no room for the whole party.
+
+    The event row is locked first, so people racing for the last places are served one
+    after the other: capacity and quotas always hold, guests included.
     """
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=event.pk)
     check_can_register(event=event, user=user, now=now)
-    if not event.is_free_for(is_member=membership_is_active(user)):
-        raise PaymentRequired(
-            f"Tickets cost ${event.price} for non-members; members register free."
-        )
-    full = event.capacity is not None and taken_places(event) >= event.capacity
-    status = Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED
+    is_member = membership_is_active(user)
+    choice = checked_choice(event=event, choice=choice, is_member=is_member)
+    if amount_owed(event=event, choice=choice, is_member=is_member) > 0:
+        if choice.ticket_type is None:
+            raise PaymentRequired(
+                f"Tickets cost ${event.price} for non-members; members register free."
+            )
+        raise PaymentRequired(f"The {choice.ticket_type.name} ticket has to be paid for.")
+    fits = party_fits(event, ticket_type=choice.ticket_type, places=choice.places)
+    status = Registration.Status.CONFIRMED if fits else Registration.Status.WAITLISTED
     try:
         with transaction.atomic():
-            registration = Registration.objects.create(event=event, user=user, status=status)
+            registration = Registration.objects.create(
+                event=event, user=user, status=status, **choice.registration_fields()
+            )
     except IntegrityError as error:  # the partial unique constraint, should a check be skipped
         raise AlreadyRegistered("You are already registered for this event.") from error
     registration_email_queue(registration, status)
@@ -111,16 +147,25 @@ def registration_cancel(
 
 @transaction.atomic
 def waitlist_promote(*, event: Event, now=None) -> list[Registration]:
-    """Fill free places from the waitlist, first come first served, and tell each person."""
+    """Fill free places from the waitlist, first come first served, and tell each person.
+
+    A registration comes in whole, with its guests, or not at all; one whose party does not
+    fit (or whose ticket's quota is full) keeps its place in the queue while a party behind
+    it that fits goes in: a free place never stays empty for want of a smaller party.
+    """
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=event.pk)
     promoted = []
-    waiting = event.registrations.filter(status=Registration.Status.WAITLISTED).order_by(
-        "created_at", "pk"
+    waiting = (
+        event.registrations.filter(status=Registration.Status.WAITLISTED)
+        .select_related("ticket_type")
+        .order_by("created_at", "pk")
     )
     for registration in waiting:
         if event.capacity is not None and taken_places(event) >= event.capacity:
             break
+        if not party_fits(event, ticket_type=registration.ticket_type, places=registration.places):
+            continue
         registration.status = Registration.Status.CONFIRMED
         registration.promoted_at = now
         registration.save(update_fields=["status", "promoted_at"])

@@ -50,7 +50,9 @@ def personal(request, response):
 
 def published_event(slug):
     return get_object_or_404(
-        Event.objects.prefetch_related("speakers", "topics", "sessions__speaker"),
+        Event.objects.prefetch_related(
+            "speakers", "topics", "sessions__speaker", "ticket_types", "questions"
+        ),
         slug=slug,
         is_published=True,
     )

@@ -42,24 +42,40 @@ def test_member_downloads_a_certificate_and_anyone_opens_its_verification_page(
     assert serious_accessibility_violations(page) == []
     page.screenshot(path=artifacts / "learning-record.png", full_page=True)
 
+    verification_url = download_certificate(
+        page, row, "civicnet-certificate-budgets-workshop.pdf", live_server
+    )
+
+    verdict, facts = verify_signed_out(
+        browser, verification_url, artifacts / "learning-certificate-verified.png"
+    )
+    assert "Genuine." in verdict
+    assert "Alex Rivera" in facts and "Participatory budgets, hands-on" in facts
+    assert "6.5" in facts
+
+
+def download_certificate(page, row, filename, live_server) -> str:
+    """Download the certificate from its row on the learning record; its verification URL."""
     with page.expect_download() as download_info:
         row.get_by_role("link", name="Certificate (PDF)").click()
     download = download_info.value
-    assert download.suggested_filename == "civicnet-certificate-budgets-workshop.pdf"
+    assert download.suggested_filename == filename
     pdf = Path(download.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     (verification_url,) = [url for url in link_targets(pdf) if "/verify/" in url]
     assert verification_url.startswith(live_server.url)
+    return verification_url
 
-    # Someone the member shows the certificate to: no account, another browser.
+
+def verify_signed_out(browser, verification_url, screenshot) -> tuple[str, str]:
+    """Someone the member shows the certificate to: no account, another browser. Returns the
+    verdict and the facts the verification page states."""
     stranger = browser.new_context()
     check = stranger.new_page()
     check.goto(verification_url)
     verdict = check.get_by_role("status").inner_text()
     facts = check.locator(".certificate-check__facts").inner_text()
-    assert "Genuine." in verdict
-    assert "Alex Rivera" in facts and "Participatory budgets, hands-on" in facts
-    assert "6.5" in facts
     assert serious_accessibility_violations(check) == []
-    check.screenshot(path=artifacts / "learning-certificate-verified.png", full_page=True)
+    check.screenshot(path=screenshot, full_page=True)
     stranger.close()
+    return verdict, facts

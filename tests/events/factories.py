@@ -4,7 +4,15 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from events.models import Challenge, Criterion, Event, Speaker, Topic
+from events.models import (
+    Challenge,
+    Criterion,
+    Event,
+    RegistrationQuestion,
+    Speaker,
+    TicketType,
+    Topic,
+)
 
 
 class TopicFactory(factory.django.DjangoModelFactory):
@@ -79,3 +87,34 @@ def make_challenge(*, open_now: bool = True, **fields) -> Challenge:
     Criterion.objects.create(challenge=challenge, name="Impact", weight=60, sort_order=0)
     Criterion.objects.create(challenge=challenge, name="Replicability", weight=40, sort_order=1)
     return challenge
+
+
+def admin_formset(prefix: str, rows: list[dict]) -> dict:
+    """POST data for one inline panel of a Wagtail edit form (new rows only)."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, row in enumerate(rows):
+        data.update({f"{prefix}-{n}-{key}": value for key, value in row.items()})
+        data[f"{prefix}-{n}-ORDER"] = str(n + 1)
+    return data
+
+
+# The event editor's ticket types and registration questions, left empty.
+NO_TICKET_TYPES_OR_QUESTIONS = {
+    **admin_formset("ticket_types", []),
+    **admin_formset("questions", []),
+}
+
+
+def add_ticket_type(event: Event, name: str, **fields) -> TicketType:
+    fields.setdefault("sort_order", event.ticket_types.count())
+    return TicketType.objects.create(event=event, name=name, **fields)
+
+
+def add_question(event: Event, label: str, **fields) -> RegistrationQuestion:
+    fields.setdefault("sort_order", event.questions.count())
+    return RegistrationQuestion.objects.create(event=event, label=label, **fields)

@@ -7,24 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Challenge, Event
-from tests.events.factories import EventFactory, make_challenge
+from tests.events.factories import (
+    NO_TICKET_TYPES_OR_QUESTIONS,
+    EventFactory,
+    make_challenge,
+)
+from tests.events.factories import admin_formset as formset
 
 pytestmark = pytest.mark.django_db
 
 EMPTY_RICH_TEXT = '{"blocks": [], "entityMap": {}}'
-
-
-def formset(prefix, rows):
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)),
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for n, row in enumerate(rows):
-        data.update({f"{prefix}-{n}-{key}": value for key, value in row.items()})
-        data[f"{prefix}-{n}-ORDER"] = str(n + 1)
-    return data
 
 
 def test_every_events_admin_listing_opens(client, staff):
@@ -61,6 +53,7 @@ def test_staff_create_an_event_in_its_own_time_zone_with_an_agenda(
             "sessions",
             [{"title": "Opening", "starts_at": "2031-05-10 09:00", "ends_at": "2031-05-10 10:00"}],
         ),
+        **NO_TICKET_TYPES_OR_QUESTIONS,
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("wagtailsnippets_events_event:add"), data)
@@ -128,6 +121,7 @@ def test_editing_an_event_in_the_admin_refreshes_the_anonymous_page(client, staf
             "price": "0",
             "is_published": "on",
             **formset("sessions", []),
+            **NO_TICKET_TYPES_OR_QUESTIONS,
         },
     )
     client.logout()

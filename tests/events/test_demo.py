@@ -3,7 +3,16 @@ import io
 import pytest
 
 from events import demo
-from events.models import Challenge, Criterion, Event, EventSession, Registration, RegistrationEmail
+from events.models import (
+    Challenge,
+    Criterion,
+    Event,
+    EventSession,
+    Registration,
+    RegistrationEmail,
+    RegistrationQuestion,
+    TicketType,
+)
 from events.selectors import national_meeting_attendee_count
 from tests.members.factories import make_member
 
@@ -18,6 +27,9 @@ def snapshot():
             ).order_by("slug")
         ),
         "sessions": EventSession.objects.count(),
+        "tickets": list(TicketType.objects.values_list("event__slug", "name", "quota")),
+        "questions": list(RegistrationQuestion.objects.values_list("label", "options")),
+        "guests": list(Event.objects.values_list("slug", "max_guests").order_by("slug")),
         "registrations": Registration.objects.count(),
         "emails": RegistrationEmail.objects.count(),
         "challenges": Challenge.objects.count(),
@@ -39,6 +51,21 @@ def test_demo_events_load_twice_without_changing_anything():
     assert Event.objects.get(slug="fall-national-meeting").reminders == ["7d", "24h"]
     past_webinar = Event.objects.get(slug="vacant-storefronts-webinar")
     assert past_webinar.recording_url and past_webinar.feedback_url.startswith("https://")
+    meeting = Event.objects.get(slug="fall-national-meeting")
+    assert meeting.max_guests == 2 and meeting.ticket_types.count() == 3
+    assert meeting.ticket_types.filter(members_only=True).count() == 1
+    assert [q.kind for q in meeting.questions.all()] == ["text", "choice"]
+
+
+def test_demo_meeting_register_page_offers_its_tickets_guests_and_questions(client):
+    member = make_member(email=demo.MEMBER_EMAIL)
+    demo.load(io.StringIO())
+    client.force_login(member)
+
+    page = client.get("/events/fall-national-meeting/register/").content.decode()
+
+    assert "Full meeting + site-visit workshop" in page
+    assert "Guests" in page and "Which site visit would you join?" in page
 
 
 def test_every_demo_page_renders(client):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import Event, Registration, RegistrationEmail
-from tests.events.factories import EventFactory
+from tests.events.factories import NO_TICKET_TYPES_OR_QUESTIONS, EventFactory
 from tests.members.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +239,8 @@ def test_staff_choose_reminders_and_a_feedback_link_in_the_event_editor(client, 
             "sessions-INITIAL_FORMS": "0",
             "sessions-MIN_NUM_FORMS": "0",
             "sessions-MAX_NUM_FORMS": "1000",
+            **NO_TICKET_TYPES_OR_QUESTIONS,
+            **NO_TICKET_TYPES_OR_QUESTIONS,
         },
     )
 

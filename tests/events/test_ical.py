@@ -8,7 +8,7 @@ from icalendar import Calendar
 
 from events import services
 from events.models import Event, RegistrationEmail
-from tests.events.factories import EventFactory
+from tests.events.factories import NO_TICKET_TYPES_OR_QUESTIONS, EventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,7 @@ def test_editing_an_event_in_the_wagtail_admin_bumps_the_sequence(
         "sessions-INITIAL_FORMS": "0",
         "sessions-MIN_NUM_FORMS": "0",
         "sessions-MAX_NUM_FORMS": "1000",
+        **NO_TICKET_TYPES_OR_QUESTIONS,
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)

@@ -33,7 +33,8 @@ class TicketFakeStripe(FakeStripe):
 
     def pay(self, session_id: str) -> None:
         session = self.sessions[session_id]
-        amount = int(session["line_items[0][price_data][unit_amount]"])
+        quantity = int(session.get("line_items[0][quantity]", 1))
+        amount = int(session["line_items[0][price_data][unit_amount]"]) * quantity
         session.update(status="complete", payment_status="paid", amount_total=amount)
 
     def expire(self, session_id: str) -> None:
