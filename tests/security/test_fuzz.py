@@ -16,6 +16,7 @@ hostile paths and queries, enough to keep the whole pass well under a minute.
 import re
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -192,6 +193,8 @@ def world(home_page, member, staff, tmp_path, settings):
     from tests.members.factories import UserFactory, make_cluster, make_plan
     from tests.newsletter.factories import make_edition, make_subscriber
     from tests.vitals.factories import import_files, observations
+    from vitals.dividend_scenarios import dividend_scenario_create
+    from vitals.dividends import Steps
     from vitals.models import Indicator, Metro
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -232,6 +235,11 @@ def world(home_page, member, staff, tmp_path, settings):
     revision = victim_page.save_revision()
     metro = Metro.objects.first()
     indicator = Indicator.objects.first()
+    scenario = dividend_scenario_create(
+        user=member,
+        metro=metro,
+        steps=Steps(attainment_points=Decimal(2), miles=Decimal(1), poverty_points=Decimal(1)),
+    )
 
     by_model = {
         "page": victim_page.pk,
@@ -246,6 +254,7 @@ def world(home_page, member, staff, tmp_path, settings):
         "network/": member.username,
         "clusters/": cluster.slug,
         "vitals/metros/": metro.slug,
+        "vitals/my-metro/scenarios/": scenario.pk,
         "vitals/indicators/": indicator.slug,
         "events/": event.slug,
         "challenges/judging/": assignment.pk,
