@@ -70,6 +70,33 @@ class RankingsForm(forms.Form):
         return default if value in (None, "") else value
 
 
+class _Rows:
+    """A queryset's rows, read on first use and then kept (for choice fields that share them)."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+        self._rows = None
+
+    def __iter__(self):
+        if self._rows is None:
+            self._rows = list(self.queryset)
+        return iter(self._rows)
+
+
+def _rows_iterator(rows: _Rows):
+    class RowsIterator(forms.models.ModelChoiceIterator):
+        def __iter__(self):
+            if self.field.empty_label is not None:
+                yield ("", self.field.empty_label)
+            for obj in rows:
+                yield self.choice(obj)
+
+        def __len__(self):
+            return len(list(rows)) + (self.field.empty_label is not None)
+
+    return RowsIterator
+
+
 class PeerChoiceForm(forms.Form):
     """My metro's settings: which metro, compared with a peer group or a list of metros."""
 
@@ -107,6 +134,13 @@ class PeerChoiceForm(forms.Form):
     def __init__(self, *args, home_metro: Metro | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.home_metro = home_metro
+        # Each list is read once, when first drawn (Django's choice fields read it each time
+        # it is iterated); the two metro pickers share theirs.
+        metros = _Rows(self.fields["metro"].queryset)
+        groups = _Rows(self.fields["peer_group"].queryset)
+        for name, rows in [("metro", metros), ("peer_metros", metros), ("peer_group", groups)]:
+            self.fields[name].iterator = _rows_iterator(rows)
+            self.fields[name].widget.choices = self.fields[name].choices
         if home_metro is not None:
             self.fields["metro"].empty_label = f"My home metro: {home_metro.name}"
 
