@@ -17,7 +17,36 @@ def pytest_configure(config):
         pytest.exit("The tests run on PostgreSQL: use `make test` or set DATABASE_URL.", 2)
     if not settings.REDIS_URL:
         pytest.exit("The tests need Redis: use `make test` or set REDIS_URL.", 2)
+    _check_services_per_xdist_worker()
     _cache_bytecode_of_subprocesses()
+
+
+def _check_services_per_xdist_worker():
+    """Parallel workers (pytest -n) must each have their own Redis databases (tests/settings.py),
+    or one's cache.clear() would empty the other's cache mid-test."""
+    from tests.settings import SHIFTED_FOR
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    if os.environ.get(SHIFTED_FOR) != worker:
+        pytest.exit(
+            f"DJANGO_SETTINGS_MODULE is {os.environ.get('DJANGO_SETTINGS_MODULE')}: the parallel "
+            "tests need tests.settings (pyproject.toml), which gives each worker its own Redis "
+            "databases. Unset DJANGO_SETTINGS_MODULE, or run serially (-n 0).",
+            2,
+        )
+    import redis
+
+    for url in {settings.REDIS_URL, settings.CELERY_BROKER_URL}:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+        except redis.RedisError as error:
+            pytest.exit(
+                f"{worker} cannot use Redis at {url} ({error}): run fewer workers (-n), "
+                "or give Redis more databases (`databases` in redis.conf).",
+                2,
+            )
 
 
 def _cache_bytecode_of_subprocesses():
@@ -58,10 +87,22 @@ def _empty_tables_by_delete():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache, so cached pages never leak between tests."""
-    from django.core.cache import cache
+    """Each test starts with an empty cache, so cached pages never leak between tests.
 
-    cache.clear()
+    On a busy machine (the suite runs in parallel) a Redis call can outlast the cache's short
+    timeout, which switches the cache off for a moment (core/cache.py): a clearing that timed
+    out is done again with a patient timeout rather than skipped, and each test starts with
+    the cache switched on."""
+    import redis
+    from django.core.cache import caches
+
+    from core import cache as fail_soft
+
+    cache = caches["default"]
+    fail_soft._paused_until.clear()
+    if cache.clear() is False and isinstance(cache, fail_soft.FailSoftRedisCache):
+        redis.Redis.from_url(cache._location, socket_timeout=30).flushdb()
+        fail_soft._paused_until.clear()
     yield
 
 
@@ -176,3 +217,14 @@ def collected_static(tmp_path_factory) -> Path:
         check=True,
     )
     return root
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free TCP port on loopback for a server the test starts: never a fixed port, since the
+    suite runs in parallel processes (README, Tests in parallel)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

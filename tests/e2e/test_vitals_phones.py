@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-WIDTHS = [pytest.param(PHONE, id="390"), pytest.param(DESKTOP, id="1280")]
+WIDTHS = [PHONE, DESKTOP]
 LEAST_TEXT = 11  # CSS px
 
 SOURCES = (
@@ -94,8 +94,14 @@ REACH_FIGURE = """cell => {
 }"""
 
 
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_every_rankings_figure_can_be_read_beside_its_metro(page, long_names, viewport, artifacts):
+# Each test checks a page at both widths in turn: the browser context, the live server and the
+# imported figures (the slow part) are set up once for both.
+def test_every_rankings_figure_can_be_read_beside_its_metro(page, long_names, artifacts):
+    for viewport in WIDTHS:
+        rankings_figures_readable_beside_their_metro(page, viewport, artifacts)
+
+
+def rankings_figures_readable_beside_their_metro(page, viewport, artifacts):
     open_at(page, viewport, "/vitals/")
 
     rows = page.locator("table.vitals-table tbody tr")
@@ -108,25 +114,36 @@ def test_every_rankings_figure_can_be_read_beside_its_metro(page, long_names, vi
             frame, box, header = seen["frame"], seen["box"], seen["header"]
             # The frame is on screen, the figure inside it, and not under the metro's name,
             # which stays in view beside it.
-            assert frame[0] >= 0 and frame[1] <= viewport["width"]
-            assert frame[0] - 1 <= box[0] and box[1] <= frame[1] + 1, (cell.inner_text(), seen)
-            assert seen["seen"], cell.inner_text()
-            assert frame[0] - 1 <= header[0] and header[1] <= box[0] + 1
+            assert frame[0] >= 0 and frame[1] <= viewport["width"], viewport
+            assert frame[0] - 1 <= box[0] and box[1] <= frame[1] + 1, (
+                viewport,
+                cell.inner_text(),
+                seen,
+            )
+            assert seen["seen"], (viewport, cell.inner_text())
+            assert frame[0] - 1 <= header[0] and header[1] <= box[0] + 1, viewport
     page.screenshot(path=artifacts / f"vitals-rankings-scrolled-{viewport['width']}.png")
 
 
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_compare_shows_every_chosen_metro_at_once(page, long_names, viewport, artifacts):
+def test_compare_shows_every_chosen_metro_at_once(page, long_names, artifacts):
+    for viewport in WIDTHS:
+        compare_shows_every_chosen_metro(page, viewport, artifacts)
+
+
+def compare_shows_every_chosen_metro(page, viewport, artifacts):
     open_at(page, viewport, "/vitals/compare/?" + "&".join(f"metro={s}" for s in SLUGS))
 
     table = page.locator("table.vitals-table--compare")
     names = table.locator("thead th a")
-    assert names.count() == 5
+    assert names.count() == 5, viewport
     figures = table.locator("tbody tr", has_text="College attainment").locator("td")
-    assert figures.all_inner_texts()[0].startswith("38.6%")
+    assert figures.all_inner_texts()[0].startswith("38.6%"), viewport
     for cell in names.all() + figures.all():
         box = cell.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], cell.inner_text()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+            viewport,
+            cell.inner_text(),
+        )
     # Each figure sits under its own metro's name.
     for name, figure in zip(names.all(), figures.all(), strict=True):
         name_box, figure_box = name.bounding_box(), figure.bounding_box()
@@ -134,7 +151,7 @@ def test_compare_shows_every_chosen_metro_at_once(page, long_names, viewport, ar
             figure_box["x"]
             <= name_box["x"] + name_box["width"] / 2
             <= (figure_box["x"] + figure_box["width"])
-        )
+        ), viewport
     table.screenshot(path=artifacts / f"vitals-compare-{viewport['width']}.png")
 
 
@@ -158,34 +175,41 @@ CHART_PAGES = [
 
 
 @pytest.mark.parametrize("path", CHART_PAGES)
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_chart_text_stays_legible_and_inside_the_chart(page, long_names, viewport, path):
-    open_at(page, viewport, path)
+def test_chart_text_stays_legible_and_inside_the_chart(page, long_names, path):
+    for viewport in WIDTHS:
+        open_at(page, viewport, path)
 
-    svgs = page.locator("svg.chart__svg").all()
-    assert svgs
-    for svg in svgs:
-        texts = svg.evaluate(TEXT_MEASURES)
-        assert texts
-        for text in texts:
-            assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, text
-            assert text["inside"] and text["on_screen"], text
-
-
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_axis_titles_name_the_units_of_their_ticks(page, long_names, viewport):
-    open_at(page, viewport, "/vitals/indicators/college-attainment/")
-
-    for svg in page.locator("svg.chart__svg").all():
-        ticks = svg.locator("text.chart__tick").all_text_contents()
-        titles = svg.locator("text.chart__axis").all_text_contents()
-        percent_ticks = [t for t in ticks if t.endswith("%")]
-        assert percent_ticks and "Percent (%)" in titles
-        assert not any("0 to 1" in title for title in titles)
+        svgs = page.locator("svg.chart__svg").all()
+        assert svgs, viewport
+        for svg in svgs:
+            texts = svg.evaluate(TEXT_MEASURES)
+            assert texts, viewport
+            for text in texts:
+                assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, (
+                    viewport,
+                    text,
+                )
+                assert text["inside"] and text["on_screen"], (viewport, text)
 
 
-@pytest.mark.parametrize("viewport", WIDTHS)
-def test_the_badge_text_fits_for_the_longest_names(page, long_names, viewport, artifacts):
+def test_axis_titles_name_the_units_of_their_ticks(page, long_names):
+    for viewport in WIDTHS:
+        open_at(page, viewport, "/vitals/indicators/college-attainment/")
+
+        for svg in page.locator("svg.chart__svg").all():
+            ticks = svg.locator("text.chart__tick").all_text_contents()
+            titles = svg.locator("text.chart__axis").all_text_contents()
+            percent_ticks = [t for t in ticks if t.endswith("%")]
+            assert percent_ticks and "Percent (%)" in titles, viewport
+            assert not any("0 to 1" in title for title in titles), viewport
+
+
+def test_the_badge_text_fits_for_the_longest_names(page, long_names, artifacts):
+    for viewport in WIDTHS:
+        badge_text_fits_for_the_longest_names(page, viewport, artifacts)
+
+
+def badge_text_fits_for_the_longest_names(page, viewport, artifacts):
     for slug in SLUGS:
         page.set_viewport_size(viewport)
         page.goto(f"/vitals/metros/{slug}/badge.svg")
@@ -194,18 +218,18 @@ def test_the_badge_text_fits_for_the_longest_names(page, long_names, viewport, a
         boxes = svg.evaluate(
             "svg => [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect().toJSON())"
         )
-        assert len(texts) == 6
+        assert len(texts) == 6, (viewport, slug)
         for text, box in zip(texts, boxes, strict=True):
-            assert text["inside"] and text["size"] >= LEAST_TEXT, (slug, text)
+            assert text["inside"] and text["size"] >= LEAST_TEXT, (viewport, slug, text)
             # The position stays in its block; the words stay right of it.
-            assert box["right"] <= 86 or box["left"] >= 100, (slug, text)
-        assert "…" not in "".join(t["text"] for t in texts)  # none needs shortening
-    assert "Metros of 1 million or more" in svg.inner_html()
+            assert box["right"] <= 86 or box["left"] >= 100, (viewport, slug, text)
+        assert "…" not in "".join(t["text"] for t in texts), viewport  # none needs shortening
+    assert "Metros of 1 million or more" in svg.inner_html(), viewport
 
     page.goto("/vitals/metros/louisvillejefferson-county-ky/")
     badge = page.get_by_role("img", name="Where does yours rank? Louisville/Jefferson County")
     box = badge.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], viewport
     badge.screenshot(path=artifacts / f"vitals-badge-{viewport['width']}.png")
 
 
@@ -265,14 +289,14 @@ def test_on_a_phone_every_vitals_table_shows_its_figures(page, long_names, path)
     assert seen["problems"] == []
 
 
-@pytest.mark.parametrize("width", [320, 768, 1920])
-def test_chart_text_stays_at_least_11px_at_other_widths(page, long_names, width):
-    page.set_viewport_size({"width": width, "height": 900})
-    page.goto("/vitals/indicators/college-attainment/?metro=louisvillejefferson-county-ky")
+def test_chart_text_stays_at_least_11px_at_other_widths(page, long_names):
+    for width in (320, 768, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/vitals/indicators/college-attainment/?metro=louisvillejefferson-county-ky")
 
-    for svg in page.locator("svg.chart__svg").all():
-        for text in svg.evaluate(TEXT_MEASURES):
-            assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, text
-            assert text["inside"], text
-            # never more than a quarter larger than drawn
-            assert text["size"] <= 16 * 1.25 + 0.5, text
+        for svg in page.locator("svg.chart__svg").all():
+            for text in svg.evaluate(TEXT_MEASURES):
+                assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, (width, text)
+                assert text["inside"], (width, text)
+                # never more than a quarter larger than drawn
+                assert text["size"] <= 16 * 1.25 + 0.5, (width, text)
