@@ -16,7 +16,11 @@ from .services.registrations import registration_cancel
 
 
 def account_export(*, user, **kwargs) -> dict:
-    registrations = Registration.objects.filter(user=user).select_related("event")
+    registrations = (
+        Registration.objects.filter(user=user)
+        .select_related("event", "ticket_type")
+        .prefetch_related("event__questions")
+    )
     owned = Submission.objects.filter(owner=user).select_related("challenge")
     return {
         "event_registrations": [
@@ -29,6 +33,13 @@ def account_export(*, user, **kwargs) -> dict:
                 "cancelled_at": r.cancelled_at,
                 "checked_in_at": r.checked_in_at,
                 "joined_online_at": r.joined_at,
+                "ticket": r.ticket_label,
+                "amount_due": r.amount_due,
+                "guests": r.guests,
+                "guest_names": r.guest_names,
+                "answers": {
+                    q.label: r.answer_to(q) for q in r.event.questions.all() if r.answer_to(q)
+                },
             }
             for r in registrations
         ],

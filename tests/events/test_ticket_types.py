@@ -611,3 +611,16 @@ def test_access_to_a_ticketed_event(
     assert list(workshop.values_list("user__email", flat=True)) == (
         ["member@example.org"] if method == "POST" else []
     )
+
+
+def test_a_persons_data_export_carries_their_ticket_guests_and_answers(member, answered):
+    from events.accounts import account_export
+
+    (exported,) = account_export(user=member)["event_registrations"]
+
+    assert exported["ticket"] == "Workshop day"
+    assert (exported["guests"], exported["guest_names"]) == (1, ["=HYPERLINK(1)"])
+    assert exported["answers"] == {
+        "Dietary needs": "=cmd|' /c calc'!A1",
+        "Which site visit?": "Harbor walk",
+    }
