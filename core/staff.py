@@ -39,14 +39,20 @@ def needs_second_factor(user) -> bool:
         return True
     # Asked by the middleware and again by the page (the editor's bar): one query a request,
     # remembered on this request's user object.
+    # (core.auth reads it with the person's row: no query of its own then.)
     if not hasattr(user, "_civicnet_holds_a_permission"):
         holds = Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
-        user._civicnet_holds_a_permission = holds
-        if not holds:
-            # What ModelBackend would find and remember on this user object: no permission,
-            # so a page's `perms.x.y` check asks the database nothing more.
-            user._user_perm_cache = user._group_perm_cache = user._perm_cache = set()
+        remember_holds_a_permission(user, holds)
     return user._civicnet_holds_a_permission
+
+
+def remember_holds_a_permission(user, holds: bool) -> None:
+    """Note on this request's user object whether they hold any permission at all."""
+    user._civicnet_holds_a_permission = holds
+    if not holds:
+        # What ModelBackend would find and remember on this user object: no permission,
+        # so a page's `perms.x.y` check asks the database nothing more.
+        user._user_perm_cache = user._group_perm_cache = user._perm_cache = set()
 
 
 def has_authenticator(user) -> bool:
