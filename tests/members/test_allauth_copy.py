@@ -156,3 +156,18 @@ def test_the_allauth_pages_people_reach_are_in_the_sites_words(client):
         for words in PAGE_WORDS:
             assert words not in text, (path, words)
         assert person.username not in text.replace(person.email, ""), path
+
+
+def test_the_messages_allauth_shows_use_the_headers_words_and_say_things_once(client):
+    UserFactory(email="named@example.org", first_name="Ana", last_name="Okafor")
+
+    logged_in = client.post(
+        "/accounts/login/", {"login": "named@example.org", "password": PASSWORD}, follow=True
+    ).content.decode()
+    logged_out = client.post("/accounts/logout/", follow=True).content.decode()
+    client.post("/accounts/login/code/", {"email": "named@example.org"})
+    code_page = client.get("/accounts/login/code/confirm/").content.decode()
+
+    assert "You are logged in as Ana Okafor." in logged_in
+    assert "You are logged out." in logged_out
+    assert code_page.count("named@example.org") == 1  # the page says where the code went

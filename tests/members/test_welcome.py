@@ -113,7 +113,7 @@ def test_signing_in_greets_the_person_by_name(client):
         "/accounts/login/", {"login": "named@example.org", "password": PASSWORD}, follow=True
     )
 
-    assert "Successfully signed in as Ana Okafor." in response.content.decode()
+    assert "You are logged in as Ana Okafor." in response.content.decode()
 
 
 @pytest.mark.parametrize(
