@@ -21,7 +21,12 @@ from .models import (
     TeamInvitation,
 )
 
-TAKEN = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
+# Statuses holding a place (an offered place is held for the person it was offered to).
+TAKEN = [
+    Registration.Status.CONFIRMED,
+    Registration.Status.PENDING_PAYMENT,
+    Registration.Status.OFFERED,
+]
 
 
 def with_place_counts(events: QuerySet[Event]) -> QuerySet[Event]:
@@ -100,6 +105,26 @@ def waitlist_position(registration: Registration) -> int | None:
         .count()
         + 1
     )
+
+
+def series_occurrences(series, *, published_only: bool = True) -> list[Event]:
+    """A series' occurrences, soonest first, each with its place counts: one query."""
+    events = series.occurrences.all()
+    if published_only:
+        events = events.filter(is_published=True)
+    return list(with_place_counts(events).order_by("starts_at", "pk"))
+
+
+def series_registrations(events: list[Event], user) -> dict[int, Registration]:
+    """The person's live registration at each of these events, by event id: one query."""
+    if not user.is_authenticated or not events:
+        return {}
+    return {
+        registration.event_id: registration
+        for registration in Registration.objects.filter(user=user, event__in=events).exclude(
+            status=Registration.Status.CANCELLED
+        )
+    }
 
 
 def upcoming_public_events(*, limit: int) -> list:

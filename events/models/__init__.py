@@ -14,6 +14,7 @@ from .challenges import (
 )
 from .events import (
     DEFAULT_REMINDERS,
+    DEFAULT_WAITLIST_OFFER_HOURS,
     JOIN_LINK_LEAD,
     REMINDER_LEADS,
     RESERVED_EVENT_SLUGS,
@@ -27,11 +28,15 @@ from .events import (
     Topic,
 )
 from .learning import CalendarFeed, Certificate, RecordingView
+from .series import MOST_OCCURRENCES, EventSeries
 
 __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "ATTACHMENT_MAX_BYTES",
     "DEFAULT_REMINDERS",
+    "DEFAULT_WAITLIST_OFFER_HOURS",
+    "MOST_OCCURRENCES",
+    "EventSeries",
     "JOIN_LINK_LEAD",
     "REMINDER_LEADS",
     "RESERVED_EVENT_SLUGS",

@@ -15,9 +15,9 @@ from .registrations import (
     RegistrationClosed,
     RegistrationError,
     check_can_register,
+    is_full,
     places_changed,
     registration_cancel,
-    taken_places,
 )
 
 PAYMENT_HOLD = timedelta(minutes=35)  # Stripe's shortest Checkout expiry is 30 minutes
@@ -29,7 +29,7 @@ def _registration_hold_place(*, event: Event, user, now) -> Registration:
     check_can_register(event=event, user=user, now=now)
     if membership_is_active(user) or event.price <= 0:
         raise RegistrationError("This registration is free: no payment is needed.")
-    if event.capacity is not None and taken_places(event) >= event.capacity:
+    if is_full(event):
         raise RegistrationClosed("This event is full.")
     registration = Registration.objects.create(
         event=event, user=user, status=Registration.Status.PENDING_PAYMENT

@@ -79,3 +79,27 @@ def make_challenge(*, open_now: bool = True, **fields) -> Challenge:
     Criterion.objects.create(challenge=challenge, name="Impact", weight=60, sort_order=0)
     Criterion.objects.create(challenge=challenge, name="Replicability", weight=40, sort_order=1)
     return challenge
+
+
+def make_series(**fields):
+    """A monthly webinar series, first Thursday at 14:00 New York time, in 2031's first half."""
+    from datetime import date, time
+
+    from events.models import EventSeries
+
+    defaults = {
+        "title": "Data for Better Streets",
+        "slug": "streets",
+        "summary": "A monthly hour on what street data tells cities.",
+        "time_zone": "America/New_York",
+        "start_time": time(14, 0),
+        "duration_minutes": 60,
+        "frequency": EventSeries.Frequency.MONTHLY,
+        "weekday": EventSeries.Weekday.THURSDAY,
+        "week_of_month": EventSeries.WeekOfMonth.FIRST,
+        "starts_on": date(2031, 1, 1),
+        "ends_on": date(2031, 6, 30),
+        "capacity": 2,
+        "join_url": "https://meet.example.org/streets",
+    }
+    return EventSeries.objects.create(**{**defaults, **fields})
