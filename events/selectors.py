@@ -9,6 +9,7 @@ from django.utils import timezone
 from wagtail import hooks
 
 from .models import (
+    LEARNING_CATEGORIES,
     CalendarFeed,
     Certificate,
     Challenge,
@@ -170,7 +171,12 @@ class LearningEntry:
 
     registration: Registration
     how: str  # "checked in" or "joined online", perhaps "… (also watched the recording)"
-    kind: str = "attended"
+    certifiable = True  # a certificate of attendance can be issued for it
+
+    @property
+    def kind(self) -> str:
+        """The kind of event (a LEARNING_CATEGORIES key): National Meeting, workshop, webinar."""
+        return self.event.kind
 
     @property
     def event(self) -> Event:
@@ -214,17 +220,14 @@ class LearningActivity:
     date: date
     hours: Decimal
     event: Event | None = None
+    certifiable = False
 
     @property
     def year(self) -> int:
         return self.date.year
 
 
-LEARNING_KINDS = {
-    "attended": "Events attended",
-    "recording": "Recordings watched",
-    "reading": "Library readings",
-}
+LEARNING_KINDS = LEARNING_CATEGORIES
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .events import (
     Speaker,
     Topic,
 )
-from .learning import CalendarFeed, Certificate, RecordingView
+from .learning import LEARNING_CATEGORIES, CalendarFeed, Certificate, RecordingView
 from .series import MOST_OCCURRENCES, EventSeries
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "MOST_OCCURRENCES",
     "EventSeries",
     "JOIN_LINK_LEAD",
+    "LEARNING_CATEGORIES",
     "REMINDER_LEADS",
     "RESERVED_EVENT_SLUGS",
     "TIME_ZONE_CHOICES",
