@@ -442,6 +442,11 @@ CELERY_BEAT_SCHEDULE["events-reconcile-ticket-payments"] = {
     "task": "events.reconcile_ticket_payments",
     "schedule": 300.0,
 }
+# Events: withdraw lapsed waitlist offers and offer freed places to the next person waiting.
+CELERY_BEAT_SCHEDULE["events-offer-waitlist-places"] = {
+    "task": "events.offer_waitlist_places",
+    "schedule": 60.0,
+}
 
 # --- Email ---------------------------------------------------------------------------------
 _email = urlsplit(EMAIL_URL)

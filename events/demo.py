@@ -4,8 +4,9 @@ Safe to run again: each thing is looked up by its slug and created only when mis
 second run changes nothing (times are set relative to the first run).
 """
 
+import calendar
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from .models import (
     Challenge,
     Criterion,
     Event,
+    EventSeries,
     EventSession,
     Registration,
     RegistrationQuestion,
@@ -28,6 +30,7 @@ from .models import (
 from .services.calendar_sync import event_calendar_sync
 from .services.learning import recording_view_record
 from .services.registrations import registration_create
+from .services.series import series_occurrences_create
 
 MEMBER_EMAIL = "member@civicnet.example"
 
@@ -157,6 +160,79 @@ def _tickets_and_questions() -> None:
             required=required,
         )
     Event.objects.filter(pk=meeting.pk, max_guests=0).update(max_guests=2)
+
+
+SERIES_SLUG = "city-data-hour"
+
+
+def us_holidays(year: int) -> set[date]:
+    """Federal holidays (and Christmas Eve, New Year's Eve) a webinar should avoid."""
+
+    def nth(month, weekday, n):  # the nth weekday of the month; n=-1 for the last
+        first = date(year, month, 1)
+        days = (first + timedelta(days=i) for i in range(calendar.monthrange(year, month)[1]))
+        matching = [day for day in days if day.weekday() == weekday]
+        return matching[n - 1 if n > 0 else n]
+
+    fixed = [(1, 1), (6, 19), (7, 4), (11, 11), (12, 24), (12, 25), (12, 31)]
+    thanksgiving = nth(11, 3, 4)
+    return {date(year, m, d) for m, d in fixed} | {
+        nth(1, 0, 3),  # Martin Luther King Jr. Day
+        nth(2, 0, 3),  # Presidents' Day
+        nth(5, 0, -1),  # Memorial Day
+        nth(9, 0, 1),  # Labor Day
+        nth(10, 0, 2),  # Columbus Day
+        thanksgiving,
+        thanksgiving + timedelta(days=1),
+    }
+
+
+def _webinar_series() -> int:
+    """A monthly webinar series, first Thursday at 1 PM New York time, six dates from next
+    month with none on a holiday, and its second date moved and enlarged by staff. Made once:
+    a second run finds the series, its dates and the edit already there."""
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo("America/New_York")).date()
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    series, new = EventSeries.objects.get_or_create(
+        slug=SERIES_SLUG,
+        defaults={
+            "title": "City Data Hour",
+            "summary": "One hour a month on a dataset cities can use tomorrow, with the people who built it.",
+            "body": "<p>Each month a member walks through one dataset (permits, curb use, 311 calls, tax parcels) and what their city changed because of it. Bring questions; leave with a notebook you can run on your own city.</p>",
+            "time_zone": "America/New_York",
+            "start_time": time(13, 0),
+            "duration_minutes": 60,
+            "frequency": EventSeries.Frequency.MONTHLY,
+            "weekday": EventSeries.Weekday.THURSDAY,
+            "week_of_month": EventSeries.WeekOfMonth.FIRST,
+            "starts_on": next_month,
+            "count": 6,
+            "capacity": 100,
+            "join_url": "https://meet.example.org/civicnet-city-data-hour",
+        },
+    )
+    if new:
+        holidays = set().union(*(us_holidays(next_month.year + n) for n in range(2)))
+        skipped = []
+        for _ in range(6):  # skipping a date brings in another: look again
+            clashes = sorted(set(series.rule_dates()) & holidays)
+            if not clashes:
+                break
+            skipped += clashes
+            series.skip_dates = "\n".join(d.isoformat() for d in sorted(set(skipped)))
+        series.save()
+    series_occurrences_create(series=series)
+    second = series.occurrences.order_by("series_date")[1]
+    if second.capacity == series.capacity:  # not edited yet: staff move and enlarge it
+        second.starts_at += timedelta(hours=2)
+        second.ends_at += timedelta(hours=2)
+        second.capacity = 250
+        second.join_url = "https://meet.example.org/civicnet-city-data-hour-large"
+        second.summary = (
+            "A bigger room and a later hour this month, for our guest from the Census Bureau."
+        )
+        second.save()
+    return int(new)
 
 
 def load(stdout) -> None:
@@ -405,7 +481,7 @@ def load(stdout) -> None:
                 description=description,
                 weight=weight,
             )
-    made = sum(created) + new_challenge
+    made = sum(created) + new_challenge + _webinar_series()
     stdout.write(
-        f"events: {made} demo events and challenges added ({len(created) + 1 - made} already there)."
+        f"events: {made} demo events, series and challenges added ({len(created) + 2 - made} already there)."
     )

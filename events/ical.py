@@ -104,6 +104,7 @@ def _personal_vevent(registration):
         return vevent
     note = {
         "waitlisted": "You're on the waitlist: we'll email you if a place opens up.",
+        "offered": "A place is held for you: accept it from the email we sent you.",
         "pending_payment": "Your place is held while payment completes.",
     }.get(status, "")
     return _vevent(event, status="TENTATIVE", note=note)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from wagtail import hooks
 
 from .models import (
+    LEARNING_CATEGORIES,
     CalendarFeed,
     Certificate,
     Challenge,
@@ -23,7 +24,12 @@ from .models import (
     TicketType,
 )
 
-TAKEN = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
+# Statuses holding a place (an offered place is held for the person it was offered to).
+TAKEN = [
+    Registration.Status.CONFIRMED,
+    Registration.Status.PENDING_PAYMENT,
+    Registration.Status.OFFERED,
+]
 
 
 def with_place_counts(events: QuerySet[Event]) -> QuerySet[Event]:
@@ -151,6 +157,26 @@ def waitlist_position(registration: Registration) -> int | None:
     )
 
 
+def series_occurrences(series, *, published_only: bool = True) -> list[Event]:
+    """A series' occurrences, soonest first, each with its place counts: one query."""
+    events = series.occurrences.all()
+    if published_only:
+        events = events.filter(is_published=True)
+    return list(with_place_counts(events).order_by("starts_at", "pk"))
+
+
+def series_registrations(events: list[Event], user) -> dict[int, Registration]:
+    """The person's live registration at each of these events, by event id: one query."""
+    if not user.is_authenticated or not events:
+        return {}
+    return {
+        registration.event_id: registration
+        for registration in Registration.objects.filter(user=user, event__in=events).exclude(
+            status=Registration.Status.CANCELLED
+        )
+    }
+
+
 def upcoming_public_events(*, limit: int) -> list:
     """The next published events, soonest first: for the home page cards and newsletter."""
     return list(
@@ -194,7 +220,12 @@ class LearningEntry:
 
     registration: Registration
     how: str  # "checked in" or "joined online", perhaps "… (also watched the recording)"
-    kind: str = "attended"
+    certifiable = True  # a certificate of attendance can be issued for it
+
+    @property
+    def kind(self) -> str:
+        """The kind of event (a LEARNING_CATEGORIES key): National Meeting, workshop, webinar."""
+        return self.event.kind
 
     @property
     def event(self) -> Event:
@@ -238,17 +269,14 @@ class LearningActivity:
     date: date
     hours: Decimal
     event: Event | None = None
+    certifiable = False
 
     @property
     def year(self) -> int:
         return self.date.year
 
 
-LEARNING_KINDS = {
-    "attended": "Events attended",
-    "recording": "Recordings watched",
-    "reading": "Library readings",
-}
+LEARNING_KINDS = LEARNING_CATEGORIES
 
 
 @dataclass(frozen=True)

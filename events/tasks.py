@@ -9,8 +9,8 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from .models import Registration
-from .services import emails, payments, teams
+from .models import Event, Registration
+from .services import emails, payments, registrations, teams
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,20 @@ def send_due_reminders() -> int:
         except Exception:
             logger.exception("Event email %s could not be sent", email_id)
     return sent
+
+
+@shared_task(name="events.offer_waitlist_places", soft_time_limit=240, time_limit=280)
+def offer_waitlist_places() -> int:
+    """Run by Celery beat every minute: withdraw waitlist offers that lapsed and offer each
+    free place to the next person waiting. Each offer is a state change under the event's
+    lock and its email is recorded once, so running twice (or late) offers nothing twice."""
+    offered = 0
+    for event in Event.objects.filter(pk__in=registrations.waitlist_offers_due()):
+        try:
+            offered += len(registrations.waitlist_offer_places(event=event))
+        except Exception:
+            logger.exception("Waitlist of event %s not settled", event.pk)
+    return offered
 
 
 @shared_task(name="events.reconcile_ticket_payments", soft_time_limit=240, time_limit=280)

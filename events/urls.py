@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import judging, learning, public, registration, staff, submissions
+from .views import judging, learning, public, registration, series, staff, submissions
 
 app_name = "events"
 urlpatterns = [
@@ -12,10 +12,31 @@ urlpatterns = [
         learning.personal_calendar_feed,
         name="personal_calendar",
     ),
+    path("events/series/<slug:slug>/", series.series_detail, name="series"),
+    path(
+        "events/series/<slug:slug>/register/",
+        series.series_register_all,
+        name="series_register",
+    ),
+    path(
+        "events/series/<slug:slug>/occurrences/",
+        series.series_occurrences,
+        name="series_occurrences",
+    ),
     path("events/<slug:slug>.ics", public.event_ics, name="ics"),
     path("events/<slug:slug>/", public.event_detail, name="detail"),
     path("events/<slug:slug>/register/", registration.event_register, name="register"),
     path("events/<slug:slug>/cancel/", registration.event_cancel, name="cancel"),
+    path(
+        "events/<slug:slug>/offer/<str:token>/",
+        registration.offer_accept,
+        name="offer_accept",
+    ),
+    path(
+        "events/<slug:slug>/waitlist/leave/",
+        registration.waitlist_leave,
+        name="waitlist_leave",
+    ),
     path("events/<slug:slug>/join/", learning.event_join, name="join"),
     path("events/<slug:slug>/recording/", learning.event_recording, name="recording"),
     path("events/<slug:slug>/attendees/", staff.event_attendees, name="attendees"),

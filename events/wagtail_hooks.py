@@ -10,9 +10,9 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.signals import public_pages_changed
 
-from .models import Challenge, Event, JudgeAssignment, Speaker, Submission, Topic
+from .models import Challenge, Event, EventSeries, JudgeAssignment, Speaker, Submission, Topic
 from .services.calendar_sync import event_calendar_sync
-from .services.registrations import PUBLIC_EVENT_PATHS, waitlist_promote
+from .services.registrations import PUBLIC_EVENT_PATHS, waitlist_offer_places
 
 
 class AttendeesColumn(Column):
@@ -44,6 +44,24 @@ class EventViewSet(SnippetViewSet):
     list_filter = ["kind", "is_published"]
     search_fields = ["title", "summary"]
     ordering = ["-starts_at"]
+
+
+class SeriesDatesColumn(Column):
+    def get_value(self, instance):
+        return format_html(
+            '<a href="{}">Preview and create dates</a>',
+            reverse("events:series_occurrences", args=[instance.slug]),
+        )
+
+
+class EventSeriesViewSet(SnippetViewSet):
+    """Staff set a series' rule here, then preview and create its dates (each an event)."""
+
+    model = EventSeries
+    icon = "calendar-alt"
+    menu_label = "Series"
+    list_display = ["title", "kind", "frequency", SeriesDatesColumn("dates", label="")]
+    search_fields = ["title"]
 
 
 class SpeakerViewSet(SnippetViewSet):
@@ -90,6 +108,7 @@ class EventsGroup(SnippetViewSetGroup):
     menu_order = 250
     items = (
         EventViewSet,
+        EventSeriesViewSet,
         SpeakerViewSet,
         TopicViewSet,
         ChallengeViewSet,
@@ -101,15 +120,15 @@ class EventsGroup(SnippetViewSetGroup):
 register_snippet(EventsGroup)
 
 
-EVENTS_MODELS = (Event, Speaker, Topic, Challenge, Submission)
+EVENTS_MODELS = (Event, EventSeries, Speaker, Topic, Challenge, Submission)
 
 
 def _after_change(request, instance):
     if isinstance(instance, Event):
         # After the edit commits: bump SEQUENCE and tell registrants when the time moved;
-        # when staff raised the capacity, the waitlist moves up at once.
+        # when staff raised the capacity, the next people on the waitlist are offered places.
         transaction.on_commit(lambda: event_calendar_sync(event=instance))
-        transaction.on_commit(lambda: waitlist_promote(event=instance))
+        transaction.on_commit(lambda: waitlist_offer_places(event=instance))
     if isinstance(instance, EVENTS_MODELS):
         _public_pages_changed()  # anonymous copies of listings and detail pages are now stale
 

@@ -14,6 +14,7 @@ from .challenges import (
 )
 from .events import (
     DEFAULT_REMINDERS,
+    DEFAULT_WAITLIST_OFFER_HOURS,
     JOIN_LINK_LEAD,
     REMINDER_LEADS,
     RESERVED_EVENT_SLUGS,
@@ -26,7 +27,8 @@ from .events import (
     Speaker,
     Topic,
 )
-from .learning import CalendarFeed, Certificate, RecordingView
+from .learning import LEARNING_CATEGORIES, CalendarFeed, Certificate, RecordingView
+from .series import MOST_OCCURRENCES, EventSeries
 from .tickets import ANSWER_MAX_LENGTH, GUESTS_MAX, RegistrationQuestion, TicketType
 
 __all__ = [
@@ -34,8 +36,12 @@ __all__ = [
     "ATTACHMENT_EXTENSIONS",
     "ATTACHMENT_MAX_BYTES",
     "DEFAULT_REMINDERS",
+    "DEFAULT_WAITLIST_OFFER_HOURS",
     "GUESTS_MAX",
+    "MOST_OCCURRENCES",
+    "EventSeries",
     "JOIN_LINK_LEAD",
+    "LEARNING_CATEGORIES",
     "REMINDER_LEADS",
     "RESERVED_EVENT_SLUGS",
     "TIME_ZONE_CHOICES",

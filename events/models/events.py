@@ -55,7 +55,9 @@ TIME_ZONE_CHOICES = [
 JOIN_LINK_LEAD = timedelta(hours=1)
 # Past this length an event's hours are not its duration (nights, breaks): staff set them.
 LONGEST_EVENT_COUNTED_BY_LENGTH = timedelta(hours=12)
-RESERVED_EVENT_SLUGS = {"past", "calendar"}
+RESERVED_EVENT_SLUGS = {"past", "calendar", "series"}
+# How long a waitlisted person has to take a place offered to them, unless staff say otherwise.
+DEFAULT_WAITLIST_OFFER_HOURS = 24
 
 
 REMINDER_LEADS = {
@@ -218,7 +220,28 @@ class Event(index.Indexed, ClusterableModel):
             "Empty: the same hours as attending."
         ),
     )
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        "Hours to accept a waitlist offer",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "When a place frees up, the first person on the waitlist is offered it by email "
+            "and has this long to accept before it goes to the next. Empty: 24 hours."
+        ),
+    )
     is_published = models.BooleanField(default=True, help_text="Unpublished events are hidden.")
+    # An occurrence of a series: series_date is the rule's date it was made for (kept when
+    # staff move the occurrence), so making the occurrences again never duplicates one.
+    series = models.ForeignKey(
+        "events.EventSeries",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="occurrences",
+        help_text="The series this event is one occurrence of, if any.",
+    )
+    series_date = models.DateField(null=True, blank=True, editable=False)
     cluster = models.ForeignKey(
         "members.Cluster",
         null=True,
@@ -250,6 +273,7 @@ class Event(index.Indexed, ClusterableModel):
                         FieldPanel("topics"),
                         FieldPanel("speakers"),
                         FieldPanel("cluster"),
+                        FieldPanel("series"),
                         FieldPanel("is_published"),
                     ],
                     heading="Content",
@@ -289,6 +313,7 @@ class Event(index.Indexed, ClusterableModel):
                         ),
                         FieldPanel("price"),
                         FieldPanel("max_guests"),
+                        FieldPanel("waitlist_offer_hours"),
                         FieldPanel("learning_hours"),
                         FieldPanel("recording_hours"),
                         InlinePanel(
@@ -334,7 +359,12 @@ class Event(index.Indexed, ClusterableModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_start"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["series", "series_date"],
+                condition=Q(series__isnull=False, series_date__isnull=False),
+                name="one_occurrence_per_series_date",
+            ),
         ]
 
     def __str__(self):
@@ -450,6 +480,11 @@ class Event(index.Indexed, ClusterableModel):
         return list(self.reminder_offsets)
 
     @property
+    def offer_hours(self) -> int:
+        """Hours a waitlisted person has to accept a place offered: staff's, else the default."""
+        return self.waitlist_offer_hours or DEFAULT_WAITLIST_OFFER_HOURS
+
+    @property
     def recording_credit_hours(self) -> Decimal:
         """Hours for watching the recording: what staff set, else those for attending."""
         if self.recording_hours is not None:
@@ -520,6 +555,8 @@ class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         WAITLISTED = "waitlisted", "On the waitlist"
+        # Offered a freed place from the waitlist: the place is held until offer_expires_at.
+        OFFERED = "offered", "Offered a place"
         PENDING_PAYMENT = "pending_payment", "Awaiting payment"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -548,6 +585,8 @@ class Registration(models.Model):
     stripe_checkout_url = models.URLField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     # First click on the site's join link (the online attendance a check-in stands for).
@@ -568,7 +607,14 @@ class Registration(models.Model):
                 name="one_live_registration_per_person",
             )
         ]
-        indexes = [models.Index(fields=["event", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["event", "status", "created_at"]),
+            models.Index(
+                fields=["offer_expires_at"],
+                condition=Q(status="offered"),
+                name="open_waitlist_offers",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} at {self.event} ({self.get_status_display()})"
@@ -604,6 +650,8 @@ class RegistrationEmail(models.Model):
         CONFIRMED = "confirmed", "Confirmation"
         WAITLISTED = "waitlisted", "Waitlist place"
         PROMOTED = "promoted", "Promoted from the waitlist"
+        OFFER = "offer", "Waitlist offer: a place to accept"
+        OFFER_EXPIRED = "offer_expired", "Waitlist offer lapsed"
         PENDING_PAYMENT = "pending_payment", "Payment pending"
         CANCELLED = "cancelled", "Cancellation"
         WEEK_BEFORE = "7d", "Reminder 7 days before"

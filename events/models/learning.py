@@ -1,6 +1,7 @@
 """Continuing education: certificates anyone can verify, and each person's calendar feed."""
 
 import secrets
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,16 @@ from django.urls import reverse
 def new_token() -> str:
     """128 random bits, URL-safe: the unguessable id in a verification or feed address."""
     return secrets.token_urlsafe(16)
+
+
+# The kinds of learning a record and a transcript total separately, in this order.
+LEARNING_CATEGORIES = {
+    "national_meeting": "National Meetings",
+    "workshop": "Workshops",
+    "webinar": "Webinars",
+    "recording": "Recordings watched",
+    "reading": "Library readings",
+}
 
 
 class Certificate(models.Model):
@@ -41,7 +52,8 @@ class Certificate(models.Model):
     title = models.CharField(max_length=300)
     attended_on = models.DateField(null=True, blank=True)
     hours = models.DecimalField(max_digits=6, decimal_places=2)
-    # A transcript's lines: [{"title", "kind", "date", "hours"}], as issued.
+    # A transcript's lines: [{"title", "kind", "category", "date", "hours"}], as issued
+    # ("category", one of LEARNING_CATEGORIES, is absent from transcripts issued before it).
     entries = models.JSONField(default=list, blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +88,24 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def subtotals(self) -> list[dict]:
+        """A transcript's hours per kind of learning (LEARNING_CATEGORIES order)."""
+        totals: dict[str, Decimal] = {}
+        for entry in self.entries:
+            category = entry.get("category")
+            try:
+                hours = Decimal(entry.get("hours") or "0")
+            except InvalidOperation:
+                continue
+            if category in LEARNING_CATEGORIES:
+                totals[category] = totals.get(category, Decimal("0")) + hours
+        return [
+            {"label": label, "hours": totals[category]}
+            for category, label in LEARNING_CATEGORIES.items()
+            if category in totals
+        ]
 
 
 class CalendarFeed(models.Model):

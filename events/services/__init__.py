@@ -33,6 +33,7 @@ from .payments import (
 from .registrations import (
     PUBLIC_EVENT_PATHS,
     AlreadyRegistered,
+    OfferError,
     PaymentRequired,
     RegistrationClosed,
     RegistrationError,
@@ -40,7 +41,15 @@ from .registrations import (
     registration_check_in,
     registration_create,
     registration_record_join,
-    waitlist_promote,
+    waitlist_offer_accept,
+    waitlist_offer_places,
+    waitlist_offers_due,
+)
+from .series import (
+    SeriesRegistration,
+    series_occurrences_create,
+    series_occurrences_preview,
+    series_register,
 )
 from .submissions import (
     SubmissionLocked,
@@ -79,6 +88,7 @@ __all__ = [
     "AlreadyRegistered",
     "LearningError",
     "NameMissing",
+    "OfferError",
     "PaymentRequired",
     "RegistrationClosed",
     "RegistrationError",
@@ -120,5 +130,11 @@ __all__ = [
     "team_member_remove",
     "ticket_checkout_completed",
     "transcript_issue",
-    "waitlist_promote",
+    "waitlist_offer_accept",
+    "waitlist_offer_places",
+    "waitlist_offers_due",
+    "SeriesRegistration",
+    "series_occurrences_create",
+    "series_occurrences_preview",
+    "series_register",
 ]

@@ -5,10 +5,12 @@ events.tasks to send it (services never import the tasks that call them)."""
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import email_context
@@ -17,6 +19,7 @@ from core.mail import SendFailure, retry_delay, send_failure
 from ..ical import event_calendar
 from ..models import DEFAULT_REMINDERS, REMINDER_LEADS, Event, Registration, RegistrationEmail
 from ..signals import registration_email_owed
+from .offer_tokens import offer_token
 
 logger = logging.getLogger(__name__)
 # Tries of one registration email (1, 2, 4, 8 ... minutes apart) before it is marked failed.
@@ -51,6 +54,8 @@ EMAIL_SUBJECTS = {
     "2h": "Starting in two hours: {title}",
     "1h": "Starting in an hour: {title}",
     "followup": "Thank you for joining {title}",
+    "offer": "A place is free for you: {title}",
+    "offer_expired": "Your waitlist offer has lapsed: {title}",
     "update": "Time changed: {title}",
 }
 CARRIES_CALENDAR = {"confirmed", "promoted", "update", "24h"}
@@ -85,7 +90,17 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
                 # Moved earlier, unticked by staff, or overtaken by a tighter reminder.
                 or family != _kind_due_for(event, now)
             )
-        ) or (family != "cancelled" and registration.status == Registration.Status.CANCELLED)
+        ) or (
+            family not in ("cancelled", "offer_expired")
+            and registration.status == Registration.Status.CANCELLED
+        )
+        # An offer taken, declined or lapsed before it went out; a post-event email with
+        # nothing for this person (the feedback link is for those who came).
+        no_longer_relevant = (
+            no_longer_relevant
+            or (family == "offer" and registration.status != Registration.Status.OFFERED)
+            or (family == FOLLOWUP and not (event.recording_url or registration.attended))
+        )
         if no_longer_relevant:
             email.sent_at = now  # no longer relevant: mark it settled, send nothing
             email.skipped = True
@@ -100,6 +115,9 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
                 "kind": family,
                 "is_reminder": family in REMINDER_LEADS,
                 "subject": subject,
+                "attended": registration.attended,
+                "offer_url": _offer_url(registration) if family == "offer" else "",
+                "offer_expires_label": _in_event_zone(registration.offer_expires_at, event),
             }
         )
         message = EmailMultiAlternatives(
@@ -120,6 +138,20 @@ def registration_email_send(*, email_id: int, now=None) -> bool:
         email.sent_at = now
         email.save(update_fields=["sent_at"])
         return True
+
+
+def _in_event_zone(moment, event: Event) -> str:
+    if moment is None:
+        return ""
+    return f"{timezone.localtime(moment, event.zone):%a %-d %b, %-I:%M %p %Z}"
+
+
+def _offer_url(registration: Registration) -> str:
+    path = reverse(
+        "events:offer_accept",
+        kwargs={"slug": registration.event.slug, "token": offer_token(registration)},
+    )
+    return settings.SITE_URL + path
 
 
 def _record_send_failure(email: RegistrationEmail, failure: SendFailure, now) -> None:

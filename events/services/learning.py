@@ -100,6 +100,7 @@ def transcript_issue(*, user, year: int, now=None) -> Certificate:
             {
                 "title": e.title,
                 "kind": f"{e.kind_label}, {e.how}",
+                "category": e.kind,
                 "date": e.date.isoformat(),
                 "hours": hours_label(e.hours),
             }

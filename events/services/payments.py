@@ -17,6 +17,7 @@ from .registrations import (
     RegistrationError,
     check_can_register,
     checked_choice,
+    is_full,
     places_changed,
     registration_cancel,
 )
@@ -34,10 +35,10 @@ def _registration_hold_place(*, event: Event, user, now, choice: TicketChoice | 
     owed = amount_owed(event=event, choice=choice, is_member=is_member)
     if owed <= 0:
         raise RegistrationError("This registration is free: no payment is needed.")
+    if is_full(event):
+        raise RegistrationClosed("This event is full.")
     if not party_fits(event, ticket_type=None, places=choice.places):
         left = max(event.capacity - places_taken(event), 0)
-        if left == 0:
-            raise RegistrationClosed("This event is full.")
         raise RegistrationClosed(
             f"Only {left} place{pluralize(left)} left: register with fewer guests."
         )

@@ -1,6 +1,10 @@
-"""Registrations: places, the waitlist and check-in. Every write locks the event row first."""
+"""Registrations: places, the waitlist and its offers, and check-in. Every write locks the
+event row first."""
 
-from django.db import IntegrityError, transaction
+from datetime import timedelta
+
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.signals import public_pages_changed
@@ -9,7 +13,9 @@ from members.selectors import membership_is_active
 from ..models import Event, Registration, RegistrationEmail
 from .emails import registration_email_queue
 from .learning import certificates_revoke_for_attendance
+from .offer_tokens import offer_from_token
 from .tickets import (
+    TAKING_PLACES,
     ChoiceRefused,
     TicketChoice,
     amount_owed,
@@ -35,9 +41,29 @@ class PaymentRequired(RegistrationError):
     pass
 
 
+class OfferError(RegistrationError):
+    """A waitlist offer that cannot be accepted (lapsed, someone else's, already used)."""
+
+
 def taken_places(event: Event) -> int:
     """Places held at the event, guests included."""
     return places_taken(event)
+
+
+def room_for(event: Event, *, ticket_type=None, places: int = 1) -> bool:
+    """Whether a newcomer's party gets in now: it fits the capacity and the ticket's quota, and
+    nobody already waits for a place (a newcomer never jumps the queue while offers are being
+    made; a party too big for the freed places is passed over by the next offer round)."""
+    if not party_fits(event, ticket_type=ticket_type, places=places):
+        return False
+    if event.capacity is None:
+        return True
+    return not event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
+
+
+def is_full(event: Event) -> bool:
+    """No place for one more person."""
+    return not room_for(event)
 
 
 # Events and challenges show on these sections' pages (and the home page, which every
@@ -105,7 +131,7 @@ def registration_create(
                 f"Tickets cost ${event.price} for non-members; members register free."
             )
         raise PaymentRequired(f"The {choice.ticket_type.name} ticket has to be paid for.")
-    fits = party_fits(event, ticket_type=choice.ticket_type, places=choice.places)
+    fits = room_for(event, ticket_type=choice.ticket_type, places=choice.places)
     status = Registration.Status.CONFIRMED if fits else Registration.Status.WAITLISTED
     try:
         with transaction.atomic():
@@ -123,16 +149,14 @@ def registration_create(
 def registration_cancel(
     *, registration: Registration, now=None, notify: bool = True
 ) -> Registration:
-    """Cancel a registration; a freed place goes to the first person on the waitlist."""
+    """Cancel a registration (or leave the waitlist, or decline an offered place); a freed
+    place is offered to the first person on the waitlist."""
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == Registration.Status.CANCELLED:
         return registration
-    freed_place = registration.status in (
-        Registration.Status.CONFIRMED,
-        Registration.Status.PENDING_PAYMENT,
-    )
+    freed_place = registration.status in TAKING_PLACES
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["status", "cancelled_at"])
@@ -140,40 +164,120 @@ def registration_cancel(
         registration_email_queue(registration, RegistrationEmail.Kind.CANCELLED)
     certificates_revoke_for_attendance(registration=registration, now=now)
     if freed_place and not event.is_past(now):
-        waitlist_promote(event=event, now=now)
+        waitlist_offer_places(event=event, now=now)
     places_changed(event)
     return registration
 
 
-@transaction.atomic
-def waitlist_promote(*, event: Event, now=None) -> list[Registration]:
-    """Fill free places from the waitlist, first come first served, and tell each person.
+def _offer_expires_at(event: Event, now):
+    """The offer's deadline: the event's hours to accept, but never past the close of
+    registration (an offer after the start would be no use)."""
+    closes = event.registration_closes_at or event.starts_at
+    return min(now + timedelta(hours=event.offer_hours), closes)
 
-    A registration comes in whole, with its guests, or not at all; one whose party does not
-    fit (or whose ticket's quota is full) keeps its place in the queue while a party behind
-    it that fits goes in: a free place never stays empty for want of a smaller party.
-    """
+
+@transaction.atomic
+def waitlist_offer_places(*, event: Event, now=None) -> list[Registration]:
+    """Settle the event's waitlist: offers that lapsed are withdrawn (the person leaves the
+    waitlist and hears so), then each free place is offered to the next person in the queue,
+    first come first served, by email. Offered places count as taken, so running this again,
+    or from two cancellations at once (the event row is locked), never offers a place twice.
+    Returns the registrations offered a place now."""
     now = now or timezone.now()
     event = Event.objects.select_for_update().get(pk=event.pk)
-    promoted = []
-    waiting = (
-        event.registrations.filter(status=Registration.Status.WAITLISTED)
-        .select_related("ticket_type")
-        .order_by("created_at", "pk")
+    lapsed = event.registrations.select_for_update().filter(
+        status=Registration.Status.OFFERED, offer_expires_at__lte=now
     )
-    for registration in waiting:
-        if event.capacity is not None and taken_places(event) >= event.capacity:
-            break
-        if not party_fits(event, ticket_type=registration.ticket_type, places=registration.places):
-            continue
-        registration.status = Registration.Status.CONFIRMED
-        registration.promoted_at = now
-        registration.save(update_fields=["status", "promoted_at"])
-        registration_email_queue(registration, RegistrationEmail.Kind.PROMOTED)
-        promoted.append(registration)
-    if promoted:
+    for registration in lapsed:
+        registration.status = Registration.Status.CANCELLED
+        registration.cancelled_at = now
+        registration.save(update_fields=["status", "cancelled_at"])
+        registration_email_queue(registration, RegistrationEmail.Kind.OFFER_EXPIRED)
+    offered = []
+    if event.is_published and event.registration_state(now) == "open":
+        waiting = (
+            event.registrations.select_for_update(of=("self",))
+            .filter(status=Registration.Status.WAITLISTED)
+            .select_related("ticket_type")
+            .order_by("created_at", "pk")
+        )
+        for registration in waiting:
+            if event.capacity is not None and taken_places(event) >= event.capacity:
+                break
+            # A party comes in whole, with its guests, or not at all; one that does not fit
+            # (or whose ticket's quota is full) keeps its place in the queue while a party
+            # behind it that fits gets the offer.
+            if not party_fits(
+                event, ticket_type=registration.ticket_type, places=registration.places
+            ):
+                continue
+            registration.status = Registration.Status.OFFERED
+            registration.offered_at = now
+            registration.offer_expires_at = _offer_expires_at(event, now)
+            registration.save(update_fields=["status", "offered_at", "offer_expires_at"])
+            registration_email_queue(registration, RegistrationEmail.Kind.OFFER)
+            offered.append(registration)
+    if offered or lapsed:
         places_changed(event)
-    return promoted
+    return offered
+
+
+@transaction.atomic
+def waitlist_offer_accept(*, token: str, user, now=None) -> Registration:
+    """The offered person takes the place: confirmed, with the usual email and calendar file.
+    Single use: once accepted (or lapsed, or declined) the same link confirms nothing."""
+    now = now or timezone.now()
+    key = offer_from_token(token)
+    if key is None:
+        raise OfferError("This offer link is not valid. Check the address in your email.")
+    registration = Registration.objects.filter(pk=key[0]).first()
+    if registration is None:
+        raise OfferError("This offer no longer exists.")
+    Event.objects.select_for_update().get(pk=registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.user_id != user.pk:
+        raise OfferError(
+            "This offer was made to someone else: log in as the person it was sent to."
+        )
+    offered_at = registration.offered_at and registration.offered_at.timestamp()
+    if offered_at != key[1]:
+        raise OfferError("This offer link is out of date.")
+    if registration.status == Registration.Status.CONFIRMED:
+        raise OfferError("You have already accepted this place: you're registered.")
+    if registration.status != Registration.Status.OFFERED or registration.offer_expires_at <= now:
+        raise OfferError("This offer has lapsed and the place has gone to the next person.")
+    registration.status = Registration.Status.CONFIRMED
+    registration.promoted_at = now
+    registration.save(update_fields=["status", "promoted_at"])
+    registration_email_queue(registration, RegistrationEmail.Kind.PROMOTED)
+    return registration
+
+
+def waitlist_offers_due(*, now=None) -> list[int]:
+    """Events whose waitlist needs settling now: an offer has lapsed, or an upcoming event
+    has free places while people wait (capacity raised, a payment hold released)."""
+    now = now or timezone.now()
+    lapsed = Registration.objects.filter(
+        status=Registration.Status.OFFERED, offer_expires_at__lte=now
+    ).values_list("event_id", flat=True)
+    someone_waits = Registration.objects.filter(
+        event=models.OuterRef("pk"), status=Registration.Status.WAITLISTED
+    )
+    waiting = (
+        Event.objects.filter(models.Exists(someone_waits), starts_at__gt=now, is_published=True)
+        .annotate(
+            held=Coalesce(
+                models.Sum(
+                    models.F("registrations__guests") + 1,
+                    filter=models.Q(registrations__status__in=TAKING_PLACES),
+                ),
+                0,
+            )
+        )
+        .filter(models.Q(capacity__isnull=True) | models.Q(capacity__gt=models.F("held")))
+        .values_list("pk", flat=True)
+    )
+    return sorted(set(lapsed) | set(waiting))
 
 
 @transaction.atomic

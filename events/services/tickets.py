@@ -14,7 +14,13 @@ from django.db.models.functions import Coalesce
 from ..models import Event, Registration, TicketType
 
 GUEST_NAME_MAX_LENGTH = 120
-TAKING_PLACES = [Registration.Status.CONFIRMED, Registration.Status.PENDING_PAYMENT]
+# Statuses that hold a place: a place offered from the waitlist is held for that person until
+# the offer lapses, so a new registrant cannot take it meanwhile.
+TAKING_PLACES = [
+    Registration.Status.CONFIRMED,
+    Registration.Status.PENDING_PAYMENT,
+    Registration.Status.OFFERED,
+]
 
 
 class ChoiceRefused(Exception):
@@ -45,7 +51,8 @@ class TicketChoice:
 
 
 def places_taken(event: Event, *, ticket_type: TicketType | None = None) -> int:
-    """Places held (confirmed or awaiting payment), guests included; of one type if given."""
+    """Places held (confirmed, awaiting payment or offered), guests included; of one type if
+    given."""
     registrations = event.registrations.filter(status__in=TAKING_PLACES)
     if ticket_type is not None:
         registrations = registrations.filter(ticket_type=ticket_type)

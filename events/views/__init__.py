@@ -21,7 +21,8 @@ from .public import (
     event_index,
     event_past,
 )
-from .registration import event_cancel, event_register
+from .registration import event_cancel, event_register, offer_accept, waitlist_leave
+from .series import series_detail, series_occurrences, series_register_all
 from .staff import challenge_results, event_attendees, event_attendees_csv
 from .submissions import (
     attachment_delete,
@@ -56,6 +57,11 @@ __all__ = [
     "event_index",
     "event_past",
     "event_register",
+    "offer_accept",
+    "series_detail",
+    "series_occurrences",
+    "series_register_all",
+    "waitlist_leave",
     "judging_index",
     "judging_score",
     "team_invitation",

@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_control
 
-from ..models import Event
+from ..models import Event, Registration
+from ..services.offer_tokens import offer_token
 
 private = cache_control(private=True)
 
@@ -50,9 +51,19 @@ def personal(request, response):
 
 def published_event(slug):
     return get_object_or_404(
-        Event.objects.prefetch_related(
+        Event.objects.select_related("series").prefetch_related(
             "speakers", "topics", "sessions__speaker", "ticket_types", "questions"
         ),
         slug=slug,
         is_published=True,
+    )
+
+
+def offer_url(registration) -> str:
+    """Where the person's open waitlist offer is accepted (the event page's button)."""
+    if registration is None or registration.status != Registration.Status.OFFERED:
+        return ""
+    return reverse(
+        "events:offer_accept",
+        kwargs={"slug": registration.event.slug, "token": offer_token(registration)},
     )

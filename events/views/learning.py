@@ -46,9 +46,9 @@ def learning_record(request):
             "rows": [
                 {
                     "entry": entry,
-                    "certifiable": entry.kind == "attended",
+                    "certifiable": entry.certifiable,
                     "certificate": certificates["by_event"].get(entry.event.pk)
-                    if entry.kind == "attended"
+                    if entry.certifiable
                     else None,
                 }
                 for entry in year.entries

@@ -12,7 +12,7 @@ from ..forms import EventFilterForm
 from ..ical import event_calendar
 from ..models import Challenge, Event, JudgeAssignment, Registration
 from ..services.submissions import submission_for
-from .common import personal, published_event, render_page
+from .common import offer_url, personal, published_event, render_page
 
 
 def _filtered(request, queryset_fn):
@@ -63,6 +63,7 @@ def event_detail(request, slug):
         "remaining": selectors.remaining_places(event),
         "registration": registration,
         "waitlist_position": registration and selectors.waitlist_position(registration),
+        "offer_url": offer_url(registration),
         "show_join_link": bool(
             registration
             and registration.status == Registration.Status.CONFIRMED

@@ -12,10 +12,17 @@ from members.selectors import membership_is_active
 
 from .. import selectors
 from ..forms import RegistrationForm
+from ..models import Registration
+from ..services.offer_tokens import offer_from_token
 from ..services.payments import registration_start_checkout, registration_sync_payment
-from ..services.registrations import RegistrationError, registration_cancel, registration_create
+from ..services.registrations import (
+    RegistrationError,
+    registration_cancel,
+    registration_create,
+    waitlist_offer_accept,
+)
 from ..services.tickets import amount_owed
-from .common import private, published_event, render_page
+from .common import offer_url, private, published_event, render_page
 
 
 @private
@@ -57,6 +64,7 @@ def event_register(request, slug):
         "event": event,
         "registration": registration,
         "waitlist_position": registration and selectors.waitlist_position(registration),
+        "offer_url": offer_url(registration),
         "remaining": selectors.remaining_places(event),
         "registration_state": event.registration_state(),
         "is_member": is_member,
@@ -81,3 +89,49 @@ def event_cancel(request, slug):
     registration_cancel(registration=registration)
     messages.success(request, f"Your registration for {event.title} is cancelled.")
     return redirect("events:detail", slug=event.slug)
+
+
+@private
+@login_required
+def offer_accept(request, slug, token):
+    """The link in a waitlist offer email: a page with one button (a mail scanner opening
+    the link accepts nothing), and the POST that takes the place."""
+    event = published_event(slug)
+    if request.method == "POST":
+        try:
+            waitlist_offer_accept(token=token, user=request.user)
+        except RegistrationError as error:
+            messages.error(request, str(error))
+            return redirect("events:detail", slug=event.slug)
+        messages.success(request, f"You're registered for {event.title}.")
+        return redirect("events:detail", slug=event.slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    context = {
+        "event": event,
+        "registration": registration,
+        "offer_open": bool(
+            registration
+            and registration.status == Registration.Status.OFFERED
+            and offer_from_token(token) == (registration.pk, registration.offered_at.timestamp())
+        ),
+    }
+    return render_page(request, "events/offer_accept.html", context)
+
+
+@private
+@login_required
+def waitlist_leave(request, slug):
+    """The waitlist email's "leave the waitlist" link: confirm, then leave (or decline the
+    place offered, which then goes to the next person)."""
+    event = published_event(slug)
+    registration = selectors.live_registration(event=event, user=request.user)
+    waiting = registration is not None and registration.status in (
+        Registration.Status.WAITLISTED,
+        Registration.Status.OFFERED,
+    )
+    if request.method == "POST" and waiting:
+        registration_cancel(registration=registration, notify=False)
+        messages.success(request, f"You have left the waitlist for {event.title}.")
+        return redirect("events:detail", slug=event.slug)
+    context = {"event": event, "registration": registration, "waiting": waiting}
+    return render_page(request, "events/waitlist_leave.html", context)

@@ -118,3 +118,27 @@ def add_ticket_type(event: Event, name: str, **fields) -> TicketType:
 def add_question(event: Event, label: str, **fields) -> RegistrationQuestion:
     fields.setdefault("sort_order", event.questions.count())
     return RegistrationQuestion.objects.create(event=event, label=label, **fields)
+
+
+def make_series(**fields):
+    """A monthly webinar series, first Thursday at 14:00 New York time, in 2031's first half."""
+    from datetime import date, time
+
+    from events.models import EventSeries
+
+    defaults = {
+        "title": "Data for Better Streets",
+        "slug": "streets",
+        "summary": "A monthly hour on what street data tells cities.",
+        "time_zone": "America/New_York",
+        "start_time": time(14, 0),
+        "duration_minutes": 60,
+        "frequency": EventSeries.Frequency.MONTHLY,
+        "weekday": EventSeries.Weekday.THURSDAY,
+        "week_of_month": EventSeries.WeekOfMonth.FIRST,
+        "starts_on": date(2031, 1, 1),
+        "ends_on": date(2031, 6, 30),
+        "capacity": 2,
+        "join_url": "https://meet.example.org/streets",
+    }
+    return EventSeries.objects.create(**{**defaults, **fields})

@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from events import services
-from tests.events.factories import EventFactory, make_challenge
+from events.services.offer_tokens import offer_token
+from tests.events.factories import EventFactory, make_challenge, make_series
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +27,20 @@ MATRIX = [
     ("POST", "/events/webinar/cancel/", [LOGIN, 404, 404, 404, 404, 302]),
     ("GET", "/events/webinar/attendees/", [LOGIN, 403, 403, 200, 403, 403]),
     ("GET", "/events/webinar/attendees.csv", [LOGIN, 403, 403, 200, 403, 403]),
+    # Series: the public page, registering for them all, the staff tool making the dates.
+    ("GET", "/events/series/streets/", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/events/series/hidden/", [404, 404, 404, 404, 404, 404]),
+    ("GET", "/events/series/streets/register/", [LOGIN, 405, 405, 405, 405, 405]),
+    ("POST", "/events/series/streets/register/", [LOGIN, 302, 302, 302, 302, 302]),
+    ("POST", "/events/series/hidden/register/", [LOGIN, 404, 404, 404, 404, 404]),
+    ("GET", "/events/series/streets/occurrences/", [LOGIN, 403, 403, 200, 403, 403]),
+    ("POST", "/events/series/streets/occurrences/", [LOGIN, 403, 403, 302, 403, 403]),
+    # Waitlist offers: the member was offered a place at "full"; only they can take it.
+    ("GET", "/events/full/offer/{offer}/", [LOGIN, 200, 200, 200, 200, 200]),
+    ("POST", "/events/full/offer/{offer}/", [LOGIN, 302, 302, 302, 302, 302]),
+    ("GET", "/events/draft/offer/{offer}/", [LOGIN, 404, 404, 404, 404, 404]),
+    ("GET", "/events/full/waitlist/leave/", [LOGIN, 200, 200, 200, 200, 200]),
+    ("POST", "/events/full/waitlist/leave/", [LOGIN, 200, 200, 200, 200, 302]),
     ("GET", "/challenges/", [200, 200, 200, 200, 200, 200]),
     ("GET", "/challenges/safer-streets/", [200, 200, 200, 200, 200, 200]),
     ("GET", "/challenges/safer-streets/submit/", [LOGIN, 403, 403, 403, 403, 200]),
@@ -59,7 +75,20 @@ def world(member, settings, tmp_path):
     )
     judge = UserFactory(email="judge@example.org")
     assignment = services.judge_assign(submission=submission, judge=judge)
-    return {"judge": judge, "assignment": assignment.pk, "attachment": attachment.pk}
+    full = EventFactory(slug="full", capacity=1)
+    holder = services.registration_create(event=full, user=UserFactory())
+    offered = services.registration_create(event=full, user=member)
+    services.registration_cancel(registration=holder)
+    offered.refresh_from_db()
+    series = make_series(starts_on=timezone.now().date(), ends_on=None, count=2)
+    services.series_occurrences_create(series=series)
+    make_series(slug="hidden", is_published=False)
+    return {
+        "judge": judge,
+        "assignment": assignment.pk,
+        "attachment": attachment.pk,
+        "offer": offer_token(offered),
+    }
 
 
 @pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

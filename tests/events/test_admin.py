@@ -24,7 +24,16 @@ def test_every_events_admin_listing_opens(client, staff):
     make_challenge()
     client.force_login(staff)
 
-    for model in ("event", "speaker", "topic", "challenge", "submission", "judgeassignment"):
+    models = (
+        "event",
+        "eventseries",
+        "speaker",
+        "topic",
+        "challenge",
+        "submission",
+        "judgeassignment",
+    )
+    for model in models:
         response = client.get(reverse(f"wagtailsnippets_events_{model}:list"))
         assert response.status_code == 200, model
     listing = client.get(reverse("wagtailsnippets_events_event:list")).content.decode()

@@ -110,3 +110,22 @@ def test_demo_member_watched_a_recording_once_however_often_the_demo_loads():
     assert RecordingView.objects.filter(user=member).count() == 1
     watched = [e for e in learning_activities(member) if e.kind == "recording"]
     assert [(e.title, e.hours) for e in watched] == [("Civic engagement that scales", 1)]
+
+
+def test_demo_webinar_series_has_six_dates_off_holidays_and_one_edited_once(client):
+    from events.models import EventSeries
+
+    demo.load(io.StringIO())
+    demo.load(io.StringIO())
+
+    series = EventSeries.objects.get(slug=demo.SERIES_SLUG)
+    occurrences = list(series.occurrences.order_by("series_date"))
+    assert len(occurrences) == 6
+    holidays = set().union(*(demo.us_holidays(e.series_date.year) for e in occurrences))
+    assert not {e.local_starts_at.date() for e in occurrences} & holidays
+    assert all(e.local_starts_at.weekday() == 3 for e in occurrences)  # Thursdays
+    edited = [e for e in occurrences if e.capacity != series.capacity]
+    assert edited == [occurrences[1]] and edited[0].local_starts_at.hour == 15
+    assert {e.local_starts_at.hour for e in occurrences if e not in edited} == {13}
+    html = client.get(series.url).content.decode()
+    assert all(e.url in html for e in occurrences)

@@ -112,29 +112,58 @@ def test_new_events_send_their_kinds_default_reminders_and_none_when_staff_turn_
 
 
 def test_the_post_event_email_has_the_recording_and_feedback_links_in_both_parts_once():
+    """The recording is for every registrant; the feedback link only for those who came
+    (checked in, or joined online): before, everyone got both."""
     event = event_at(
         title="Heat plans",
         reminder_offsets=[],
         recording_url="https://example.org/library/heat-plans/",
         feedback_url="https://forms.example.org/heat",
     )
-    (person,) = confirmed(event, 1)
+    attendee, absentee = confirmed(event, 2)
+    Registration.objects.filter(pk=attendee.pk).update(checked_in_at=START)
 
     for minutes in (60, 115, 125, 180, 60 * 24 * 2):
         run_at(START + timedelta(minutes=minutes))  # it ends at START + 2 hours
 
-    (message,) = mail.outbox
-    assert message.subject == "Thank you for joining Heat plans"
-    assert message.to == [person.user.email]
-    # Through the site's recording link, which records the view for the learning record.
-    assert (
-        f"Watch the recording: {settings.SITE_URL}/events/{event.slug}/recording/" in message.body
+    assert sent() == {
+        (attendee.user.email, "Thank you for joining Heat plans"): 1,
+        (absentee.user.email, "Thank you for joining Heat plans"): 1,
+    }
+    messages = {message.to[0]: message for message in mail.outbox}
+    recording = f"Watch the recording: {settings.SITE_URL}/events/{event.slug}/recording/"
+    for person in (attendee, absentee):
+        message = messages[person.user.email]
+        # Through the site's recording link, which records the view for the learning record.
+        assert recording in message.body
+        html, mimetype = message.alternatives[0]
+        assert mimetype == "text/html"
+        assert f'href="{settings.SITE_URL}/events/{event.slug}/recording/"' in html
+        assert "Contact us" in html and "border-top:6px solid" in html  # the site layout
+    came, missed = messages[attendee.user.email], messages[absentee.user.email]
+    assert "Tell us how it went: https://forms.example.org/heat" in came.body
+    assert 'href="https://forms.example.org/heat"' in came.alternatives[0][0]
+    assert "forms.example.org" not in missed.body
+    assert "forms.example.org" not in missed.alternatives[0][0]
+
+
+def test_a_feedback_only_post_event_email_goes_to_attendees_alone():
+    event = event_at(
+        title="Zoning clinic", reminder_offsets=[], feedback_url="https://forms.example.org/z"
     )
-    assert "Tell us how it went: https://forms.example.org/heat" in message.body
-    html, mimetype = message.alternatives[0]
-    assert mimetype == "text/html"
-    assert 'href="https://forms.example.org/heat"' in html
-    assert "Contact us" in html and "border-top:6px solid" in html  # the site layout
+    checked_in, joined, absent = confirmed(event, 3)
+    Registration.objects.filter(pk=checked_in.pk).update(checked_in_at=START)
+    Registration.objects.filter(pk=joined.pk).update(joined_at=START)
+
+    for hours in (3, 4):
+        run_at(START + timedelta(hours=hours))
+
+    assert sent() == {
+        (checked_in.user.email, "Thank you for joining Zoning clinic"): 1,
+        (joined.user.email, "Thank you for joining Zoning clinic"): 1,
+    }
+    assert all("Tell us how it went: https://forms.example.org/z" in m.body for m in mail.outbox)
+    assert RegistrationEmail.objects.get(registration=absent, kind="followup").skipped
 
 
 def test_no_post_event_email_without_links_when_off_or_long_after_the_end():

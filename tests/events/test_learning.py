@@ -413,3 +413,37 @@ def test_data_export_includes_certificates_and_online_attendance(member, record)
 
     assert [c["title"] for c in data["certificates"]] == ["Curb data"]
     assert any(r["joined_online_at"] for r in data["event_registrations"])
+
+
+# --- Subtotals per kind of learning -------------------------------------------------------
+
+
+def test_record_and_transcript_total_each_kind_of_learning_per_year(client, member, record):
+    """2029: a National Meeting (12 h) and a webinar (1.5 h), plus a recording watched; 2030:
+    a workshop. Each year totals its kinds separately, on the page and in the transcript."""
+    watched = EventFactory(
+        title="Zoning recording",
+        slug="zoning-recording",
+        starts_at=at(2029, 2, 1),
+        ends_at=at(2029, 2, 1) + timedelta(hours=1),
+        recording_url="https://video.example.org/zoning",
+        recording_hours=Decimal("0.5"),
+    )
+    services.recording_view_record(user=member, event=watched, now=at(2029, 2, 5))
+    client.force_login(member)
+
+    html = client.get("/account/learning/").content.decode()
+
+    assert "National Meetings: 12 h · Webinars: 1.5 h · Recordings watched: 0.5 h" in html
+    assert "Workshops: 6.5 h" in html
+    client.get("/account/learning/transcripts/2029.pdf")
+    transcript = Certificate.objects.get(kind=Certificate.Kind.TRANSCRIPT, year=2029)
+    assert [(s["label"], s["hours"]) for s in transcript.subtotals] == [
+        ("National Meetings", Decimal("12")),
+        ("Webinars", Decimal("1.5")),
+        ("Recordings watched", Decimal("0.5")),
+    ]
+    text = document_text(certificate_document(transcript))
+    assert "National Meetings 12 Webinars 1.5 Recordings watched 0.5 Total in 2029 14" in text
+    page = client.get(f"/verify/{transcript.token}/").content.decode()
+    assert "National Meetings</th>" in page and "Recordings watched</th>" in page

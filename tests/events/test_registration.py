@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import Registration, RegistrationEmail
+from events.services.offer_tokens import offer_token
 from tests.events.factories import EventFactory
 from tests.members.factories import UserFactory, make_member
 
@@ -73,9 +74,11 @@ def test_full_event_puts_the_next_person_on_the_waitlist(member, registered):
     assert second.status == Registration.Status.WAITLISTED
 
 
-def test_cancellation_promotes_the_first_on_the_waitlist_and_emails_them(
+def test_cancellation_offers_the_place_to_the_first_on_the_waitlist_and_emails_them(
     member, registered, django_capture_on_commit_callbacks, eager_tasks
 ):
+    """Was automatic promotion: the first person waiting is now offered the place, and is
+    registered (with the calendar file) once they accept it."""
     event = EventFactory(capacity=1, title="Parking reform clinic")
     third = UserFactory(email="third@example.org")
     with django_capture_on_commit_callbacks(execute=True):
@@ -89,14 +92,22 @@ def test_cancellation_promotes_the_first_on_the_waitlist_and_emails_them(
 
     waiting.refresh_from_db()
     later.refresh_from_db()
-    assert waiting.status == Registration.Status.CONFIRMED and waiting.promoted_at
+    assert waiting.status == Registration.Status.OFFERED and waiting.offer_expires_at
     assert later.status == Registration.Status.WAITLISTED
     subjects = {message.to[0]: message.subject for message in mail.outbox}
     assert subjects == {
         "member@example.org": "Registration cancelled: Parking reform clinic",
-        "registered@example.org": "A place opened up: you're registered for Parking reform clinic",
+        "registered@example.org": "A place is free for you: Parking reform clinic",
     }
-    promoted = next(m for m in mail.outbox if m.to == ["registered@example.org"])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.waitlist_offer_accept(token=offer_token(waiting), user=registered)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Registration.Status.CONFIRMED and waiting.promoted_at
+    (promoted,) = mail.outbox
+    assert promoted.subject == "A place opened up: you're registered for Parking reform clinic"
     assert promoted.attachments[0][0].endswith(".ics")
 
 
@@ -206,18 +217,19 @@ def test_the_lock_makes_the_second_racer_wait_for_the_first():
     assert outcome == {"first": "confirmed", "second": "waitlisted"}
 
 
-def test_raising_the_capacity_moves_the_waitlist_up(member, registered):
+def test_raising_the_capacity_offers_the_new_place_to_the_first_waiting(member, registered):
+    """Was automatic promotion; now an offer, made once however often it is asked for."""
     event = EventFactory(capacity=1)
     services.registration_create(event=event, user=member)
     waiting = services.registration_create(event=event, user=registered)
     event.capacity = 2
     event.save()
 
-    (promoted,) = services.waitlist_promote(event=event)
+    (offered,) = services.waitlist_offer_places(event=event)
 
-    assert promoted == waiting
-    assert event.registrations.get(pk=waiting.pk).status == Registration.Status.CONFIRMED
-    assert services.waitlist_promote(event=event) == []
+    assert offered == waiting
+    assert event.registrations.get(pk=waiting.pk).status == Registration.Status.OFFERED
+    assert services.waitlist_offer_places(event=event) == []
 
 
 def test_nothing_but_the_cancellation_reaches_someone_who_cancelled(member):

@@ -199,7 +199,7 @@ def test_a_paid_ticket_is_not_taken_for_free(registered, meeting):
         )
 
 
-def test_the_waitlist_promotes_whole_parties_that_fit_in_queue_order(member, meeting):
+def test_the_waitlist_offers_places_to_whole_parties_that_fit_in_queue_order(member, meeting):
     meeting.capacity = 3
     meeting.save()
     first = services.registration_create(
@@ -217,13 +217,13 @@ def test_the_waitlist_promotes_whole_parties_that_fit_in_queue_order(member, mee
 
     meeting.capacity = 4
     meeting.save()
-    promoted = services.waitlist_promote(event=meeting)
+    offered = services.waitlist_offer_places(event=meeting)
 
-    assert promoted == [single]  # the party of three does not fit the one free place
+    assert offered == [single]  # the party of three does not fit the one free place
     services.registration_cancel(registration=first)
     big.refresh_from_db()
-    assert big.status == CONFIRMED
-    assert places_taken(meeting) == 4
+    assert big.status == Registration.Status.OFFERED
+    assert places_taken(meeting) == 4  # offered places are held
 
 
 def test_a_quota_freed_by_a_cancellation_goes_to_the_waitlist_for_that_ticket(member, meeting):

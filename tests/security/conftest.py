@@ -40,6 +40,7 @@ def _build(tmp_media):
 
     from events import services as event_services
     from events.models import Registration
+    from events.services.offer_tokens import offer_token
     from library.demo import _library_editors
     from members.models import Membership
     from members.services import cluster_join, profile_update
@@ -60,7 +61,7 @@ def _build(tmp_media):
         make_post,
     )
     from tests.civicnet.factories import make_home_page, make_standard_page
-    from tests.events.factories import EventFactory, make_challenge
+    from tests.events.factories import EventFactory, make_challenge, make_series
     from tests.library.factories import make_document, make_library, make_resource
     from tests.members.factories import make_cluster, make_member, make_plan
     from tests.newsletter.factories import make_edition, make_subscriber
@@ -147,6 +148,19 @@ def _build(tmp_media):
     )
     certificate = event_services.certificate_issue(user=member, event=attended_event)
     calendar_feed = event_services.calendar_feed_renew(user=member)
+    # A full event where a freed place is offered to the member (waiting first in line).
+    full_event = EventFactory(slug="full-event", title="Full workshop", capacity=1)
+    holder = event_services.registration_create(
+        event=full_event, user=make_member(email="holder@example.org")
+    )
+    offered = event_services.registration_create(event=full_event, user=member)
+    event_services.registration_cancel(registration=holder)
+    offered.refresh_from_db()
+    # A webinar series with its dates made.
+    series = make_series(
+        slug="matrix-series", starts_on=timezone.now().date(), ends_on=None, count=2
+    )
+    event_services.series_occurrences_create(series=series)
     challenge = make_challenge()
     entry = event_services.submission_save(
         challenge=challenge,
@@ -243,6 +257,9 @@ def _build(tmp_media):
         attended_event=attended_event,
         certificate=certificate,
         calendar_feed=calendar_feed,
+        full_event=full_event,
+        offer_token=offer_token(offered),
+        series=series,
         challenge=challenge,
         entry=entry,
         attachment=attachment,

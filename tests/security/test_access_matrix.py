@@ -586,6 +586,38 @@ CASES = [
         STAFF,
         marker="member@example.org",
     ),
+    # --- series and waitlist offers -----------------------------------------------------------
+    Case("events/series/<slug:slug>/", "/events/series/{w.series.slug}/", EVERYONE),
+    Case("events/series/<slug:slug>/", "/events/series/no-such-series/", NOBODY, label="unknown"),
+    Case(
+        "events/series/<slug:slug>/register/",
+        "/events/series/{w.series.slug}/register/",
+        SIGNED_IN,
+        method="POST",
+        ok="redirect:/events/series/",
+    ),
+    Case(
+        "events/series/<slug:slug>/occurrences/",
+        "/events/series/{w.series.slug}/occurrences/",
+        STAFF,
+        marker="Dates of Data for Better Streets",
+    ),
+    Case(
+        "events/<slug:slug>/offer/<str:token>/",
+        "/events/{w.full_event.slug}/offer/{w.offer_token}/",
+        SIGNED_IN,
+        marker='type="submit">Accept the place',
+        sees=frozenset({"member"}),
+        label="only the person offered the place sees the button",
+    ),
+    Case(
+        "events/<slug:slug>/waitlist/leave/",
+        "/events/{w.full_event.slug}/waitlist/leave/",
+        SIGNED_IN,
+        marker='type="submit">Leave the waitlist',
+        sees=frozenset({"member"}),
+        label="only someone waiting can leave",
+    ),
     # --- continuing education ----------------------------------------------------------------
     Case(
         "account/learning/",
