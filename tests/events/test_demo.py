@@ -34,7 +34,7 @@ def test_demo_events_load_twice_without_changing_anything():
     assert snapshot() == first
     kinds = Event.objects.values_list("kind", flat=True)
     assert sorted(set(kinds)) == ["national_meeting", "webinar", "workshop"]
-    assert first["challenges"] == 1 and first["sessions"] == 4
+    assert first["challenges"] == 1 and first["sessions"] == 8  # both National Meetings
     assert national_meeting_attendee_count() == 1
     assert Event.objects.get(slug="fall-national-meeting").reminders == ["7d", "24h"]
     past_webinar = Event.objects.get(slug="vacant-storefronts-webinar")
@@ -83,3 +83,36 @@ def test_demo_member_watched_a_recording_once_however_often_the_demo_loads():
     assert RecordingView.objects.filter(user=member).count() == 1
     watched = [e for e in learning_activities(member) if e.kind == "recording"]
     assert [(e.title, e.hours) for e in watched] == [("Civic engagement that scales", 1)]
+
+
+def test_demo_dates_know_the_federal_holidays_and_keep_meetings_in_their_season():
+    from datetime import date
+
+    from events.demo_dates import (
+        federal_holidays,
+        is_working_day,
+        national_meetings_around,
+        season_matches,
+        working_day_on_or_after,
+    )
+
+    assert federal_holidays(2026) == {
+        date(2026, 1, 1), date(2026, 1, 19), date(2026, 2, 16), date(2026, 5, 25),
+        date(2026, 6, 19), date(2026, 7, 3), date(2026, 9, 7), date(2026, 10, 12),
+        date(2026, 11, 11), date(2026, 11, 26), date(2026, 12, 25),
+    }  # fmt: skip
+    assert date(2027, 12, 31) in federal_holidays(2027)  # New Year's Day 2028 is a Saturday
+    assert not is_working_day(date(2026, 12, 26))  # a Saturday, and the holidays
+    assert working_day_on_or_after(date(2026, 12, 24)) == date(2027, 1, 4)
+    assert working_day_on_or_after(date(2026, 11, 26)) == date(2026, 11, 30)
+    assert national_meetings_around(date(2026, 12, 2))[-2:] == [
+        ("Fall", date(2026, 10, 20)),
+        ("Spring", date(2027, 4, 20)),
+    ]
+    assert national_meetings_around(date(2026, 6, 1))[-2:] == [
+        ("Spring", date(2026, 4, 21)),
+        ("Fall", date(2026, 10, 20)),
+    ]
+    assert season_matches("Fall National Meeting", date(2026, 10, 20))
+    assert not season_matches("Fall National Meeting", date(2027, 1, 31))
+    assert not season_matches("Spring National Meeting", date(2026, 7, 14))
