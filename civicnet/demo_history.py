@@ -11,16 +11,20 @@ Deterministic: the same seed gives the same history.
 """
 
 import random
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from wagtail.models import Page
 
-from events.models import Event, Registration
+from events.demo_dates import national_meetings_around, working_day_on_or_after
+from events.models import Challenge, Event, Registration, Submission
 from library.models import ResourceDownload, ResourcePage
 from members.models import (
+    Cluster,
+    ClusterMembership,
     Membership,
     MembershipEvent,
     Payment,
@@ -68,7 +72,7 @@ PLAN_MIX = [
     (None, 8),
 ]
 EVENTS = [
-    (Event.Kind.NATIONAL_MEETING, "National Meeting: {season} in {city}", 6, 220),
+    (Event.Kind.NATIONAL_MEETING, "{season} National Meeting {year} in {city}", 32, 350),
     (Event.Kind.WEBINAR, "Webinar: {topic}", 1, 140),
     (Event.Kind.WORKSHOP, "Workshop: {topic}", 5, 45),
 ]
@@ -81,6 +85,10 @@ TOPICS = [
     "Counting what streets are used for",
     "Land trusts for starter homes",
     "Budgets residents can vote on",
+    "Bike lanes the whole block wants",
+    "Apprenticeships with city employers",
+    "Street trees where the heat is",
+    "Broadband for every block",
 ]
 
 
@@ -101,8 +109,11 @@ def load(stdout) -> None:
     events, registrations = _events(rng, now, users)
     downloads, votes = _library(rng, now, users)
     editions, deliveries = _newsletter(rng, now, users)
+    clusters = _clusters(rng, users)
+    entries = _challenge_entries(rng, now, users)
     stdout.write(
-        f"Demo history: {len(users)} members in {len(metros)} metros, {payments} payments, "
+        f"Demo history: {len(users)} members in {len(metros)} metros, {clusters} more clusters, "
+        f"{entries} challenge entries, {payments} payments, "
         f"{events} past events ({registrations} registrations), {downloads} monthly download "
         f"counts, {votes} feedback answers, {editions} editions ({deliveries} deliveries)."
     )
@@ -176,6 +187,7 @@ def _people(rng, metros) -> list:
     )
     users = list(User.objects.filter(email__endswith=f"@{DOMAIN}").order_by("pk"))
     profiles = []
+    listed = random.Random(f"{SEED}-listed")  # most list themselves in the directory
     for n, user in enumerate(users):
         sector = sectors[n % len(sectors)]  # every sector, evenly
         # Every metro once, then the big ones more often.
@@ -189,6 +201,7 @@ def _people(rng, metros) -> list:
                 home_city=metro.principal_city,
                 organisation=rng.choice(ORGANISATIONS[sector]),
                 title=rng.choice(["Director", "Planner", "Founder", "Analyst", "Organiser"]),
+                directory_opt_in=listed.random() < 0.6,
             )
         )
     Profile.objects.bulk_create(profiles)
@@ -304,14 +317,26 @@ def _cancellation(rng) -> dict:
 
 
 def _events(rng, now, users) -> tuple[int, int]:
-    """Fourteen past events over the year, with registrations and check-ins."""
+    """Fourteen past events over the year, with registrations and check-ins: the two National
+    Meetings before the demo's last one (each in its season) and a webinar or workshop about
+    every four weeks, all on working days."""
     events = []
     cities = ["Cleveland", "Denver", "Tucson", "Milwaukee", "Atlanta", "Pittsburgh"]
-    for n in range(14):
-        kind, title, hours, capacity = EVENTS[0] if n % 6 == 0 else EVENTS[1 + n % 2]
-        starts = now - timedelta(days=20 + n * 25, hours=rng.randint(0, 6))
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    today = timezone.localdate()
+    meetings = national_meetings_around(today)[-4:-2]  # the demo has the last and the next
+    kinds = [(EVENTS[0], season, day) for season, day in meetings]
+    for n in range(14 - len(kinds)):
+        day = working_day_on_or_after(today - timedelta(days=20 + n * 28))
+        kinds.append((EVENTS[1 + n % 2], "", day))
+    for n, ((kind, title, hours, capacity), season, day) in enumerate(kinds):
+        hour = 13 if kind == Event.Kind.WEBINAR else 9
+        starts = datetime.combine(day, time(hour), tzinfo=zone)
         title = title.format(
-            season=["Spring", "Autumn"][n % 2], city=rng.choice(cities), topic=TOPICS[n % 8]
+            season=season,
+            year=day.year,
+            city=cities[n % len(cities)],
+            topic=TOPICS[n % len(TOPICS)],
         )
         events.append(
             Event(
@@ -332,10 +357,18 @@ def _events(rng, now, users) -> tuple[int, int]:
         )
     Event.objects.bulk_create(events)
     events = list(Event.objects.filter(slug__startswith="history-").order_by("starts_at"))
+    # The demo's last National Meeting (events.demo) had the history's people there too.
+    events += (
+        Event.objects.filter(kind=Event.Kind.NATIONAL_MEETING, ends_at__lt=now)
+        .exclude(slug__startswith="history-")
+        .distinct()
+    )
     registrations = []
     for event in events:
         show_rate = rng.uniform(0.62, 0.92)
-        for user in rng.sample(users, rng.randint(event.capacity // 3, event.capacity - 5)):
+        low = event.capacity // (2 if event.kind == Event.Kind.NATIONAL_MEETING else 3)
+        seats = min(event.capacity - 5, len(users) - 20)
+        for user in rng.sample(users, rng.randint(min(low, seats), seats)):
             cancelled = rng.random() < 0.06
             registrations.append(
                 Registration(
@@ -350,7 +383,7 @@ def _events(rng, now, users) -> tuple[int, int]:
                     else None,
                 )
             )
-    Registration.objects.bulk_create(registrations, batch_size=1000)
+    Registration.objects.bulk_create(registrations, batch_size=1000, ignore_conflicts=True)
     return len(events), len(registrations)
 
 
@@ -476,3 +509,106 @@ def _newsletter(rng, now, users) -> tuple[int, int]:
         [s for s in subscribers if s.pk in unsubscribed], ["status", "unsubscribed_at"]
     )
     return len(editions), len(deliveries)
+
+
+CLUSTERS = [
+    (
+        "Front Range",
+        "Denver, CO",
+        "Denver and its neighbours on housing near transit, water and the next wave of jobs. "
+        "We meet every second Thursday, alternating between Denver and Boulder.",
+    ),
+    (
+        "Twin Cities",
+        "Minneapolis, MN",
+        "Members from both cities and the inner suburbs on zoning reform, winter streets and "
+        "keeping downtown busy after five.",
+    ),
+    (
+        "Chesapeake Cities",
+        "Baltimore, MD",
+        "Baltimore, Annapolis and the Bay towns on vacant homes, waterfront jobs and transit "
+        "that crosses county lines.",
+    ),
+    (
+        "Piedmont Crescent",
+        "Charlotte, NC",
+        "Charlotte, Raleigh and Greensboro comparing notes on fast growth: housing supply, "
+        "bus networks and keeping graduates in the state.",
+    ),
+]
+
+
+def _clusters(rng, users) -> int:
+    """More City Clusters, each with the history's people of its metro (and a lead)."""
+    profiles = {
+        profile.user_id: profile.home_metro
+        for profile in Profile.objects.filter(user__in=users).select_related("home_metro")
+    }
+    made = 0
+    for name, region, description in CLUSTERS:
+        city = region.split(",")[0]
+        metro = Metro.objects.filter(principal_city=city).first()
+        people = [user for user in users if metro and profiles.get(user.pk) == metro]
+        people += rng.sample(users, 12)  # and some from nearby places
+        cluster, created = Cluster.objects.get_or_create(
+            slug=name.lower().replace(" ", "-"),
+            defaults={
+                "name": name,
+                "region": region,
+                "metro": metro,
+                "description": description,
+                "lead": people[0],
+            },
+        )
+        made += created
+        ClusterMembership.objects.bulk_create(
+            [ClusterMembership(cluster=cluster, user=user) for user in people],
+            ignore_conflicts=True,
+        )
+    return made
+
+
+ENTRY_TITLES = [
+    ("Night market on Euclid", "Cleveland"),
+    ("Pop-up leases for Main Street", "Tucson"),
+    ("Façade grants, one block at a time", "Milwaukee"),
+    ("Parking to patios", "Denver"),
+    ("The Saturday block", "Pittsburgh"),
+    ("Corner store comeback", "Atlanta"),
+    ("Makers in the storefronts", "Buffalo"),
+    ("Two-hour parking, zero vacancies", "Richmond"),
+    ("Lights on Lancaster Avenue", "Philadelphia"),
+    ("Market Street revival", "Chattanooga"),
+    ("Murals and micro-grants", "Albuquerque"),
+    ("The first-floor fund", "Kansas City"),
+]
+
+
+def _challenge_entries(rng, now, users) -> int:
+    """Entries to the current challenge: most submitted, a few still drafts."""
+    challenge = Challenge.objects.filter(slug="main-street-revival-prize").first()
+    if challenge is None:
+        return 0
+    entries = []
+    for n, ((title, city), owner) in enumerate(
+        zip(ENTRY_TITLES, rng.sample(users, len(ENTRY_TITLES)), strict=True)
+    ):
+        submitted = n % 4 != 3
+        entries.append(
+            Submission(
+                challenge=challenge,
+                owner=owner,
+                title=title,
+                city=city,
+                summary=f"{title}: one block of {city}'s main street, a year of work, and the "
+                "footfall and sales counts to show what changed.",
+                plan="Month 1 to 2: sign up owners and count footfall. Month 3 to 9: run the "
+                "pilot. Month 10 to 12: measure, publish the how-to.",
+                budget=rng.choice([18000, 24500, 31000, 42000, 55000]),
+                status=Submission.Status.SUBMITTED if submitted else Submission.Status.DRAFT,
+                submitted_at=now - timedelta(days=rng.uniform(1, 12)) if submitted else None,
+            )
+        )
+    Submission.objects.bulk_create(entries, ignore_conflicts=True)
+    return len(entries)

@@ -4,7 +4,6 @@ Safe to run again: each thing is looked up by its slug and created only when mis
 second run changes nothing (times are set relative to the first run).
 """
 
-import calendar
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -15,6 +14,13 @@ from django.utils import timezone
 from members.models import Cluster
 from vitals.models import Dividend
 
+from .demo_dates import (
+    FALL,
+    SPRING,
+    is_working_day,
+    national_meetings_around,
+    working_day_on_or_after,
+)
 from .models import (
     Challenge,
     Criterion,
@@ -67,9 +73,109 @@ SPEAKERS = [
 
 
 def _at(days: int, hour: int, zone: str) -> datetime:
-    """A whole hour `days` from today, in the event's own zone, as an aware datetime."""
+    """A whole hour on the first working day `days` or more from today (no weekend, no
+    holiday), in the event's own zone, as an aware datetime."""
     day = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date() + timedelta(days=days)
+    return _on(working_day_on_or_after(day), hour, zone)
+
+
+def _on(day: date, hour: int, zone: str) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=zoneinfo.ZoneInfo(zone))
+
+
+# The two National Meetings of the year, each in its season: (title, summary, time zone,
+# venue, address, capacity, topics, speakers, sessions as (title, hours after the opening,
+# length in hours, room, speaker)).
+NATIONAL_MEETINGS = {
+    FALL: {
+        "title": "Fall National Meeting: Cities That Build",
+        "summary": "Two days in Milwaukee with four hundred city builders: what's working on "
+        "housing, streets and budgets, and who to try it with.",
+        "time_zone": "America/Chicago",
+        "venue_name": "Harbor Hall",
+        "venue_address": "400 N Water St, Milwaukee, WI",
+        "capacity": 400,
+        "topics": ["housing", "mobility", "economic-development"],
+        "speakers": ["Renata Okafor", "Dr. Aiyana Torres", "Hollis Grant"],
+        "sessions": [
+            ("Opening: the state of the cities", 0, 1, "Main hall", "Hollis Grant"),
+            (
+                "Duplexes everywhere: a zoning rewrite, step by step",
+                1.5,
+                1.5,
+                "Room A",
+                "Renata Okafor",
+            ),
+            (
+                "What a sidewalk returns: the City Dividends numbers",
+                4,
+                1,
+                "Room B",
+                "Dr. Aiyana Torres",
+            ),
+            ("Site visit: the Menomonee Valley", 24, 3, "Meet at the lobby", None),
+        ],
+        "visit": "site visits along the Menomonee Valley",
+    },
+    SPRING: {
+        "title": "Spring National Meeting: Streets for People",
+        "summary": "Two days in Baltimore on streets, transit and the money that pays for "
+        "them, with three hundred and fifty members from every sector.",
+        "time_zone": "America/New_York",
+        "venue_name": "Harborview Conference Center",
+        "venue_address": "200 International Dr, Baltimore, MD",
+        "capacity": 350,
+        "topics": ["mobility", "public-finance"],
+        "speakers": ["Marcus Lindqvist", "Dr. Aiyana Torres"],
+        "sessions": [
+            ("Opening: who the street is for", 0, 1, "Main hall", "Marcus Lindqvist"),
+            ("Counting the curb: a year of open data", 1.5, 1.5, "Room A", "Marcus Lindqvist"),
+            ("Paying for it: value capture that worked", 4, 1, "Room B", "Dr. Aiyana Torres"),
+            ("Walk: the Red Line corridor", 24, 3, "Meet at the lobby", None),
+        ],
+        "visit": "a walk along the Red Line corridor",
+    },
+}
+
+
+def _national_meeting(season: str, day: date, *, past: bool) -> tuple[Event, bool]:
+    spec = NATIONAL_MEETINGS[season]
+    start = _on(day, 9, spec["time_zone"])
+    if past:
+        body = (
+            "<p>Planners, mayors, founders, advocates, coders and academics spent two days in "
+            f"one room: short talks, long conversations and {spec['visit']}.</p>"
+            "<p>Recordings of every main-stage session are in the resource library for "
+            "members.</p>"
+        )
+    else:
+        body = (
+            "<p>Our twice-yearly gathering brings planners, mayors, founders, advocates, "
+            "coders and academics into one room. Expect short talks, long conversations and "
+            f"{spec['visit']}.</p><p>Members register free; it is the network's flagship "
+            "member benefit.</p>"
+        )
+    return _event(
+        f"{season.lower()}-national-meeting",
+        kind=Event.Kind.NATIONAL_MEETING,
+        title=spec["title"],
+        summary=spec["summary"],
+        body=body,
+        starts_at=start,
+        ends_at=start + timedelta(days=1, hours=8),
+        time_zone=spec["time_zone"],
+        venue_name=spec["venue_name"],
+        venue_address=spec["venue_address"],
+        capacity=spec["capacity"],
+        price=Decimal("450.00"),
+        topics=spec["topics"],
+        speakers=spec["speakers"],
+        sessions=[
+            (title, start + timedelta(hours=after), hours, room, speaker)
+            for title, after, hours, room, speaker in spec["sessions"]
+        ],
+        **({"recording_url": "/library/", "learning_hours": Decimal("12")} if past else {}),
+    )
 
 
 def _event(slug: str, **fields) -> tuple[Event, bool]:
@@ -98,6 +204,7 @@ def _event(slug: str, **fields) -> tuple[Event, bool]:
 # Reminders staff chose for each demo event (the others keep their kind's default).
 DEMO_REMINDERS = {
     "fall-national-meeting": ["7d", "24h"],
+    "spring-national-meeting": ["7d", "24h"],
     "east-side-land-trust-walk": ["3d", "2h"],
 }
 
@@ -115,28 +222,36 @@ def _event_emails() -> None:
     )
 
 
-# The fall meeting's tickets: (name, description, member price, non-member price, quota,
+# The next National Meeting's tickets: (name, description, member price, non-member price, quota,
 # members only). Members come free, as to every National Meeting.
 DEMO_TICKETS = [
     ("Full meeting", "Both days", "0", "450.00", None, False),
     ("Day one only", "Talks and the evening reception", "0", "250.00", 120, False),
-    ("Full meeting + site-visit workshop", "A hands-on half day in the Valley", "0", "0", 40, True),
+    ("Full meeting + site-visit workshop", "A hands-on half day on site", "0", "0", 40, True),
 ]
 DEMO_QUESTIONS = [
     ("Dietary needs", RegistrationQuestion.Kind.TEXT, "", False),
     (
         "Which site visit would you join?",
         RegistrationQuestion.Kind.CHOICE,
-        "Menomonee Valley\nHarbor district\nNone, thanks",
+        "The morning walk\nThe afternoon site visit\nNone, thanks",
         True,
     ),
 ]
 
 
+def upcoming_national_meeting() -> Event | None:
+    return (
+        Event.objects.filter(kind=Event.Kind.NATIONAL_MEETING, starts_at__gt=timezone.now())
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def _tickets_and_questions() -> None:
-    """Ticket types, a guest allowance and two questions on the fall meeting, added once: a
-    meeting that has any already (staff's own, or an earlier run's) is left alone."""
-    meeting = Event.objects.filter(slug="fall-national-meeting").first()
+    """Ticket types, a guest allowance and two questions on the next National Meeting, added
+    once: a meeting that has any already (staff's own, or an earlier run's) is left alone."""
+    meeting = upcoming_national_meeting()
     if meeting is None or meeting.ticket_types.exists() or meeting.questions.exists():
         return
     for order, (name, description, member, other, quota, members_only) in enumerate(DEMO_TICKETS):
@@ -165,28 +280,6 @@ def _tickets_and_questions() -> None:
 SERIES_SLUG = "city-data-hour"
 
 
-def us_holidays(year: int) -> set[date]:
-    """Federal holidays (and Christmas Eve, New Year's Eve) a webinar should avoid."""
-
-    def nth(month, weekday, n):  # the nth weekday of the month; n=-1 for the last
-        first = date(year, month, 1)
-        days = (first + timedelta(days=i) for i in range(calendar.monthrange(year, month)[1]))
-        matching = [day for day in days if day.weekday() == weekday]
-        return matching[n - 1 if n > 0 else n]
-
-    fixed = [(1, 1), (6, 19), (7, 4), (11, 11), (12, 24), (12, 25), (12, 31)]
-    thanksgiving = nth(11, 3, 4)
-    return {date(year, m, d) for m, d in fixed} | {
-        nth(1, 0, 3),  # Martin Luther King Jr. Day
-        nth(2, 0, 3),  # Presidents' Day
-        nth(5, 0, -1),  # Memorial Day
-        nth(9, 0, 1),  # Labor Day
-        nth(10, 0, 2),  # Columbus Day
-        thanksgiving,
-        thanksgiving + timedelta(days=1),
-    }
-
-
 def _webinar_series() -> int:
     """A monthly webinar series, first Thursday at 1 PM New York time, six dates from next
     month with none on a holiday, and its second date moved and enlarged by staff. Made once:
@@ -212,10 +305,9 @@ def _webinar_series() -> int:
         },
     )
     if new:
-        holidays = set().union(*(us_holidays(next_month.year + n) for n in range(2)))
         skipped = []
         for _ in range(6):  # skipping a date brings in another: look again
-            clashes = sorted(set(series.rule_dates()) & holidays)
+            clashes = sorted(d for d in series.rule_dates() if not is_working_day(d))
             if not clashes:
                 break
             skipped += clashes
@@ -241,49 +333,16 @@ def load(stdout) -> None:
     for name, role, bio in SPEAKERS:
         Speaker.objects.get_or_create(name=name, defaults={"role": role, "bio": bio})
 
-    ny, chicago, denver = "America/New_York", "America/Chicago", "America/Denver"
-    meeting_start = _at(60, 9, chicago)
+    ny, denver = "America/New_York", "America/Denver"
     created = []
-    _, new = _event(
-        "fall-national-meeting",
-        kind=Event.Kind.NATIONAL_MEETING,
-        title="Fall National Meeting: Cities That Build",
-        summary="Two days in Milwaukee with four hundred city builders: what's working on housing, streets and budgets, and who to try it with.",
-        body="<p>Our twice-yearly gathering brings planners, mayors, founders, advocates, coders and academics into one room. Expect short talks, long conversations and site visits along the Menomonee Valley.</p><p>Members register free; it is the network's flagship member benefit.</p>",
-        starts_at=meeting_start,
-        ends_at=meeting_start + timedelta(days=1, hours=8),
-        time_zone=chicago,
-        venue_name="Harbor Hall",
-        venue_address="400 N Water St, Milwaukee, WI",
-        capacity=400,
-        price=Decimal("450.00"),
-        topics=["housing", "mobility", "economic-development"],
-        speakers=["Renata Okafor", "Dr. Aiyana Torres", "Hollis Grant"],
-        sessions=[
-            ("Opening: the state of the cities", meeting_start, 1, "Main hall", "Hollis Grant"),
-            (
-                "Duplexes everywhere: a zoning rewrite, step by step",
-                meeting_start + timedelta(hours=1, minutes=30),
-                1.5,
-                "Room A",
-                "Renata Okafor",
-            ),
-            (
-                "What a sidewalk returns: the City Dividends numbers",
-                meeting_start + timedelta(hours=4),
-                1,
-                "Room B",
-                "Dr. Aiyana Torres",
-            ),
-            (
-                "Site visit: the Menomonee Valley",
-                meeting_start + timedelta(days=1),
-                3,
-                "Meet at the lobby",
-                None,
-            ),
-        ],
-    )
+    # Twice a year, in the season its name gives: the last one (with its recordings) and the
+    # next one (open for registration).
+    (past_season, past_day), (next_season, next_day) = national_meetings_around(
+        timezone.localdate()
+    )[-2:]
+    past, new = _national_meeting(past_season, past_day, past=True)
+    created.append(new)
+    _, new = _national_meeting(next_season, next_day, past=False)
     created.append(new)
     for slug, days, title, summary, topics, speaker, capacity in [
         (
@@ -345,28 +404,6 @@ def load(stdout) -> None:
         speakers=["Hollis Grant"],
     )
     created.append(new)
-    past_start = _at(-150, 9, ny)
-    past, new = _event(
-        "spring-national-meeting",
-        kind=Event.Kind.NATIONAL_MEETING,
-        title="Spring National Meeting: Streets for People",
-        summary="Our spring meeting in Baltimore on streets, transit and the money that pays for them.",
-        body="<p>Recordings of every main-stage session are in the resource library for members.</p>",
-        starts_at=past_start,
-        ends_at=past_start + timedelta(days=1, hours=8),
-        time_zone=ny,
-        venue_name="Harborview Conference Center",
-        venue_address="Baltimore, MD",
-        capacity=350,
-        price=Decimal("450.00"),
-        recording_url="/library/",
-        learning_hours=Decimal("12"),
-        topics=["mobility", "public-finance"],
-        speakers=["Marcus Lindqvist", "Dr. Aiyana Torres"],
-    )
-    created.append(new)
-    if past.learning_hours is None:  # a demo database from before hours were recorded
-        Event.objects.filter(pk=past.pk).update(learning_hours=Decimal("12"))
     past_webinar_start = _at(-40, 13, ny)
     past_webinar, new = _event(
         "vacant-storefronts-webinar",
@@ -425,7 +462,7 @@ def load(stdout) -> None:
 
     user = get_user_model().objects.filter(email=MEMBER_EMAIL).first()
     if user:
-        # The demo member came to the spring meeting (so the home counter shows attendance),
+        # The demo member came to the last meeting (so the home counter shows attendance),
         # joined a past webinar online (both on their learning record) and is registered
         # for the first coming webinar.
         Registration.objects.get_or_create(

@@ -1,4 +1,6 @@
 import io
+import re
+import zoneinfo
 from types import SimpleNamespace
 
 import pytest
@@ -77,3 +79,100 @@ def test_demo_home_page_is_served_at_the_root(demo, client):
 
 def test_demo_loader_leaves_the_email_backend_as_it_found_it(demo):
     assert demo.email_backend_before == demo.email_backend_after
+
+
+def test_demo_events_fall_on_working_days_in_the_season_their_names_give(demo):
+    from events.demo_dates import federal_holidays, is_working_day, season_matches
+    from events.models import Event
+
+    events = list(Event.objects.all())
+    assert len(events) >= 20
+    for event in events:
+        day = event.starts_at.astimezone(zoneinfo.ZoneInfo(event.time_zone)).date()
+        assert is_working_day(day), (event.title, day)
+        assert day not in federal_holidays(day.year), (event.title, day)
+        assert season_matches(event.title, day), (event.title, day)
+    meetings = [event for event in events if event.kind == Event.Kind.NATIONAL_MEETING]
+    assert {meeting.title.split()[0] for meeting in meetings} == {"Spring", "Fall"}
+
+
+def test_the_home_page_counts_the_network_at_its_real_size(demo, client):
+    page = client.get("/").content.decode()
+    counters = {
+        label: int(number.replace(",", ""))
+        for label, number in re.findall(r"<dt>([^<]+)</dt><dd>([\d,]+)</dd>", page)
+    }
+    assert counters["Members in the national network"] >= 300
+    assert counters["Cities represented by members"] >= 24
+    assert counters["National Meeting attendees"] >= 200
+
+
+def test_the_changemaker_interview_names_its_interviewee_and_takes_minutes(demo, client):
+    from blog.models import BlogPage
+
+    post = BlogPage.objects.get(slug="changemaker-a-librarian-who-rewired-a-neighbourhood")
+    assert "Denise Whitfield" in post.title
+    assert post.word_count > 600 and post.reading_minutes >= 3
+    assert f"{post.reading_minutes} min read" in client.get(post.url).content.decode()
+
+
+def test_a_blog_post_s_first_view_makes_no_image_renditions(demo, client):
+    from wagtail.images.models import Rendition
+
+    from blog.models import BlogPage
+
+    before = Rendition.objects.count()
+    for post in BlogPage.objects.live():
+        assert client.get(post.url).status_code == 200
+    assert client.get("/blog/").status_code == 200
+    assert Rendition.objects.count() == before
+
+
+def test_library_files_are_multi_page_pdfs_and_distinct_datasets(demo):
+    from library.models import ResourcePage
+
+    pdfs, csvs = [], []
+    for resource in ResourcePage.objects.all():
+        for attached in resource.documents.all():
+            with attached.document.file.open("rb") as handle:
+                content = handle.read()
+            (pdfs if attached.document.file.name.endswith(".pdf") else csvs).append(content)
+    assert len(pdfs) >= 5 and len(csvs) >= 2
+    assert all(content.startswith(b"%PDF") for content in pdfs)
+    assert len(set(pdfs)) == len(pdfs)
+    assert len(set(csvs)) == len(csvs)
+    assert all(len(content.splitlines()) > 20 for content in csvs)
+
+
+def test_every_demo_page_is_linked_from_another_page(demo, client):
+    from wagtail.models import Page
+
+    pages = Page.objects.live().filter(depth__gt=2).specific()
+    linked = set()
+    for source in ["/", "/membership/", "/about/", "/blog/", "/library/", "/events/"]:
+        linked |= set(re.findall(r'href="(/[^"#?]*)', client.get(source).content.decode()))
+    for page in pages.filter(depth=3):
+        assert page.url in linked, page.url
+
+
+def test_the_demo_has_several_clusters_and_a_challenge_with_entries(demo, client):
+    from events.models import Challenge
+    from members.models import Cluster
+
+    assert Cluster.objects.count() >= 5
+    assert all(cluster.memberships.count() >= 2 for cluster in Cluster.objects.all())
+    challenge = Challenge.objects.get(slug="main-street-revival-prize")
+    assert challenge.submissions.filter(status="submitted").count() >= 6
+
+
+def test_the_library_pdfs_have_several_pages():
+    from core.pdf import pdf_document
+    from library.demo import FRAMEWORK, RESOURCES
+    from library.demo_documents import _pdf_spec
+
+    for spec in [*RESOURCES, FRAMEWORK]:
+        for title, kind in spec.get("files", [("Dividend worksheet", "pdf")]):
+            if kind == "pdf":
+                context = {**_pdf_spec(title, spec["summary"]), "published": spec["date"]}
+                document = pdf_document("library/demo_document_pdf.html", context)
+                assert len(document.pages) >= 4, title

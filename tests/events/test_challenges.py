@@ -41,6 +41,9 @@ def test_listing_and_detail_show_prize_timeline_and_weighted_criteria(visitor):
     assert "$25,000 and a keynote" in detail
     assert 'class="timeline__step timeline__step--current" aria-current="step"' in detail
     assert "Impact" in detail and "60%" in detail and "40%" in detail
+    # Each weight is a label and a bar drawn to scale.
+    assert '<span class="weight-bar__label">60%</span>' in detail
+    assert '<span class="weight-bar__fill" style="width: 60%"></span>' in detail
 
 
 def test_member_saves_a_draft_then_submits_and_edits_until_the_deadline(client, member):

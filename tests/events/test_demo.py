@@ -46,12 +46,12 @@ def test_demo_events_load_twice_without_changing_anything():
     assert snapshot() == first
     kinds = Event.objects.values_list("kind", flat=True)
     assert sorted(set(kinds)) == ["national_meeting", "webinar", "workshop"]
-    assert first["challenges"] == 1 and first["sessions"] == 4
+    assert first["challenges"] == 1 and first["sessions"] == 8  # both National Meetings
     assert national_meeting_attendee_count() == 1
     assert Event.objects.get(slug="fall-national-meeting").reminders == ["7d", "24h"]
     past_webinar = Event.objects.get(slug="vacant-storefronts-webinar")
     assert past_webinar.recording_url and past_webinar.feedback_url.startswith("https://")
-    meeting = Event.objects.get(slug="fall-national-meeting")
+    meeting = demo.upcoming_national_meeting()
     assert meeting.max_guests == 2 and meeting.ticket_types.count() == 3
     assert meeting.ticket_types.filter(members_only=True).count() == 1
     assert [q.kind for q in meeting.questions.all()] == ["text", "choice"]
@@ -62,7 +62,8 @@ def test_demo_meeting_register_page_offers_its_tickets_guests_and_questions(clie
     demo.load(io.StringIO())
     client.force_login(member)
 
-    page = client.get("/events/fall-national-meeting/register/").content.decode()
+    meeting = demo.upcoming_national_meeting()
+    page = client.get(f"/events/{meeting.slug}/register/").content.decode()
 
     assert "Full meeting + site-visit workshop" in page
     assert "Guests" in page and "Which site visit would you join?" in page
@@ -113,6 +114,7 @@ def test_demo_member_watched_a_recording_once_however_often_the_demo_loads():
 
 
 def test_demo_webinar_series_has_six_dates_off_holidays_and_one_edited_once(client):
+    from events.demo_dates import is_working_day
     from events.models import EventSeries
 
     demo.load(io.StringIO())
@@ -121,11 +123,43 @@ def test_demo_webinar_series_has_six_dates_off_holidays_and_one_edited_once(clie
     series = EventSeries.objects.get(slug=demo.SERIES_SLUG)
     occurrences = list(series.occurrences.order_by("series_date"))
     assert len(occurrences) == 6
-    holidays = set().union(*(demo.us_holidays(e.series_date.year) for e in occurrences))
-    assert not {e.local_starts_at.date() for e in occurrences} & holidays
+    assert all(is_working_day(e.local_starts_at.date()) for e in occurrences)
     assert all(e.local_starts_at.weekday() == 3 for e in occurrences)  # Thursdays
     edited = [e for e in occurrences if e.capacity != series.capacity]
     assert edited == [occurrences[1]] and edited[0].local_starts_at.hour == 15
     assert {e.local_starts_at.hour for e in occurrences if e not in edited} == {13}
     html = client.get(series.url).content.decode()
     assert all(e.url in html for e in occurrences)
+
+
+def test_demo_dates_know_the_federal_holidays_and_keep_meetings_in_their_season():
+    from datetime import date
+
+    from events.demo_dates import (
+        federal_holidays,
+        is_working_day,
+        national_meetings_around,
+        season_matches,
+        working_day_on_or_after,
+    )
+
+    assert federal_holidays(2026) == {
+        date(2026, 1, 1), date(2026, 1, 19), date(2026, 2, 16), date(2026, 5, 25),
+        date(2026, 6, 19), date(2026, 7, 3), date(2026, 9, 7), date(2026, 10, 12),
+        date(2026, 11, 11), date(2026, 11, 26), date(2026, 12, 25),
+    }  # fmt: skip
+    assert date(2027, 12, 31) in federal_holidays(2027)  # New Year's Day 2028 is a Saturday
+    assert not is_working_day(date(2026, 12, 26))  # a Saturday, and the holidays
+    assert working_day_on_or_after(date(2026, 12, 24)) == date(2027, 1, 4)
+    assert working_day_on_or_after(date(2026, 11, 26)) == date(2026, 11, 30)
+    assert national_meetings_around(date(2026, 12, 2))[-2:] == [
+        ("Fall", date(2026, 10, 20)),
+        ("Spring", date(2027, 4, 20)),
+    ]
+    assert national_meetings_around(date(2026, 6, 1))[-2:] == [
+        ("Spring", date(2026, 4, 21)),
+        ("Fall", date(2026, 10, 20)),
+    ]
+    assert season_matches("Fall National Meeting", date(2026, 10, 20))
+    assert not season_matches("Fall National Meeting", date(2027, 1, 31))
+    assert not season_matches("Spring National Meeting", date(2026, 7, 14))
