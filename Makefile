@@ -21,9 +21,11 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/2} \
 	CELERY_QUEUE=$${TEST_CELERY_QUEUE:-civicnet-test} EMAIL_URL=locmem:// PAGE_CACHE_SECONDS=300
 # The suite runs in two processes (pytest-xdist), each with its own test database, Redis
-# databases and Celery queues (tests/settings.py); a file's tests stay in one process, so a
-# module's fixtures are built once. Serially: make test PYTEST_ARGS=-n0
-PYTEST_ARGS ?= -n auto --maxprocesses 2 --dist loadfile
+# databases and Celery queues (tests/settings.py). Tests are handed out one by one in
+# pytest-django's order (database tests first, transactional ones after), which each process
+# keeps: a transactional test's flush never comes before a test that needs the rows Wagtail's
+# and our migrations made. (--dist loadfile breaks that order.) Serially: PYTEST_ARGS=-n0
+PYTEST_ARGS ?= -n auto --maxprocesses 2 --dist load
 
 .PHONY: help install run test lint format bench worker beat migrations
 

@@ -22,4 +22,8 @@ class CivicnetConfig(AppConfig):
         from . import accounts
 
         account_exporting.connect(accounts.account_export, dispatch_uid="civicnet-account")
+        # City Vitals' part (My metro, saved scenarios): vitals sits below members.
+        from vitals import accounts as vitals_accounts
+
+        account_exporting.connect(vitals_accounts.account_export, dispatch_uid="vitals-account")
         account_deleting.connect(accounts.account_delete, dispatch_uid="civicnet-account")

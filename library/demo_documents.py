@@ -2,11 +2,10 @@
 (core.pdf) and CSV datasets with real columns, each different, all made by code so the demo
 ships no binaries. Deterministic: the same content on every run."""
 
-import csv
-import io
 import random
 from datetime import date
 
+from core.csv import csv_lines
 from core.pdf import pdf_document
 
 METROS = [
@@ -31,11 +30,7 @@ def _talent_rows() -> list[tuple]:
 
 
 def _csv(header: list[str], rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode()
+    return "".join(csv_lines(header, rows)).encode()
 
 
 def talent_csv() -> bytes:

@@ -52,13 +52,18 @@ def taken_places(event: Event) -> int:
 
 def room_for(event: Event, *, ticket_type=None, places: int = 1) -> bool:
     """Whether a newcomer's party gets in now: it fits the capacity and the ticket's quota, and
-    nobody already waits for a place (a newcomer never jumps the queue while offers are being
-    made; a party too big for the freed places is passed over by the next offer round)."""
+    no one waiting is owed the place first (a waiting party that would fit now gets an offer
+    in the next round; a newcomer never jumps ahead of it). Parties that do not fit, or wait
+    for another ticket's full quota, hold no one up."""
     if not party_fits(event, ticket_type=ticket_type, places=places):
         return False
-    if event.capacity is None:
-        return True
-    return not event.registrations.filter(status=Registration.Status.WAITLISTED).exists()
+    waiting = event.registrations.filter(status=Registration.Status.WAITLISTED).select_related(
+        "ticket_type"
+    )
+    return not any(
+        party_fits(event, ticket_type=queued.ticket_type, places=queued.places)
+        for queued in waiting
+    )
 
 
 def is_full(event: Event) -> bool:
@@ -103,7 +108,7 @@ def checked_choice(*, event: Event, choice: TicketChoice | None, is_member: bool
     if choice.ticket_type is not None:
         ceilings.append(choice.ticket_type.quota)
     ceiling = min((c for c in ceilings if c is not None), default=None)
-    if ceiling is not None and choice.places > ceiling:
+    if ceiling is not None and choice.guests and choice.places > ceiling:
         raise RegistrationError(
             f"There are only {ceiling} places for this ticket: register with fewer guests."
         )

@@ -1,14 +1,21 @@
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from civicnet.models import HomePage, StandardPage
+
+
+def wagtail_root() -> Page:
+    """The page tree's root, with the locale and root collection Wagtail's migrations make:
+    transactional tests flush them, so tests that build a site from nothing restore them."""
+    Locale.objects.get_or_create(language_code="en")
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    return Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
 
 
 def make_home_page(**fields) -> HomePage:
     """The site's home page at the root of the default site, as the demo loader makes it."""
     Page.objects.filter(depth=2, content_type__model="page").delete()
-    # Transactional tests flush the tree and locale that Wagtail's migrations created.
-    Locale.objects.get_or_create(language_code="en")
-    root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
+    root = wagtail_root()
     defaults = {
         "title": "Home",
         "slug": "home",

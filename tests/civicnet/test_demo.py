@@ -66,7 +66,7 @@ def test_demo_member_is_an_active_member_and_staff_can_reach_the_admin(demo, cli
     user_model = get_user_model()
 
     assert membership_is_active(user_model.objects.get(email="member@civicnet.example"))
-    assert client.login(username="staff", password="civicnet-staff-demo")
+    assert client.login(email="staff@civicnet.example", password="civicnet-staff-demo")
     assert client.get("/admin/").status_code == 200
 
 

@@ -43,7 +43,7 @@ def test_the_demo_has_a_year_of_history_across_metros_and_sectors(client):
     assert get_user_model().objects.filter(email__endswith=f"@{DOMAIN}").count() == people.count()
     assert payments.count() == recorded
 
-    assert client.login(username="staff", password="civicnet-staff-demo")
+    assert client.login(email="staff@civicnet.example", password="civicnet-staff-demo")
     page = client.get("/admin/reports/network/?days=365").content.decode()
     assert "Churn rate" in page and "National Meeting" in page
     assert "Why members cancelled" in page

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tests.civicnet.factories import wagtail_root
 from tests.e2e.conftest import serious_accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,7 +52,7 @@ PUBLIC = [
 ]
 MEMBER = [
     ("network-directory", "/network/"),
-    ("network-profile", "/network/rosa.delgado/"),
+    ("network-profile", "/network/{profile}/"),
     ("clusters", "/clusters/"),
     ("cluster", "/clusters/greater-cleveland/"),
     ("account", "/account/"),
@@ -65,13 +66,17 @@ WIDTHS = [390, 1280]
 
 @pytest.fixture
 def demo_site():
+    from django.contrib.auth import get_user_model
+
     from events.models import Event
     from newsletter.models import Edition
 
+    wagtail_root()  # an earlier transactional test may have flushed Wagtail's own rows
     call_command("load_demo", force=True, stdout=io.StringIO())
     next_meeting = Event.objects.filter(kind=Event.Kind.NATIONAL_MEETING).latest("starts_at")
     edition = Edition.objects.filter(status="sent").earliest("pk")
-    return {"next_meeting": next_meeting.slug, "edition": edition.pk}
+    rosa = get_user_model().objects.get(email="rosa.delgado@demo.civicnet.example")
+    return {"next_meeting": next_meeting.slug, "edition": edition.pk, "profile": rosa.username}
 
 
 def member_cookie(live_server) -> dict:

@@ -291,7 +291,8 @@ def test_unpublished_series_is_not_found(client):
 
 
 @pytest.mark.parametrize("persona", ["visitor", "member"])
-def test_series_page_queries_stay_flat_with_ten_times_the_dates(client, member, persona):
+def test_series_page_queries_stay_flat_with_ten_times_the_dates(client, member, persona, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # count the render, not a page-cache hit
     today = timezone.now().date()
     small = make_series(slug="small", starts_on=today, ends_on=None, count=3)
     large = make_series(
@@ -316,7 +317,7 @@ def test_series_page_queries_stay_flat_with_ten_times_the_dates(client, member, 
         counts.append(len(captured.captured_queries))
 
     assert counts[0] == counts[1]
-    assert counts[0] == {"visitor": 2, "member": 8}[persona], "\n".join(
+    assert counts[0] == {"visitor": 2, "member": 5}[persona], "\n".join(
         q["sql"][:120] for q in captured.captured_queries
     )
 

@@ -239,7 +239,7 @@ def test_a_quota_freed_by_a_cancellation_goes_to_the_waitlist_for_that_ticket(me
     services.registration_cancel(registration=holder)
 
     waiting.refresh_from_db()
-    assert waiting.status == CONFIRMED
+    assert waiting.status == Registration.Status.OFFERED  # held for them until they accept
 
 
 @pytest.mark.django_db(transaction=True)

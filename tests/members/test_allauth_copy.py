@@ -158,7 +158,7 @@ def test_the_allauth_pages_people_reach_are_in_the_sites_words(client):
         assert person.username not in text.replace(person.email, ""), path
 
 
-def test_the_messages_allauth_shows_use_the_headers_words_and_say_things_once(client):
+def test_the_messages_allauth_shows_use_the_headers_words_and_say_things_once(client, home_page):
     UserFactory(email="named@example.org", first_name="Ana", last_name="Okafor")
 
     logged_in = client.post(

@@ -198,7 +198,7 @@ def test_enrolling_an_authenticator_needs_a_fresh_password_and_mails_the_owner(
 
     assert response.status_code == 302
     assert staff.authenticator_set.filter(type="totp").exists()
-    assert notices_to(staff.email) == ["civicnet: Authenticator App Activated"]
+    assert notices_to(staff.email) == ["civicnet: Two-factor authentication is on"]
 
 
 def test_a_reauthentication_older_than_five_minutes_does_not_count(client, two_factor_on, people):
@@ -234,7 +234,7 @@ def test_removing_the_authenticator_needs_a_fresh_code_and_mails_the_owner(
     client.post("/accounts/2fa/totp/deactivate/")
 
     assert not staff.authenticator_set.filter(type="totp").exists()
-    assert notices_to(staff.email) == ["civicnet: Authenticator App Deactivated"]
+    assert notices_to(staff.email) == ["civicnet: Two-factor authentication is off"]
     # Without an authenticator the staff session is sent to set one up again.
     assert client.get("/admin/")["Location"] == SET_UP
 
@@ -257,4 +257,4 @@ def test_new_recovery_codes_need_a_fresh_reauthentication_and_mail_the_owner(cli
     mail.outbox.clear()
     client.post("/accounts/2fa/recovery-codes/generate/")
 
-    assert notices_to(staff.email) == ["civicnet: New Recovery Codes Generated"]
+    assert notices_to(staff.email) == ["civicnet: New recovery codes for your account"]

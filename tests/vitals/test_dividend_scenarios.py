@@ -2,6 +2,7 @@
 see, delete and download them), and an edition's dividends frozen with the edition."""
 
 import importlib
+import json
 import re
 from decimal import Decimal
 
@@ -466,3 +467,17 @@ def test_edition_dividends_pages_run_the_same_queries_with_ten_times_the_metros(
     with django_assert_max_num_queries(len(national.captured_queries)):
         html = client.get("/vitals/dividends/?edition=b").content.decode()
     assert html.count('<circle class="chart__point') == 44
+
+
+def test_the_account_export_holds_the_persons_my_metro_choice_and_scenarios(client, small):
+    member = make_member(email="exporter@example.org")
+    save(member, name="Two points more")
+    save(make_member(email="someone.else@example.org"), name="Not hers")
+    client.force_login(member)
+
+    data = json.loads(client.get("/account/export.json").content)
+
+    (scenario,) = data["dividend_scenarios"]
+    assert scenario["name"] == "Two points more" and scenario["metro"] == small.name
+    assert scenario["attainment_points"] in ("2", "2.0", 2)
+    assert data["my_metro"] is None  # no saved choice yet
