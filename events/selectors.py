@@ -84,10 +84,17 @@ def remaining_places(event: Event) -> int | None:
         return None
     taken = getattr(event, "taken_places", None)
     if taken is None:
-        taken = event.registrations.filter(status__in=TAKEN).aggregate(
-            n=Coalesce(Sum(F("guests") + 1), 0)
-        )["n"]
+        taken = places_taken(event)
     return max(event.capacity - taken, 0)
+
+
+def places_taken(event: Event, *, ticket_type: TicketType | None = None) -> int:
+    """Places held (confirmed, awaiting payment or offered), guests included; of one type if
+    given."""
+    registrations = event.registrations.filter(status__in=TAKEN)
+    if ticket_type is not None:
+        registrations = registrations.filter(ticket_type=ticket_type)
+    return registrations.aggregate(n=Coalesce(Sum(F("guests") + 1), 0))["n"]
 
 
 @dataclass(frozen=True)

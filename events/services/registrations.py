@@ -11,11 +11,11 @@ from core.signals import public_pages_changed
 from members.selectors import membership_is_active
 
 from ..models import Event, Registration, RegistrationEmail
+from ..selectors import TAKEN
 from .emails import registration_email_queue
 from .learning import certificates_revoke_for_attendance
 from .offer_tokens import offer_from_token
 from .tickets import (
-    TAKING_PLACES,
     ChoiceRefused,
     TicketChoice,
     amount_owed,
@@ -161,7 +161,7 @@ def registration_cancel(
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == Registration.Status.CANCELLED:
         return registration
-    freed_place = registration.status in TAKING_PLACES
+    freed_place = registration.status in TAKEN
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
     registration.save(update_fields=["status", "cancelled_at"])
@@ -274,7 +274,7 @@ def waitlist_offers_due(*, now=None) -> list[int]:
             held=Coalesce(
                 models.Sum(
                     models.F("registrations__guests") + 1,
-                    filter=models.Q(registrations__status__in=TAKING_PLACES),
+                    filter=models.Q(registrations__status__in=TAKEN),
                 ),
                 0,
             )

@@ -8,19 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Sum
-from django.db.models.functions import Coalesce
 
-from ..models import Event, Registration, TicketType
+from ..models import Event, TicketType
+from ..selectors import places_taken
 
 GUEST_NAME_MAX_LENGTH = 120
-# Statuses that hold a place: a place offered from the waitlist is held for that person until
-# the offer lapses, so a new registrant cannot take it meanwhile.
-TAKING_PLACES = [
-    Registration.Status.CONFIRMED,
-    Registration.Status.PENDING_PAYMENT,
-    Registration.Status.OFFERED,
-]
 
 
 class ChoiceRefused(Exception):
@@ -48,15 +40,6 @@ class TicketChoice:
             "guest_names": list(self.guest_names),
             "answers": dict(self.answers),
         }
-
-
-def places_taken(event: Event, *, ticket_type: TicketType | None = None) -> int:
-    """Places held (confirmed, awaiting payment or offered), guests included; of one type if
-    given."""
-    registrations = event.registrations.filter(status__in=TAKING_PLACES)
-    if ticket_type is not None:
-        registrations = registrations.filter(ticket_type=ticket_type)
-    return registrations.aggregate(n=Coalesce(Sum(F("guests") + 1), 0))["n"]
 
 
 def party_fits(event: Event, *, ticket_type: TicketType | None, places: int) -> bool:
