@@ -2,6 +2,10 @@
 correction keeps the earlier figure with who, when and why, and never reaches a published
 edition."""
 
+import csv
+import io
+import json
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 
@@ -145,3 +149,59 @@ def test_an_import_that_corrects_a_national_figure_keeps_a_revision(national):
     assert (revision.old_value, revision.new_value) == (0.33, 0.34)
     assert revision.import_run_id == report.import_run_id
     assert "import" in revision.reason.lower()
+
+
+def download(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_edition_downloads_carry_the_frozen_national_figure_and_never_change(
+    client, editor, national
+):
+    # Transit use has metro figures but no national one: its national columns stay empty.
+    transit = [f"1000{n},transit_use,2019,2019,0.0{n},,acs1" for n in range(1, 5)]
+    assert import_files(observations_csv=observations(*ROWS, *transit)).ok
+    edition = edition_publish(edition=edition_create(title="City Vitals 2026", slug="2026"))
+    csv_url, json_url = (f"{edition.get_absolute_url()}figures.{ext}" for ext in ["csv", "json"])
+    csv_before, json_before = download(client, csv_url), download(client, json_url)
+
+    rows = list(csv.DictReader(io.StringIO(csv_before.decode())))
+    assert list(rows[0])[-1] == "citation" and rows[0]["citation"].startswith("civicnet, ")
+    attainment = [r for r in rows if r["indicator"] == "college_attainment"]
+    assert len(attainment) == 4
+    assert {
+        (r["national_period"], r["national_value"], r["national_margin_of_error"])
+        for r in attainment
+    } == {("2019", "0.33", "0.001")}
+    assert {
+        (r["national_period"], r["national_value"], r["national_margin_of_error"])
+        for r in rows
+        if r["indicator"] == "transit_use"
+    } == {("", "", "")}
+    body = json.loads(json_before)
+    national = {i["code"]: i["national"] for i in body["indicators"]}
+    assert national == {
+        "college_attainment": {"period": "2019", "value": 0.33, "margin_of_error": 0.001},
+        "transit_use": None,
+    }
+    assert {r["national_period"] for r in body["rows"] if r["indicator"] == "transit_use"} == {""}
+    assert body["citation"]["title"] == "City Vitals 2026"
+
+    # The live figure is re-imported with a new value, then corrected by staff.
+    corrected = [r.replace(",0.33,0.001,", ",0.34,0.002,") for r in ROWS]
+    assert import_files(observations_csv=observations(*corrected, *transit)).ok
+    client.force_login(editor)
+    national_figure = NationalFigure.objects.get()
+    response = client.post(
+        edit_url(national_figure),
+        form_data(national_figure, value=0.36, reason="Census revision"),
+    )
+    assert response.status_code == 302
+    assert NationalFigure.objects.get().value == 0.36
+    assert NationalFigureRevision.objects.count() == 2
+    client.logout()
+
+    assert download(client, f"{csv_url}?again=1") == csv_before
+    assert download(client, f"{json_url}?again=1") == json_before

@@ -138,6 +138,9 @@ EDITION_DOWNLOAD_FIELDS = [
     "rank",
     "ranked_of",
     "percentile",
+    "national_period",
+    "national_value",
+    "national_margin_of_error",
     "source",
     "source_url",
     "licence",
@@ -147,7 +150,8 @@ EDITION_DOWNLOAD_FIELDS = [
 
 def edition_download_records(*, edition: Edition, peer_group: EditionPeerGroup, citation: str):
     """A dict per frozen figure of the peer group, keyed by EDITION_DOWNLOAD_FIELDS, by
-    indicator then rank. Two queries, streamed."""
+    indicator then rank, with the series' national figure as it was frozen (its period names
+    the year; empty when the nation had none of that year and series). Two queries, streamed."""
     positions = dict(peer_group.positions.values_list("metro_id", "position"))
     figures = (
         EditionFigure.objects.filter(series__peer_group=peer_group)
@@ -172,6 +176,9 @@ def edition_download_records(*, edition: Edition, peer_group: EditionPeerGroup, 
             "rank": f.rank,
             "ranked_of": s.ranked_count,
             "percentile": round(f.percentile, 2),
+            "national_period": s.national_period,
+            "national_value": s.national_value,
+            "national_margin_of_error": s.national_margin_of_error,
             "source": s.source_title,
             "source_url": s.source_url,
             "licence": s.source_licence,

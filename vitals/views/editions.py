@@ -152,6 +152,15 @@ def edition_json(request, slug):
                 "method_version": s.method_version,
                 "year": s.year,
                 "ranked_of": s.ranked_count,
+                "national": (
+                    {
+                        "period": s.national_period,
+                        "value": s.national_value,
+                        "margin_of_error": s.national_margin_of_error,
+                    }
+                    if s.national_value is not None
+                    else None
+                ),
                 "source": {
                     "title": s.source_title,
                     "url": s.source_url,
