@@ -98,6 +98,41 @@ def places_taken(event: Event, *, ticket_type: TicketType | None = None) -> int:
 
 
 @dataclass(frozen=True)
+class PlacesHeld:
+    """An event's places held, in all and per ticket type, read once: any number of parties
+    can then be checked against the capacity and the quotas without another query."""
+
+    capacity: int | None
+    taken: int
+    by_type: dict[int | None, int]  # ticket type id (None: no type) -> places held
+
+    def fits(self, *, places: int, ticket_type_id: int | None = None, quota: int | None = None):
+        """Whether `places` more fit the capacity and, for a ticket type with a quota, it."""
+        if self.capacity is not None and self.taken + places > self.capacity:
+            return False
+        if ticket_type_id is not None and quota is not None:
+            return self.by_type.get(ticket_type_id, 0) + places <= quota
+        return True
+
+    def holding(self, *, places: int, ticket_type_id: int | None = None) -> "PlacesHeld":
+        """The same count once a party of `places` holds its places."""
+        by_type = {**self.by_type, ticket_type_id: self.by_type.get(ticket_type_id, 0) + places}
+        return PlacesHeld(capacity=self.capacity, taken=self.taken + places, by_type=by_type)
+
+
+def places_held(event: Event) -> PlacesHeld:
+    """Places held at the event (confirmed, awaiting payment or offered, guests included), in
+    all and per ticket type. One query."""
+    by_type = dict(
+        event.registrations.filter(status__in=TAKEN)
+        .values_list("ticket_type_id")
+        .annotate(n=Sum(F("guests") + 1))
+        .order_by()
+    )
+    return PlacesHeld(capacity=event.capacity, taken=sum(by_type.values()), by_type=by_type)
+
+
+@dataclass(frozen=True)
 class TicketOffer:
     """One ticket type as a person sees it: their price and the places left for it."""
 

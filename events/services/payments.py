@@ -11,6 +11,7 @@ from members import billing
 from members.selectors import membership_is_active
 
 from ..models import Event, Registration, RegistrationEmail
+from ..selectors import places_taken
 from .emails import registration_email_queue
 from .registrations import (
     RegistrationClosed,
@@ -21,7 +22,7 @@ from .registrations import (
     places_changed,
     registration_cancel,
 )
-from .tickets import TicketChoice, amount_owed, party_fits, places_taken
+from .tickets import TicketChoice, amount_owed, party_fits
 
 PAYMENT_HOLD = timedelta(minutes=35)  # Stripe's shortest Checkout expiry is 30 minutes
 

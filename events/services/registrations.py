@@ -11,7 +11,7 @@ from core.signals import public_pages_changed
 from members.selectors import membership_is_active
 
 from ..models import Event, Registration, RegistrationEmail
-from ..selectors import TAKEN
+from ..selectors import TAKEN, places_held, places_taken
 from .emails import registration_email_queue
 from .learning import certificates_revoke_for_attendance
 from .offer_tokens import offer_from_token
@@ -19,8 +19,6 @@ from .tickets import (
     ChoiceRefused,
     TicketChoice,
     amount_owed,
-    party_fits,
-    places_taken,
     ticket_choice_check,
 )
 
@@ -55,14 +53,20 @@ def room_for(event: Event, *, ticket_type=None, places: int = 1) -> bool:
     no one waiting is owed the place first (a waiting party that would fit now gets an offer
     in the next round; a newcomer never jumps ahead of it). Parties that do not fit, or wait
     for another ticket's full quota, hold no one up."""
-    if not party_fits(event, ticket_type=ticket_type, places=places):
+    # Two queries however long the queue: the places held, counted once, then the queue.
+    held = places_held(event)
+    if not held.fits(
+        places=places,
+        ticket_type_id=ticket_type.pk if ticket_type else None,
+        quota=ticket_type.quota if ticket_type else None,
+    ):
         return False
-    waiting = event.registrations.filter(status=Registration.Status.WAITLISTED).select_related(
-        "ticket_type"
+    waiting = event.registrations.filter(status=Registration.Status.WAITLISTED).values_list(
+        "guests", "ticket_type_id", "ticket_type__quota"
     )
     return not any(
-        party_fits(event, ticket_type=queued.ticket_type, places=queued.places)
-        for queued in waiting
+        held.fits(places=1 + guests, ticket_type_id=type_id, quota=quota)
+        for guests, type_id, quota in waiting
     )
 
 
@@ -206,16 +210,23 @@ def waitlist_offer_places(*, event: Event, now=None) -> list[Registration]:
             .select_related("ticket_type")
             .order_by("created_at", "pk")
         )
+        held = places_held(event)  # counted once, then kept up to date as places are offered
         for registration in waiting:
-            if event.capacity is not None and taken_places(event) >= event.capacity:
+            if event.capacity is not None and held.taken >= event.capacity:
                 break
             # A party comes in whole, with its guests, or not at all; one that does not fit
             # (or whose ticket's quota is full) keeps its place in the queue while a party
             # behind it that fits gets the offer.
-            if not party_fits(
-                event, ticket_type=registration.ticket_type, places=registration.places
+            ticket_type = registration.ticket_type
+            if not held.fits(
+                places=registration.places,
+                ticket_type_id=registration.ticket_type_id,
+                quota=ticket_type.quota if ticket_type else None,
             ):
                 continue
+            held = held.holding(
+                places=registration.places, ticket_type_id=registration.ticket_type_id
+            )
             registration.status = Registration.Status.OFFERED
             registration.offered_at = now
             registration.offer_expires_at = _offer_expires_at(event, now)

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from ..models import Event, TicketType
-from ..selectors import places_taken
+from ..selectors import places_held
+from ..selectors import places_taken as places_taken  # its home before selectors had it
 
 GUEST_NAME_MAX_LENGTH = 120
 
@@ -45,11 +46,11 @@ class TicketChoice:
 def party_fits(event: Event, *, ticket_type: TicketType | None, places: int) -> bool:
     """Whether `places` more places fit both the event's capacity and the type's quota.
     Call it with the event row locked, as every registration write does."""
-    if event.capacity is not None and places_taken(event) + places > event.capacity:
-        return False
-    if ticket_type is not None and ticket_type.quota is not None:
-        return places_taken(event, ticket_type=ticket_type) + places <= ticket_type.quota
-    return True
+    return places_held(event).fits(
+        places=places,
+        ticket_type_id=ticket_type.pk if ticket_type else None,
+        quota=ticket_type.quota if ticket_type else None,
+    )
 
 
 def ticket_choice_check(*, event: Event, choice: TicketChoice, is_member: bool) -> TicketChoice:

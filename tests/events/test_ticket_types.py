@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from events import services
 from events.models import Registration, RegistrationQuestion
+from events.services.registrations import room_for
 from events.services.tickets import TicketChoice, places_taken
 from tests.events.factories import (
     NO_TICKET_TYPES_OR_QUESTIONS,
@@ -240,6 +241,50 @@ def test_a_quota_freed_by_a_cancellation_goes_to_the_waitlist_for_that_ticket(me
 
     waiting.refresh_from_db()
     assert waiting.status == Registration.Status.OFFERED  # held for them until they accept
+
+
+def test_a_long_waitlist_is_checked_in_two_queries_and_offered_in_a_fixed_number(
+    member, meeting, django_assert_num_queries
+):
+    """Forty parties wait that cannot get in (a party of three for one free place, or a
+    workshop ticket whose quota is full), and one single person behind them who can."""
+    services.registration_create(event=meeting, user=member, choice=choose(meeting, "Member", 2))
+    services.registration_create(
+        event=meeting,
+        user=make_member(email="workshop@example.org"),
+        choice=choose(meeting, "Workshop day", 2),
+    )
+    meeting.capacity = 6  # full: six places held
+    meeting.save()
+    member_ticket, workshop = ticket(meeting, "Member"), ticket(meeting, "Workshop day")
+    for n in range(40):
+        party = choose(meeting, "Member", 2) if n % 2 else choose(meeting, "Workshop day")
+        services.registration_create(
+            event=meeting, user=make_member(email=f"queue{n}@example.org"), choice=party
+        )
+    single = services.registration_create(
+        event=meeting,
+        user=make_member(email="single@example.org"),
+        choice=choose(meeting, "Member"),
+    )
+    assert meeting.registrations.filter(status=WAITLISTED).count() == 41
+
+    meeting.capacity = 7  # one place frees: only the single person at the back fits it
+    meeting.save()
+    with django_assert_num_queries(2):
+        assert not room_for(meeting, ticket_type=member_ticket)  # owed to the single
+    with django_assert_num_queries(1):  # a workshop newcomer does not fit: the queue is not read
+        assert not room_for(meeting, ticket_type=workshop)
+
+    # The transaction, the event's lock, lapsed offers, places held, the queue, and the one
+    # offer (its update and its email's get-or-create): none for each party passed over.
+    with django_assert_num_queries(11):
+        assert services.waitlist_offer_places(event=meeting) == [single]
+    meeting.capacity = 8  # another place: now no one waiting fits it, so a newcomer gets it
+    meeting.save()
+    with django_assert_num_queries(2):
+        assert room_for(meeting, ticket_type=member_ticket)
+    assert places_taken(meeting) == 7 and places_taken(meeting, ticket_type=workshop) == 3
 
 
 @pytest.mark.django_db(transaction=True)
