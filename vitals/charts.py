@@ -102,6 +102,7 @@ class Chart:
     ticks: list = field(default_factory=list)
     lines: list = field(default_factory=list)
     marker: dict | None = None
+    national: dict | None = None
     table_head: list = field(default_factory=list)
     table_rows: list = field(default_factory=list)
     title_lines: list = field(default_factory=list)
@@ -221,15 +222,21 @@ def bar_chart(*, id, title, description, x_label, caption, items, fmt, width=NAR
 
 
 def histogram(
-    *, id, title, description, x_label, caption, values, fmt, highlight=None, bins=8
+    *, id, title, description, x_label, caption, values, fmt, highlight=None, national=None, bins=8
 ) -> Chart:
-    """How many metros fall in each band of values; the highlighted metro's band is marked."""
+    """How many metros fall in each band of values; the highlighted metro's band is marked.
+
+    national: {"value", "label"} (label such as "US 2019") draws the nation's figure as a
+    dashed line, its label on a row of its own above the bars, so that it never meets the
+    axis title or the marked metro's label. The bands stretch to take it in."""
     chart = Chart(id, title, description, x_label, "Number of metros", caption)
     heading = _title(chart)
     if not values:
         _caption(chart, heading)
         return chart
     low, high = min(values), max(values)
+    if national is not None:
+        low, high = min(low, national["value"]), max(high, national["value"])
     if high == low:
         high = low + 1
     step = (high - low) / bins
@@ -240,7 +247,10 @@ def histogram(
     edge_widths = [text_width(fmt(low + i * step), TEXT) for i in range(bins + 1)]
     left = max(text_width(str(top_count), TEXT) + 8, edge_widths[0] / 2 + 1)
     right = NARROW - edge_widths[-1] / 2 - 1
-    top = heading + 40  # the y axis's title, then room for the marker's label
+    # The y axis's title, the national figure's label (when there is one), then room for
+    # the marked metro's label.
+    national_row = heading + 14 + round(TEXT * LEADING) if national is not None else None
+    top = heading + 40 + (round(TEXT * LEADING) if national is not None else 0)
     plot_w, plot_h = right - left, 180
     band_w = plot_w / bins
     for index, count in enumerate(counts):
@@ -283,6 +293,21 @@ def histogram(
             "label_x": min(max(x, half), chart.width - half),
             "label_y": top - 8,
             "top": top - 4,
+        }
+    if national is not None:
+        x = left + (national["value"] - low) / (high - low) * plot_w
+        label = fit_text(
+            f"{national['label']}: {fmt(national['value'])}", chart.width, TEXT, bold=True
+        )
+        half = text_width(label, TEXT, bold=True) / 2
+        band = next(b for b in chart.bars if b["mid"] + band_w / 2 >= x - 0.01)
+        chart.national = {
+            "x": x,
+            "label": label,
+            "label_x": min(max(x, half), chart.width - half),
+            "label_y": national_row,
+            "top": national_row + 4,
+            "text": f"{national['label']}: {fmt(national['value'])}, in the band {band['label']}",
         }
     chart.axis_y = top + plot_h + 36
     chart.y_ticks = [

@@ -8,6 +8,7 @@ from core.staff import PermissionMenuItem
 
 from . import admin_views, dividend_admin_views, edition_admin_views
 from .admin_forms import NationalFigureForm
+from .admin_panels import NationalFigureRevisionsPanel
 from .models import ImportRun, Indicator, Metro, NationalFigure, PeerGroup, Source
 from .services import vitals_settings_changed
 
@@ -92,6 +93,7 @@ class NationalFigureViewSet(SnippetViewSet):
             FieldPanel("reason"),
             FieldPanel("vintage"),
             FieldPanel("note"),
+            NationalFigureRevisionsPanel(heading="Corrections"),
         ],
         base_form_class=NationalFigureForm,
     )

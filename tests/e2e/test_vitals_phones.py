@@ -46,6 +46,9 @@ FIGURES = {
     "income": [79453, 62575, 65205, 79654, 91448],
     "poverty_rate": [0.100, 0.106, 0.119, 0.082, 0.116],
 }
+# The nation's figure of the same year and series: marked on the charts, with its label.
+NATIONAL = "US,college_attainment,2019,2019,0.331,0.001,acs1"
+NATIONAL_LABEL = "US 2019: 33.1%"
 CODES = ["34980", "47260", "31140", "33460", "35620"]
 SLUGS = ["nashville-tn", "virginia-beach-va", "louisvillejefferson-county-ky", "minneapolis-mn"]
 SLUGS += ["new-york-ny"]
@@ -62,6 +65,7 @@ def long_names():
         f"34980,college_attainment,{year},{year},{0.30 + year / 10000},,acs1"
         for year in (2017, 2018)
     ]
+    rows.append(NATIONAL)
     observations = "metro_cbsa_code,indicator,year,period,value,moe,source_id\n" + "\n".join(rows)
     report = vitals_import(
         files=[
@@ -294,9 +298,13 @@ def test_chart_text_stays_at_least_11px_at_other_widths(page, long_names):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto("/vitals/indicators/college-attainment/?metro=louisvillejefferson-county-ky")
 
+        seen = []
         for svg in page.locator("svg.chart__svg").all():
             for text in svg.evaluate(TEXT_MEASURES):
                 assert text["size"] >= LEAST_TEXT and text["height"] >= LEAST_TEXT, (width, text)
                 assert text["inside"], (width, text)
                 # never more than a quarter larger than drawn
                 assert text["size"] <= 16 * 1.25 + 0.5, (width, text)
+                seen.append(text["text"])
+        # The distribution's national mark is among the texts checked, whole.
+        assert NATIONAL_LABEL in seen, (width, seen)

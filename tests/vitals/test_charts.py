@@ -116,6 +116,64 @@ def test_histogram_keeps_ticks_and_the_marked_value_inside():
         assert a["x"] + a["w"] / 2 < b["x"] - b["w"] / 2
 
 
+def histogram_with_national(value, highlight):
+    return charts.histogram(
+        id="distribution",
+        title="How college attainment is spread across 54 metros",
+        description="",
+        x_label="Percent (%)",
+        caption="2019 · Source: U.S. Census Bureau",
+        values=[0.25 + 0.004 * n for n in range(54)],
+        fmt=percent,
+        highlight=highlight,
+        national={"label": "US 2015–2019", "value": value},
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "highlight"),
+    [(0.331, 0.33), (0.10, None), (0.10, 0.25), (0.95, 0.462), (0.462, 0.462)],
+)
+def test_histogram_marks_the_national_figure_on_its_own_row_inside_the_chart(value, highlight):
+    chart = histogram_with_national(value, highlight)
+
+    national = chart.national
+    assert national["label"] == f"US 2015–2019: {percent(value)}"
+    assert_inside(chart, [(national["label"], national["label_x"], "middle", 12, True)])
+    # The line stands where the value falls, inside the plot: the bands take in a national
+    # figure beyond every metro's.
+    assert chart.left <= national["x"] <= chart.right
+    assert (
+        chart.bars[0]["x"] - 1 <= national["x"] <= chart.bars[-1]["x"] + chart.bars[-1]["width"] + 1
+    )
+    assert sum(count for _, count in chart.table_rows) == 54
+    band_low, band_high = (
+        float(v.rstrip("%")) / 100 for v in national["text"].split("band ")[1].split(" to ")
+    )
+    assert band_low - 0.0005 <= value <= band_high + 0.0005
+    # Its label has a row of its own: below the y axis's title, above the marked metro's
+    # label and the bars, so the three never overlap whatever the values.
+    assert chart.y_label_y + charts.TEXT <= national["label_y"]
+    assert national["top"] < chart.bars[0]["y"] + chart.bars[0]["height"]
+    if chart.marker:
+        assert national["label_y"] + charts.TEXT <= chart.marker["label_y"]
+    assert national["label_y"] + 4 < min(bar["y"] for bar in chart.bars)
+    assert chart.caption_lines[-1]["y"] < chart.height
+
+
+def test_histogram_without_a_national_figure_keeps_its_layout():
+    values = [0.25 + 0.004 * n for n in range(54)]
+    kwargs = {"id": "d", "title": "t", "description": "", "x_label": "x", "caption": "c"}
+    kwargs["fmt"] = percent
+    plain = charts.histogram(values=values, **kwargs)
+
+    assert plain.national is None
+    marked = charts.histogram(values=values, national={"label": "US 2019", "value": 0.3}, **kwargs)
+    # The national row moves the bars down by one line, and changes no band.
+    assert marked.base_y == plain.base_y + round(charts.TEXT * charts.LEADING)
+    assert marked.table_rows == plain.table_rows
+
+
 def test_line_chart_wraps_long_source_names_in_its_legend():
     chart = charts.line_chart(
         id="trend",

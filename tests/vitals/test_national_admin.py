@@ -5,9 +5,12 @@ edition."""
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.members.factories import UserFactory
 from tests.vitals.factories import import_files, observations
@@ -183,7 +186,12 @@ def test_edition_downloads_carry_the_frozen_national_figure_and_never_change(
     body = json.loads(json_before)
     national = {i["code"]: i["national"] for i in body["indicators"]}
     assert national == {
-        "college_attainment": {"period": "2019", "value": 0.33, "margin_of_error": 0.001},
+        "college_attainment": {
+            "year": 2019,
+            "period": "2019",
+            "value": 0.33,
+            "margin_of_error": 0.001,
+        },
         "transit_use": None,
     }
     assert {r["national_period"] for r in body["rows"] if r["indicator"] == "transit_use"} == {""}
@@ -205,3 +213,60 @@ def test_edition_downloads_carry_the_frozen_national_figure_and_never_change(
 
     assert download(client, f"{csv_url}?again=1") == csv_before
     assert download(client, f"{json_url}?again=1") == json_before
+
+
+def test_an_editor_sees_a_figures_corrections_on_its_edit_page(client, editor, national):
+    client.force_login(editor)
+    page = client.get(edit_url(national)).content.decode()
+    assert "Corrections" in page and "Not corrected since it was added." in page
+    assert "Corrections" not in client.get(f"{LIST}add/").content.decode()
+
+    corrected = [r.replace(",0.33,0.001,", ",0.34,0.002,") for r in ROWS]
+    report = import_files(observations_csv=observations(*corrected))
+    national.refresh_from_db()
+    response = client.post(
+        edit_url(national),
+        form_data(national, value=0.335, margin_of_error="", reason="Census errata 2021-04"),
+    )
+    assert response.status_code == 302
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(edit_url(national)).content.decode()
+    history = page[page.index("Corrections of this national figure") :]
+    history = history[: history.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", history.split("<tbody>")[1], re.S)
+    assert len(rows) == 2
+    newest, oldest = (re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)) for row in rows)
+    # Newest first: the editor's correction, with who and why.
+    assert "0.34 (34.0%) → 0.335 (33.5%)" in newest
+    assert "0.002 (±0.2 pts) → none" in newest
+    assert f" {editor.get_username()} " in newest and "Census errata 2021-04" in newest
+    # Then the import's, naming it and its files.
+    assert "0.33 (33.0%) → 0.34 (34.0%)" in oldest
+    assert "0.001 (±0.1 pts) → 0.002 (±0.2 pts)" in oldest
+    assert f"Import {report.import_run_id} (" in oldest and "observations.csv" in oldest
+    assert "Corrected by import" in oldest
+    # Editors may inspect import runs: the import links to its record.
+    link = f"/admin/snippets/vitals/importrun/inspect/{report.import_run_id}/"
+    assert link in oldest or link in history
+    # One query for the history, however many corrections.
+    for value in [0.336, 0.337, 0.338]:
+        national.refresh_from_db()
+        client.post(
+            edit_url(national), form_data(national, value=value, margin_of_error="", reason="Again")
+        )
+    with CaptureQueriesContext(connection) as more:
+        page = client.get(edit_url(national)).content.decode()
+    assert page.count("Again") == 3
+    assert len(more) == len(queries)
+
+    # Staff who may correct national figures but not see import runs: named, not linked.
+    figures_only = UserFactory(email="figures@example.org", is_staff=True)
+    figures_only.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["access_admin", "view_nationalfigure", "change_nationalfigure"]
+        )
+    )
+    client.force_login(figures_only)
+    page = client.get(edit_url(national)).content.decode()
+    assert f"Import {report.import_run_id} (" in page and link not in page

@@ -129,6 +129,32 @@ def test_the_national_figure_is_labelled_with_its_year_on_cards_charts_and_indic
     assert "No national figure for 2017" in visible_text(older.decode())
 
 
+def test_the_distribution_marks_the_national_figure_of_its_year_and_series_only(
+    visitor, series_data
+):
+    page = visitor.get("/vitals/indicators/college-attainment/").content.decode()
+
+    chart = page[page.index('<figure class="chart">') : page.index("</figure>")]
+    assert chart.count('class="chart__national"') == 1
+    assert re.search(r'class="chart__national-label"[^>]*>US 2019: 33.0%</text>', chart)
+    assert "A dashed line marks the national figure, US 2019: 33.0%." in chart  # its <desc>
+    text = visible_text(page)
+    assert "Dashed line: the national figure, US 2019: 33.0%, in the band 32.5% to 35.0%." in text
+    # In the data table too, not counted among the metros.
+    assert (
+        "United States (national figure, not counted): US 2019: 33.0%, in the band 32.5% to 35.0%"
+        in text
+    )
+
+    # No national figure of the distribution's year (transit: 2018 only) or series (ACS 5-year).
+    for url in [
+        "/vitals/indicators/transit-use/",
+        "/vitals/indicators/college-attainment/?series=2017|acs5",
+    ]:
+        page = visitor.get(url).content.decode()
+        assert "chart__national" not in page and "Dashed line" not in page, url
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -154,6 +154,7 @@ def edition_json(request, slug):
                 "ranked_of": s.ranked_count,
                 "national": (
                     {
+                        "year": s.year,  # frozen only when of the series' own year
                         "period": s.national_period,
                         "value": s.national_value,
                         "margin_of_error": s.national_margin_of_error,

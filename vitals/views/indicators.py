@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from .. import charts
+from ..changes import period_label
 from ..models import Indicator, Metro
 from ..selectors import (
     benchmark,
@@ -49,7 +50,9 @@ def indicator(request, slug):
         "unranked": unranked_metros(peer_group=peer_group, rankings=rankings),
         "national": national,
         "bar": _ranked_bars(indicator, peer_group, series, rankings, highlight, caption, national),
-        "distribution": _distribution(indicator, rankings, highlight, highlighted, caption),
+        "distribution": _distribution(
+            indicator, rankings, highlight, highlighted, caption, national
+        ),
         "highlight": highlight,
         "highlighted": highlighted,
         "metros_for_highlight": [r.metro for r in sorted(rankings, key=lambda r: r.metro.name)],
@@ -91,7 +94,10 @@ def _ranked_bars(
     )
 
 
-def _distribution(indicator, rankings, highlight, highlighted, caption) -> charts.Chart:
+def _distribution(indicator, rankings, highlight, highlighted, caption, national) -> charts.Chart:
+    # The national figure is marked only when it is of the distribution's year and series.
+    us = national.figure if national else None
+    mark = {"label": f"US {period_label(us)}", "value": us.value} if us else None
     return charts.histogram(
         id="distribution",
         title=f"How {indicator.name.lower()} is spread across {len(rankings)} metros",
@@ -102,10 +108,17 @@ def _distribution(indicator, rankings, highlight, highlighted, caption) -> chart
                 if highlighted
                 else "."
             )
+            + (
+                f" A dashed line marks the national figure, {mark['label']}: "
+                f"{indicator.format_value(us.value)}."
+                if mark
+                else ""
+            )
         ),
         x_label=charts.axis_title(indicator),
         caption=caption,
         values=[r.value for r in rankings],
         fmt=indicator.format_value,
         highlight=highlighted.value if highlighted else None,
+        national=mark,
     )
