@@ -300,7 +300,7 @@ def histogram(
             f"{national['label']}: {fmt(national['value'])}", chart.width, TEXT, bold=True
         )
         half = text_width(label, TEXT, bold=True) / 2
-        band = next(b for b in chart.bars if b["mid"] + band_w / 2 >= x - 0.01)
+        band = next((b for b in chart.bars if b["mid"] + band_w / 2 >= x - 0.01), chart.bars[-1])
         chart.national = {
             "x": x,
             "label": label,
