@@ -209,6 +209,7 @@ def _rate(part, whole):
 
 DATA_VERSION_SEQUENCE = "civicnet_dashboard_data_version"  # civicnet migration 0005
 CACHE_SECONDS = 120
+BUSY_SECONDS = 30  # at most this long is one request trusted to work figures out
 
 
 def data_version() -> int | None:
@@ -223,16 +224,12 @@ def data_version() -> int | None:
 
 
 def cache_key(name: str, period: Period, version: int, *extra) -> str:
-    """A key for figures of the period at this data version. Some figures move with the clock
-    alone (active at the end, events that have ended, who is subscribed now): the current
-    minute is part of the key, so they are at most a minute old. So are the time zone and
-    language the figures and dates are shown in."""
-    now = timezone.now().replace(second=0, microsecond=0)
+    """A key for figures of the period at this data version, in the time zone and language
+    they are shown in."""
     parts = [
         version,
         period.start.isoformat(),
         period.end.isoformat(),
-        now.isoformat(),
         timezone.get_current_timezone_name(),
         translation.get_language(),
         *extra,
@@ -241,16 +238,32 @@ def cache_key(name: str, period: Period, version: int, *extra) -> str:
 
 
 def cached(name: str, period: Period, compute, *extra, version: int | None = None):
-    """compute()'s value for the period, cached under the data version (read when not given)."""
+    """compute()'s value for the period, cached under the data version (read when not given).
+
+    Some figures move with the clock alone (active at the end, events that have ended, who is
+    subscribed now): a value is worked out again once its minute is over. Meanwhile, for at
+    most another minute, the other requests are shown the one before rather than all working
+    it out at once."""
     if version is None:
         version = data_version()
     if version is None:
         return compute()
     key = cache_key(name, period, version, *extra)
-    value = cache.get(key)
-    if value is None:
+    minute = timezone.now().replace(second=0, microsecond=0)
+    entry = cache.get(key)
+    if entry is not None:
+        made, value = entry
+        if made >= minute:
+            return value
+        busy = key + ":busy"
+        if made >= minute - timedelta(minutes=1) and not cache.add(busy, 1, BUSY_SECONDS):
+            return value  # another request is working it out
         value = compute()
-        cache.set(key, value, CACHE_SECONDS)
+        cache.set(key, (minute, value), CACHE_SECONDS)
+        cache.delete(busy)
+        return value
+    value = compute()
+    cache.set(key, (minute, value), CACHE_SECONDS)
     return value
 
 

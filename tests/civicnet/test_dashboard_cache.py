@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from civicnet.dashboard import Links, Period, data_version, network_dashboard
+from civicnet.dashboard import Links, Period, cache_key, cached, data_version, network_dashboard
 from civicnet.services import feedback_record
 from events.models import Event
 from events.services.registrations import registration_check_in, registration_create
@@ -237,3 +238,27 @@ def test_figures_that_move_with_the_clock_are_at_most_a_minute_old(
     monkeypatch.setattr(timezone, "now", lambda: later)
 
     assert active().current == before - 1
+
+
+def test_a_minute_old_figure_is_shown_while_one_request_works_it_out_again(monkeypatch):
+    period = Period.last(30)
+    now = timezone.now()
+    values = iter(["first", "second", "third"])
+
+    def figures():
+        return cached("test", period, lambda: next(values), version=1)
+
+    def at(minutes):
+        monkeypatch.setattr(timezone, "now", lambda: now + timedelta(minutes=minutes))
+
+    busy = cache_key("test", period, 1) + ":busy"
+    assert figures() == "first"
+    at(1)
+    cache.add(busy, 1)  # another request is working it out
+    assert figures() == "first"
+    cache.delete(busy)
+    assert figures() == "second"
+    assert figures() == "second"  # fresh for this minute
+    at(3)
+    cache.add(busy, 1)
+    assert figures() == "third"  # more than a minute old: never shown
