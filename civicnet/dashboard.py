@@ -2,7 +2,9 @@
 before it. The view (civicnet/dashboard_views.py) draws them; the CSV repeats them.
 
 Every figure runs in a fixed number of queries, whatever the history holds
-(tests/civicnet/test_dashboard.py pins the whole page).
+(tests/civicnet/test_dashboard.py pins the whole page). The figures are cached, keyed on a
+number the database moves on whenever a table they come from is written (data_version()):
+one query and one cache read instead of all of them.
 """
 
 from dataclasses import dataclass, field
@@ -10,8 +12,10 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events.selectors import attendance_figures
 from library.selectors import resource_usage
@@ -203,15 +207,94 @@ def _rate(part, whole):
     return part / whole if whole else None
 
 
+DATA_VERSION_SEQUENCE = "civicnet_dashboard_data_version"  # civicnet migration 0005
+CACHE_SECONDS = 120
+BUSY_SECONDS = 30  # at most this long is one request trusted to work figures out
+
+
+def data_version() -> int | None:
+    """A number that moves on whenever a table the dashboard reads is written (a trigger on
+    each, civicnet migration 0005), or None where there is none (SQLite): then nothing is
+    cached."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_value FROM {DATA_VERSION_SEQUENCE}")  # noqa: S608 (a constant)
+        return cursor.fetchone()[0]
+
+
+def cache_key(name: str, period: Period, version: int, *extra) -> str:
+    """A key for figures of the period at this data version, in the time zone and language
+    they are shown in."""
+    parts = [
+        version,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        timezone.get_current_timezone_name(),
+        translation.get_language(),
+        *extra,
+    ]
+    return f"network-dashboard:{name}:" + ":".join(str(part) for part in parts)
+
+
+def cached(name: str, period: Period, compute, *extra, version: int | None = None):
+    """compute()'s value for the period, cached under the data version (read when not given).
+
+    Some figures move with the clock alone (active at the end, events that have ended, who is
+    subscribed now): a value is worked out again once its minute is over. Meanwhile, for at
+    most another minute, the other requests are shown the one before rather than all working
+    it out at once."""
+    if version is None:
+        version = data_version()
+    if version is None:
+        return compute()
+    key = cache_key(name, period, version, *extra)
+    minute = timezone.now().replace(second=0, microsecond=0)
+    entry = cache.get(key)
+    if entry is not None:
+        made, value = entry
+        if made >= minute:
+            return value
+        busy = key + ":busy"
+        if made >= minute - timedelta(minutes=1) and not cache.add(busy, 1, BUSY_SECONDS):
+            return value  # another request is working it out
+        value = compute()
+        cache.set(key, (minute, value), CACHE_SECONDS)
+        cache.delete(busy)
+        return value
+    value = compute()
+    cache.set(key, (minute, value), CACHE_SECONDS)
+    return value
+
+
 @dataclass
 class Links:
     """Where each number leads: only to lists the viewer may open."""
+
+    # Every permission a link depends on: two people who hold the same of these see the same
+    # page (the cached page is keyed on them).
+    PERMISSIONS = (
+        "members.view_members_report",
+        "events.view_attendees",
+        "library.view_download_report",
+        "civicnet.view_feedback_report",
+        "newsletter.send_edition",
+        "newsletter.change_edition",
+        "newsletter.view_edition",
+        "newsletter.view_subscriber",
+    )
 
     user: object
     period: Period
     _perms: dict = field(default_factory=dict)
 
+    def held(self) -> str:
+        """The permissions among PERMISSIONS the viewer holds, as a key."""
+        return "".join("1" if self.may(permission) else "0" for permission in self.PERMISSIONS)
+
     def may(self, permission: str) -> bool:
+        if permission not in self.PERMISSIONS:
+            raise ValueError(f"{permission} is not in Links.PERMISSIONS")
         if permission not in self._perms:
             self._perms[permission] = self.user.has_perm(permission)
         return self._perms[permission]
@@ -265,11 +348,8 @@ class Links:
         return reverse("wagtailsnippets_newsletter_subscriber:list") + f"?status={status}"
 
 
-def network_summary(period: Period, links: Links) -> dict:
-    """The members and revenue figures (the admin home's panel shows these). Five queries.
-
-    Revenue is in the site's currency; a currency Stripe also charged in has figures of its
-    own after those (money in two currencies is never added up)."""
+def summary_data(period: Period) -> dict:
+    """What the members and revenue figures are made of. Four queries."""
     currencies = payment_currencies()
     flows = membership_flows(
         previous_start=period.previous_start,
@@ -281,6 +361,18 @@ def network_summary(period: Period, links: Links) -> dict:
         {"before": period.previous_start, "start": period.start, "end": period.measured_until},
         currencies,
     )
+    return {"currencies": currencies, "flows": flows, "active": active}
+
+
+def network_summary(period: Period, links: Links, data: dict | None = None) -> dict:
+    """The members and revenue figures (the admin home's panel shows these): from the cache,
+    or summary_data()'s queries.
+
+    Revenue is in the site's currency; a currency Stripe also charged in has figures of its
+    own after those (money in two currencies is never added up)."""
+    if data is None:
+        data = cached("summary", period, lambda: summary_data(period))
+    currencies, flows, active = data["currencies"], data["flows"], data["active"]
     now, before = flows["current"], flows["previous"]
     churn = _rate(now["lapsed"], active["start"]["active"])
     churn_before = _rate(before["lapsed"], active["before"]["active"])
@@ -388,18 +480,29 @@ def _revenue(currency: str, now: dict, before: dict, mrr: dict, links: Links) ->
     ]
 
 
-def network_dashboard(period: Period, links: Links) -> dict:
-    """Everything on the dashboard page. A fixed number of queries (fifteen)."""
+def dashboard_data(period: Period) -> dict:
+    """What everything on the dashboard page is made of. A fixed number of queries (fifteen)."""
     window = {"previous_start": period.previous_start, "start": period.start, "end": period.end}
-    summary = network_summary(period, links)
-    mix = active_by_plan_and_sector(period.measured_until)
-    cancelled = cancellations_by_reason(start=period.start, end=period.end)
+    return {
+        "summary": summary_data(period),
+        "mix": active_by_plan_and_sector(period.measured_until),
+        "cancelled": cancellations_by_reason(start=period.start, end=period.end),
+        "attendance": attendance_figures(**window),
+        "library": resource_usage(**window),
+        "newsletter": edition_figures(**window),
+        "stale": list(stale_pages()),
+    }
+
+
+def network_dashboard(period: Period, links: Links, *, version: int | None = None) -> dict:
+    """Everything on the dashboard page, with the links this viewer may follow: from the
+    cache, or dashboard_data()'s queries."""
+    data = cached("page", period, lambda: dashboard_data(period), version=version)
+    summary = network_summary(period, links, data["summary"])
+    mix, cancelled, attendance = data["mix"], data["cancelled"], data["attendance"]
+    library, newsletter, stale = data["library"], data["newsletter"], data["stale"]
     for row in cancelled:
         row["url"] = links.members("cancelled", why=row["key"])
-    attendance = attendance_figures(**window)
-    library = resource_usage(**window)
-    newsletter = edition_figures(**window)
-    stale = list(stale_pages())
     for row in mix["by_plan"]:
         row["url"] = links.members("active", plan=row["plan_id"] or "none")
     for row in mix["by_sector"]:

@@ -8,8 +8,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import TemplateView
 from wagtail.admin.ui.components import Component
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -33,7 +35,9 @@ from .dashboard import (
     Links,
     Period,
     PeriodForm,
+    cached,
     csv_rows,
+    data_version,
     network_dashboard,
     network_summary,
 )
@@ -76,18 +80,37 @@ class NetworkDashboardView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        links = Links(self.request.user, self.period)
+        period = self.period
+        context.update(form=self.form, period=period, period_choices=PERIOD_DAYS)
         if not self.form.errors:
-            context["figures"] = figures = network_dashboard(self.period, links)
-            context["charts"] = dashboard_charts(self.period, figures)
-        context.update(
-            form=self.form,
-            period=self.period,
-            period_choices=PERIOD_DAYS,
-            links=links,
-            csv_url=f"{reverse('network_dashboard_csv')}?{self.period.query()}",
-        )
+            links = Links(self.request.user, period)
+            version = data_version()
+            # Worked out only when the drawn page is not in the cache (or a test looks).
+            figures = SimpleLazyObject(lambda: network_dashboard(period, links, version=version))
+            context["figures"] = figures
+            context["body"] = cached(
+                "html",
+                period,
+                lambda: self._body(period, figures, links),
+                period.query(),
+                links.held(),
+                version=version,
+            )
         return context
+
+    @staticmethod
+    def _body(period, figures, links) -> str:
+        """The figures, charts and tables, drawn without the request: the same for everyone
+        who holds the same of Links.PERMISSIONS (the cache key holds which). A SafeString,
+        which stays one through the cache's pickling."""
+        context = {
+            "period": period,
+            "figures": figures,
+            "charts": dashboard_charts(period, figures),
+            "links": links,
+            "csv_url": f"{reverse('network_dashboard_csv')}?{period.query()}",
+        }
+        return render_to_string("civicnet/admin/dashboard_body.html", context)
 
 
 def dashboard_csv(request):
