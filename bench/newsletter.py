@@ -59,6 +59,42 @@ def setup_django(database_url: str, email_url: str):
     django.setup()
 
 
+def add_subscribers(count: int) -> None:
+    """`count` subscribed readers in one INSERT ... SELECT, its columns taken from the model:
+    a field added later gets its default (or stops the run, naming the field) instead of a
+    NULL the database refuses."""
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED
+
+    from newsletter.models import Subscriber
+
+    own = {  # what makes each row a distinct, confirmed reader
+        "email": ("'reader' || n || '@bench.example'", []),
+        "status": ("%s", [Subscriber.Status.SUBSCRIBED]),
+        "created_at": ("now()", []),
+    }
+    columns, values, params = [], [], []
+    for field in Subscriber._meta.concrete_fields:
+        if field.name in own:
+            value, value_params = own[field.name]
+        elif field.primary_key or field.null or field.db_default is not NOT_PROVIDED:
+            continue  # the database fills it in
+        elif (default := field.get_default()) is not None:
+            value, value_params = "%s", [field.get_db_prep_save(default, connection)]
+        else:
+            raise SystemExit(f"Subscriber.{field.name} has no default: say what a reader has.")
+        columns.append(connection.ops.quote_name(field.column))
+        values.append(value)
+        params += value_params
+    table = connection.ops.quote_name(Subscriber._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}"  # noqa: S608 (names from the model)
+            " FROM generate_series(1, %s) AS n",
+            [*params, count],
+        )
+
+
 def send_worker(database_url, email_url, edition_id, ranges, result_queue):
     setup_django(database_url, email_url)
     from newsletter import services
@@ -104,14 +140,7 @@ def main():
     print(f"Migrating {name} ...", flush=True)
     call_command("migrate", verbosity=0)
     print(f"Adding {args.recipients:,} subscribers ...", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO newsletter_subscriber (email, status, source, wants_research,"
-            " wants_events, wants_challenges, wants_member_news, confirmation_nonce, created_at)"
-            " SELECT 'reader' || n || '@bench.example', 'subscribed', 'form', true, true, true,"
-            " true, '', now() FROM generate_series(1, %s) AS n",
-            [args.recipients],
-        )
+    add_subscribers(args.recipients)
     edition = make_edition(subject="Benchmark edition")
     ranges = []
     deliveries._enqueue_batch = lambda edition_id, low, high: ranges.append((low, high))

@@ -2,7 +2,8 @@
 
 Without it the first request each worker serves imports every app's views (through the
 URLconf), builds the URL resolver and compiles the site's templates: over a second of CPU
-on a small machine, paid again by every worker gunicorn recycles (max_requests)."""
+on a small machine. gunicorn runs it once, in its master (preload_app in
+deploy/gunicorn.conf.py), and every worker it forks, recycled ones too, starts warm."""
 
 import contextlib
 import logging

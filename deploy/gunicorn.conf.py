@@ -23,10 +23,17 @@ reuse_port = True
 keepalive = 75
 timeout = 60
 graceful_timeout = 30
+# The master imports the site and warms it up (civicnet/wsgi.py) once, then forks the
+# workers: a worker starts ready, and so does each one recycled below, instead of paying the
+# imports and the warm-up (seconds of CPU on a busy machine) while taking its share of
+# requests. civicnet/wsgi.py closes the master's database and cache connections before the
+# fork. A new release means restarting the container (as deploys do), not a HUP.
+preload_app = True
 # Recycle workers now and then so a slow leak never grows without bound; jitter keeps the
-# workers of one replica from restarting together.
-max_requests = 2000
-max_requests_jitter = 200
+# workers of one replica from restarting together. Rarely: a recycled worker's threads empty
+# their pool of connections and its page-local caches start cold (issue 18).
+max_requests = 20000
+max_requests_jitter = 2000
 # No gunicornc control socket: nothing uses it, and its default path ($HOME) is read-only.
 control_socket_disable = True
 # The app logs one JSON line per request (civicnet.middleware.RequestLogMiddleware).
