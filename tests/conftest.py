@@ -21,6 +21,66 @@ def pytest_configure(config):
     _cache_bytecode_of_subprocesses()
 
 
+# Modules whose module-scoped set-up is expensive (the demo loaded, bootstrap_site's real data,
+# a private PostgreSQL and gunicorn, the loopback stack, a production gunicorn, the access
+# matrix's world). Handed out test by test, a module's tests land on both parallel processes,
+# which each build its world (and again whenever another module's test comes between two of
+# its tests). `make test` runs --dist loadgroup: the tests below go to one process together.
+ONE_PROCESS_MODULES = {
+    "tests.civicnet.test_demo",
+    "tests.civicnet.test_faults",
+    "tests.deploy.test_bootstrap_site",
+    "tests.deploy.test_loopback_stack",
+    "tests.security.test_access_matrix",
+    "tests.security.test_private_files",
+}
+
+
+def _django_order(item) -> int:
+    """pytest-django's place for the test: 0 database, 1 transactional, 2 no database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = "transactional_db" in fixtures or "live_server" in fixtures
+    if marker is not None:
+        kwargs = marker.kwargs
+        transactional = transactional or bool(marker.args and marker.args[0])
+        transactional = transactional or kwargs.get("transaction") or kwargs.get("reset_sequences")
+    if transactional:
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+# The longest work units, handed out first among the tests of their place in pytest-django's
+# order, so that the other process works through the short tests meanwhile rather than waiting
+# for one of these at the end.
+LONGEST_FIRST = [
+    "tests.e2e.test_every_page",
+    "tests.civicnet.test_demo",
+    "tests.deploy.test_bootstrap_site",
+    "tests.civicnet.test_faults",
+    "tests.deploy.test_loopback_stack",
+]
+
+
+def pytest_collection_modifyitems(items):
+    """Puts the longest work units first within each place of pytest-django's order. Groups
+    the tests of ONE_PROCESS_MODULES for --dist loadgroup, one group per module and place: a
+    group goes out where its first test stands, so a group holding a transactional test among
+    database tests would flush the database before tests that need the rows migrations made."""
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+
+    def longest_first(item):
+        module = getattr(item, "module", None)
+        return _django_order(item), rank.get(getattr(module, "__name__", None), len(rank))
+
+    items.sort(key=longest_first)
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__ in ONE_PROCESS_MODULES:
+            group = f"{module.__name__}:{_django_order(item)}"
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _check_services_per_xdist_worker():
     """Parallel workers (pytest -n) must each have their own Redis databases (tests/settings.py),
     or one's cache.clear() would empty the other's cache mid-test."""
