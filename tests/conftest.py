@@ -67,9 +67,23 @@ def _module_path(nodeid: str) -> str:
 
 def pytest_collection_modifyitems(items):
     """The longest work units first within each place of pytest-django's order (its own sort
-    comes first and is kept: the place is the first key)."""
+    comes first and is kept: the place is the first key). The no-database tests of
+    ONE_PROCESS_MODULES run right after their module's last database tests, which they may
+    join anywhere, rather than at the end, where they would build the module's world again."""
     rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: (_django_order(item), rank.get(_module_path(item.nodeid), 99)))
+    places = [_django_order(item) for item in items]
+    last_with_database = {}  # module: place and position of its last database test
+    for position, (item, place) in enumerate(zip(items, places, strict=True)):
+        if place < 2:
+            last_with_database[_module_path(item.nodeid)] = (place, position)
+
+    def key(position):
+        path, place, anchor = _module_path(items[position].nodeid), places[position], position
+        if place == 2 and path in ONE_PROCESS_MODULES and path in last_with_database:
+            place, anchor = last_with_database[path]
+        return place, rank.get(path, len(rank)), anchor, position
+
+    items[:] = [items[position] for position in sorted(range(len(items)), key=key)]
 
 
 @pytest.hookimpl(tryfirst=True)
