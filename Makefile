@@ -24,7 +24,8 @@ TEST_ENV := DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 # databases and Celery queues (tests/settings.py). Tests are handed out one by one in
 # pytest-django's order (database tests first, transactional ones after), which each process
 # keeps: a transactional test's flush never comes before a test that needs the rows Wagtail's
-# and our migrations made. (--dist loadfile breaks that order.) Serially: PYTEST_ARGS=-n0
+# and our migrations made. (--dist loadfile breaks that order.) The tests of a module with an
+# expensive module-wide set-up go out together (tests/conftest.py). Serially: PYTEST_ARGS=-n0
 PYTEST_ARGS ?= -n auto --maxprocesses 2 --dist load
 
 .PHONY: help install run test lint format bench worker beat migrations

@@ -21,6 +21,99 @@ def pytest_configure(config):
     _cache_bytecode_of_subprocesses()
 
 
+# Modules whose module-scoped set-up is expensive (the demo loaded, bootstrap_site's real data,
+# a private PostgreSQL and gunicorn, the loopback stack, a production gunicorn, the access
+# matrix's world). Handed out test by test (--dist load), a module's tests land on both parallel
+# processes, which each build its world, and again whenever another module's test comes
+# between two of its tests: under `make test` each unbroken run of such a module's tests goes
+# to one process together (pytest_xdist_make_scheduler below).
+ONE_PROCESS_MODULES = {
+    "tests/civicnet/test_demo.py",
+    "tests/civicnet/test_faults.py",
+    "tests/deploy/test_bootstrap_site.py",
+    "tests/deploy/test_loopback_stack.py",
+    "tests/security/test_access_matrix.py",
+    "tests/security/test_private_files.py",
+}
+# The longest work units, first among the tests of their place in pytest-django's order, so
+# that the other process works through the short tests meanwhile rather than waiting for one
+# of these at the end.
+LONGEST_FIRST = [
+    "tests/e2e/test_every_page.py",
+    "tests/civicnet/test_demo.py",
+    "tests/deploy/test_bootstrap_site.py",
+    "tests/civicnet/test_faults.py",
+    "tests/deploy/test_loopback_stack.py",
+]
+
+
+def _django_order(item) -> int:
+    """pytest-django's place for the test: 0 database, 1 transactional, 2 no database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = "transactional_db" in fixtures or "live_server" in fixtures
+    if marker is not None:
+        kwargs = marker.kwargs
+        transactional = transactional or bool(marker.args and marker.args[0])
+        transactional = transactional or kwargs.get("transaction") or kwargs.get("reset_sequences")
+    if transactional:
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+def _module_path(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(items):
+    """The longest work units first within each place of pytest-django's order (its own sort
+    comes first and is kept: the place is the first key). The no-database tests of
+    ONE_PROCESS_MODULES run right after their module's last database tests, which they may
+    join anywhere, rather than at the end, where they would build the module's world again."""
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+    places = [_django_order(item) for item in items]
+    last_with_database = {}  # module: place and position of its last database test
+    for position, (item, place) in enumerate(zip(items, places, strict=True)):
+        if place < 2:
+            last_with_database[_module_path(item.nodeid)] = (place, position)
+
+    def key(position):
+        path, place, anchor = _module_path(items[position].nodeid), places[position], position
+        if place == 2 and path in ONE_PROCESS_MODULES and path in last_with_database:
+            place, anchor = last_with_database[path]
+        return place, rank.get(path, len(rank)), anchor, position
+
+    items[:] = [items[position] for position in sorted(range(len(items)), key=key)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist load, except that each unbroken run of one of ONE_PROCESS_MODULES' tests goes out
+    as one unit. A run, not the module: pytest-django puts a module's database, transactional
+    and no-database tests in three places, and sending them together would flush the database
+    before tests that need the rows migrations made (as --dist loadfile does)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # units in collection order, never largest first
+
+    class ModuleRunsTogether(LoadScopeScheduling):
+        units: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.units is None:
+                self.units, run, previous = {}, 0, None
+                for each in self.collection:
+                    path = _module_path(each)
+                    run += path != previous
+                    previous = path
+                    self.units[each] = f"{path} run {run}" if path in ONE_PROCESS_MODULES else each
+            return self.units[nodeid]
+
+    return ModuleRunsTogether(config, log)
+
+
 def _check_services_per_xdist_worker():
     """Parallel workers (pytest -n) must each have their own Redis databases (tests/settings.py),
     or one's cache.clear() would empty the other's cache mid-test."""
@@ -66,19 +159,27 @@ def _empty_tables_by_delete():
     TRUNCATE of them all, and PostgreSQL replaces each table's files: seconds per test. A
     DELETE from every table leaves them just as empty (sequences are not reset either way;
     every foreign key is DEFERRABLE INITIALLY DEFERRED, so the order does not matter within
-    the flush's transaction) in a fraction of the time."""
+    the flush's transaction) in a fraction of the time, sent as one statement rather than one
+    round trip per table.
+
+    The content types and permissions stay: the flush's post_migrate signal would make the
+    very same rows again (it still runs, and makes any that a test deleted), and inserting
+    hundreds of rows anew took a third of each flush."""
     from django.db import connections
 
     operations = connections["default"].ops
     truncate = operations.sql_flush
+    made_by_post_migrate = {"django_content_type", "auth_permission"}
 
     def sql_flush(style, tables, *, reset_sequences=False, allow_cascade=False):
         if reset_sequences or allow_cascade or not tables:
             return truncate(
                 style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
             )
-        quoted = [operations.quote_name(table) for table in tables]  # Django's own tables
-        return [f"DELETE FROM {table};" for table in quoted]  # noqa: S608
+        quoted = [  # Django's own tables
+            operations.quote_name(table) for table in tables if table not in made_by_post_migrate
+        ]
+        return ["\n".join(f"DELETE FROM {table};" for table in quoted)]  # noqa: S608
 
     operations.sql_flush = sql_flush
     yield

@@ -1,3 +1,7 @@
+"""The demo content `make run` loads (load_demo), loaded once for the whole module: the loader
+itself, the year of history the network dashboard shows (civicnet/demo_history.py) and the
+demo member's My metro. Loading it is the slow part, so every test about it is here."""
+
 import io
 import re
 import zoneinfo
@@ -10,6 +14,13 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from wagtail.models import Page
+
+from civicnet.demo_history import DOMAIN
+from events.models import Registration
+from members.demo import MEMBER_EMAIL
+from members.models import MembershipEvent, Payment, Profile, Sector
+from newsletter.models import Edition
+from vitals.models import DividendScenario, PeerChoice
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +187,73 @@ def test_the_library_pdfs_have_several_pages():
                 context = {**_pdf_spec(title, spec["summary"]), "published": spec["date"]}
                 document = pdf_document("library/demo_document_pdf.html", context)
                 assert len(document.pages) >= 4, title
+
+
+# --- The year of demo history the network dashboard shows ------------------------------------
+def test_the_demo_has_a_year_of_history_across_metros_and_sectors(demo, client):
+    people = get_user_model().objects.filter(email__endswith=f"@{DOMAIN}")
+    profiles = Profile.objects.filter(user__in=people)
+
+    assert people.count() >= 300
+    assert set(profiles.values_list("sector", flat=True)) == set(Sector.values)
+    assert profiles.values("home_metro").distinct().count() >= 24
+    assert MembershipEvent.objects.filter(to_status="expired").exists()
+    assert MembershipEvent.objects.filter(stripe_event_id__startswith="evt_history_").count() > 500
+    assert Registration.objects.filter(
+        event__slug__startswith="history-", checked_in_at__isnull=False
+    ).exists()
+    assert Edition.objects.filter(status="sent", subject__startswith="City news, ").count() == 12
+    assert "Demo history: 4" in demo.output
+    payments = Payment.objects.filter(membership__user__in=people)
+    paid_invoices = MembershipEvent.objects.filter(
+        stripe_event_id__startswith="evt_history_", note__startswith="invoice.paid"
+    )
+    assert payments.filter(kind="payment").count() == paid_invoices.count()
+    assert payments.filter(kind="refund").count() >= 5
+    assert payments.filter(kind="payment", first=True).count() < people.count()
+    recorded = payments.count()
+
+    call_command("load_demo", force=True, stdout=io.StringIO())
+    assert get_user_model().objects.filter(email__endswith=f"@{DOMAIN}").count() == people.count()
+    assert payments.count() == recorded
+
+    assert client.login(email="staff@civicnet.example", password="civicnet-staff-demo")
+    page = client.get("/admin/reports/network/?days=365").content.decode()
+    assert "Churn rate" in page and "National Meeting" in page
+    assert "Why members cancelled" in page
+
+
+# --- The demo member finds My metro working on first sign-in: Cleveland against saved peers --
+def test_demo_member_sees_cleveland_against_their_saved_peers(demo, client):
+    client.force_login(get_user_model().objects.get(email=MEMBER_EMAIL))
+
+    html = client.get("/vitals/my-metro/").content.decode()
+
+    assert "My metro: Cleveland, OH" in html
+    assert "the 7 metros you chose" in html
+    assert "Pittsburgh, PA" in html
+    assert " of 8" in html  # ranked among its seven peers and itself
+    brief = client.get("/vitals/my-metro/brief.pdf")
+    assert brief.status_code == 200 and brief.content.startswith(b"%PDF")
+
+
+def test_loading_the_demo_again_keeps_the_one_saved_choice(demo):
+    choice = PeerChoice.objects.get(user__email=MEMBER_EMAIL)
+    call_command("load_demo", force=True, stdout=io.StringIO())
+
+    assert PeerChoice.objects.get() == choice
+    assert choice.peer_metros.count() == 7
+
+
+def test_demo_member_has_a_saved_dividend_scenario_once(demo, client):
+    member = get_user_model().objects.get(email=MEMBER_EMAIL)
+    scenario = DividendScenario.objects.get(user=member)
+    client.force_login(member)
+
+    html = client.get("/vitals/my-metro/").content.decode()
+    assert "Two points more graduates" in html and "Live figures; constants version 1" in html
+    brief = client.get(f"/vitals/my-metro/scenarios/{scenario.pk}/brief.pdf")
+    assert brief.status_code == 200 and brief.content.startswith(b"%PDF")
+
+    call_command("load_demo", force=True, stdout=io.StringIO())
+    assert list(DividendScenario.objects.values_list("pk", flat=True)) == [scenario.pk]
