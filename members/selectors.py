@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -15,6 +16,8 @@ from django.db.models import (
     Subquery,
     Sum,
     TextField,
+    Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Lower, Trim, TruncDate, TruncMonth, TruncWeek
 
@@ -142,27 +145,25 @@ def directory_profiles(
     return profiles
 
 
-def directory_metros() -> list[tuple[str, str]]:
-    """(slug, name) of the metros listed members show they work in, for the filter."""
-    return list(
+def directory_places() -> tuple[list[tuple[str, str]], list[str]]:
+    """The directory filter's choices, in one query: (slug, name) of the metros listed
+    members show they work in, by name, and the cities shown by those who gave no metro."""
+    rows = (
         directory_profiles()
-        .filter(show_city=True, home_metro__isnull=False)
-        .order_by("home_metro__name")
-        .values_list("home_metro__slug", "home_metro__name")
+        .filter(show_city=True)
+        .filter(Q(home_metro__isnull=False) | ~Q(home_city=""))
+        .annotate(city=Case(When(home_metro__isnull=True, then="home_city"), default=Value("")))
+        .order_by("home_metro__name", "city")
+        .values_list("home_metro__slug", "home_metro__name", "city")
         .distinct()
     )
-
-
-def directory_cities() -> list[str]:
-    """Cities shown by listed members who gave no metro."""
-    return list(
-        directory_profiles()
-        .filter(show_city=True, home_metro__isnull=True)
-        .exclude(home_city="")
-        .order_by("home_city")
-        .values_list("home_city", flat=True)
-        .distinct()
-    )
+    metros, cities = {}, {}
+    for slug, name, city in rows:
+        if slug:
+            metros[slug, name] = None
+        else:
+            cities[city] = None
+    return list(metros), list(cities)
 
 
 def directory_profile(username: str) -> Profile | None:

@@ -13,7 +13,7 @@ MAX_QUERIES = 12
 # they hold a permission in one query; the session row is one more). A library resource
 # pays Wagtail's routing (2 queries a tree level), the Site lookup and the view-restriction
 # check on top (see bench/PROFILE.md).
-PINNED = {"account": 7, "resource": 12, "network": 8, "event": 10}
+PINNED = {"account": 6, "resource": 11, "network": 5, "event": 9}
 assert max(PINNED.values()) <= MAX_QUERIES
 
 
