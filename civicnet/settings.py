@@ -477,6 +477,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# One-to-one rows core.auth reads with the signed-in person, in the same query: every
+# members-only page asks for the membership (members.selectors.membership_is_active).
+AUTH_USER_SELECT_RELATED = ["membership"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/account/"
 ACCOUNT_LOGIN_METHODS = {"email"}

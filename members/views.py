@@ -103,7 +103,10 @@ def _account_sections() -> list[str]:
 def dashboard(request):
     """The signed-in person's own page: their membership and what they can do next."""
     membership = getattr(request.user, "membership", None)
-    profile, _ = Profile.objects.get_or_create(user=request.user)
+    # The card shows the person's name and place: both in the profile's own query.
+    profile, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
+        user=request.user
+    )
     return render(
         request,
         "members/dashboard.html",
