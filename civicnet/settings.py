@@ -333,12 +333,12 @@ if REDIS_URL:
             },
         }
     }
-    # Sessions live in the database only (Django's default engine): a cache outage must not
-    # sign anyone out. The cost is one primary-key query per signed-in request. (cached_db
-    # would save it, and core.auth refuses a cached copy that outlived a sign-out made while
-    # Redis was away; but under the fault test's load, with Redis stopped, it timed requests
-    # out: not switched until that is understood.)
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Sessions are read from the cache and written through to the database (cached_db): a
+    # signed-in request asks PostgreSQL nothing for its session while Redis has it. A cache
+    # outage signs nobody out: the cache answers as empty (core.cache) and the row is read
+    # instead; core.auth checks the row still exists on every signed-in request, so a copy
+    # left in the cache by a sign-out made while Redis was away is refused.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -477,6 +477,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# One-to-one rows core.auth reads with the signed-in person, in the same query: every
+# members-only page asks for the membership (members.selectors.membership_is_active).
+AUTH_USER_SELECT_RELATED = ["membership"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/account/"
 ACCOUNT_LOGIN_METHODS = {"email"}

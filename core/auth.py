@@ -12,7 +12,8 @@ query, so:
   person is anonymous and the stale copy is flushed;
 - a cache outage costs one query more (cached_db reads the row), never a page;
 - the person's row is read fresh on every request, as Django does (deactivation, a password
-  change that ends other sessions and anything else on it take effect at once).
+  change that ends other sessions and anything else on it take effect at once), and so are
+  the one-to-one rows settings.AUTH_USER_SELECT_RELATED names (the membership), joined in.
 
 Sessions without a signed-in person (a visitor's basket of messages) are read from the cache
 alone: nothing in them grants anything.
@@ -45,6 +46,7 @@ def _load(backend: ModelBackend, user_id, session_key: str):
         model._default_manager.annotate(
             session_live=Exists(sessions), holds_a_permission=Exists(permissions)
         )
+        .select_related(*getattr(settings, "AUTH_USER_SELECT_RELATED", ()))
         .filter(pk=pk)
         .first()
     )

@@ -218,14 +218,22 @@ class Plan(models.Model):
         return f"{amount} a {self.interval}"
 
 
+def membership_active_q(prefix: str = "", now=None) -> models.Q:
+    """ "The membership is active", as conditions on the membership reached by `prefix`
+    (e.g. "user__membership__"): a join where a filter on `active()` would be a subquery."""
+    now = now or timezone.now()
+    status = Membership.Status
+    return models.Q(**{f"{prefix}status__in": [status.ACTIVE, status.CANCELED]}) & (
+        models.Q(**{f"{prefix}current_period_end__isnull": True})
+        | models.Q(**{f"{prefix}current_period_end__gt": now})
+    ) | models.Q(
+        **{f"{prefix}status": status.PAST_DUE, f"{prefix}past_due_since__gt": now - grace_period()}
+    )
+
+
 class MembershipQuerySet(models.QuerySet):
     def active(self, now=None):
-        now = now or timezone.now()
-        return self.filter(
-            models.Q(status__in=[Membership.Status.ACTIVE, Membership.Status.CANCELED])
-            & (models.Q(current_period_end__isnull=True) | models.Q(current_period_end__gt=now))
-            | models.Q(status=Membership.Status.PAST_DUE, past_due_since__gt=now - grace_period())
-        )
+        return self.filter(membership_active_q(now=now))
 
 
 class Membership(models.Model):

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from wagtail import hooks
 
 from core.body_limit import request_body_limit
+from core.pagination import page_of
 from core.params import id_param
 
 from . import billing, messaging, services, webhooks
@@ -37,8 +37,7 @@ from .selectors import account_export as account_data
 from .selectors import (
     can_see_member_area,
     clusters_with_counts,
-    directory_cities,
-    directory_metros,
+    directory_places,
     directory_profile,
     directory_profiles,
     membership_is_active,
@@ -104,7 +103,10 @@ def _account_sections() -> list[str]:
 def dashboard(request):
     """The signed-in person's own page: their membership and what they can do next."""
     membership = getattr(request.user, "membership", None)
-    profile, _ = Profile.objects.get_or_create(user=request.user)
+    # The card shows the person's name and place: both in the profile's own query.
+    profile, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
+        user=request.user
+    )
     return render(
         request,
         "members/dashboard.html",
@@ -373,9 +375,8 @@ def stripe_webhook(request):
 @members_only
 def network(request):
     """The members-only directory of members who opted in."""
-    form = DirectoryFilterForm(
-        request.GET or None, metros=directory_metros(), cities=directory_cities()
-    )
+    metros, cities = directory_places()
+    form = DirectoryFilterForm(request.GET or None, metros=metros, cities=cities)
     filters = form.cleaned_data if form.is_valid() else {}
     profiles = directory_profiles(
         query=filters.get("q", ""),
@@ -383,7 +384,7 @@ def network(request):
         metro=filters.get("metro", ""),
         city=filters.get("city", ""),
     )
-    page_obj = Paginator(profiles, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = page_of(profiles, request.GET.get("page"), DIRECTORY_PAGE_SIZE)
     kept = {k: v for k, v in filters.items() if v}
     return render(
         request,

@@ -30,6 +30,7 @@ def test_a_person_is_read_with_their_session_and_permissions_in_one_query(
         user = get_user(request)
         assert user == member and needs_second_factor(user) is False
         assert not user.has_perm("events.view_attendees")  # nothing more to ask
+        assert user.membership.is_active()  # read with the person (AUTH_USER_SELECT_RELATED)
 
 
 def test_a_session_whose_row_is_gone_is_refused_even_if_the_cache_still_has_it(
@@ -85,3 +86,17 @@ def test_a_session_naming_a_person_who_is_not_there_is_anonymous(client, member)
     response = client.get("/account/")
 
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_membership_changed_after_sign_in_counts_on_the_next_request(client, member):
+    client.force_login(member)
+    assert client.get("/network/").status_code == 200
+
+    from members.models import Membership
+
+    Membership.objects.filter(user=member).update(status="expired")  # no signal either
+    assert client.get("/network/").status_code == 403  # the join page
+
+    Membership.objects.filter(user=member).delete()
+    assert client.get("/network/").status_code == 403
+    assert _signed_in(client)  # still signed in, only not a member

@@ -325,7 +325,7 @@ def test_a_signed_in_view_of_the_cluster_page_does_not_rank_the_metros_again(
     client.force_login(lead)
     client.get("/clusters/greater-cleveland/")
 
-    with django_assert_num_queries(9) as captured:
+    with django_assert_num_queries(7) as captured:
         response = client.get("/clusters/greater-cleveland/")
 
     assert response.status_code == 200

@@ -359,3 +359,17 @@ def test_cluster_page_runs_a_fixed_number_of_queries_however_long_the_roster(
         response = client.get("/clusters/greater-cleveland/")
 
     assert len(response.context["people"]) == 23
+
+
+@pytest.mark.parametrize("value", ["", "b-x", "not-listed"])
+def test_the_directory_filter_lists_render_as_django_selects_do(value):
+    from django import forms
+    from django.test.html import parse_html
+
+    from members.forms import PlainSelect
+
+    choices = [("", "All metros"), ("a-x", "A & <Co>"), ("b-x", "B")]
+    ours = PlainSelect(choices=choices).render("metro", value, attrs={"id": "id_metro"})
+    django = forms.Select(choices=choices).render("metro", value, attrs={"id": "id_metro"})
+    assert parse_html(ours) == parse_html(django)
+    assert "A &amp; &lt;Co&gt;" in ours
