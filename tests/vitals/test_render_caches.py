@@ -48,14 +48,14 @@ def test_a_metro_page_renders_its_figures_once_until_they_change(
     # nearest peers and related posts come from the kept fragment.
     with django_assert_num_queries(3):
         again = render(visitor, METRO, 2)
-    assert again == first
+    assert again.replace("render=2", "render=1") == first  # the citation names the URL asked
     assert "40.0%" in again and "1 of 4" in again
 
 
 def test_an_import_that_corrects_a_figure_shows_on_the_next_render(
     visitor, figures, django_capture_on_commit_callbacks
 ):
-    assert "40.0%" in render(visitor, METRO, 1)
+    assert 'vitals-card__value">40.0%' in render(visitor, METRO, 1)
 
     with django_capture_on_commit_callbacks(execute=True):
         import_files(
@@ -63,7 +63,7 @@ def test_an_import_that_corrects_a_figure_shows_on_the_next_render(
         )
 
     html = render(visitor, METRO, 2)
-    assert "42.0%" in html and "40.0%" not in html
+    assert 'vitals-card__value">42.0%' in html
 
 
 def test_publishing_an_edition_shows_on_the_next_render(
