@@ -2,7 +2,6 @@
 fragments) and never go stale: publishing or unpublishing a post shows on the next render."""
 
 import datetime
-
 import re
 
 import pytest

@@ -468,8 +468,14 @@ def test_edition_pages_and_downloads_run_the_same_queries_with_ten_times_the_dat
     # As in production, the import and the publishing clear what is cached (on commit).
     with django_capture_on_commit_callbacks(execute=True):
         load(
-            *[f"{20000 + n},college_attainment,2018,2018,{(n % 97) / 100},,acs1" for n in range(45)],
-            *[f"{20000 + n},college_attainment,2019,2019,{(n % 89) / 100},,acs1" for n in range(45)],
+            *[
+                f"{20000 + n},college_attainment,2018,2018,{(n % 97) / 100},,acs1"
+                for n in range(45)
+            ],
+            *[
+                f"{20000 + n},college_attainment,2019,2019,{(n % 89) / 100},,acs1"
+                for n in range(45)
+            ],
             *[f"{20000 + n},transit_use,2019,2019,{(n % 13) / 100},,acs1" for n in range(45)],
             **{"more_metros.csv": MORE_METROS},
         )
