@@ -20,6 +20,7 @@ from wagtail.models import Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
+from core.page_cache import cached_fragment
 from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
 
 from .blocks import BlogBodyBlock
@@ -275,6 +276,10 @@ class BlogPage(Page):
     def author_list(self) -> list:
         return list(self.authors.all())
 
+    @cached_property
+    def tag_list(self) -> list:
+        return list(self.tags.all())
+
     @property
     def category_label(self) -> str:
         return self.category_list[0].name if self.category_list else "Blog"
@@ -339,6 +344,22 @@ class BlogPage(Page):
             .first()
         )
 
+    def _links(self, request) -> dict:
+        """The related, newer and older posts. They change only when a post is published,
+        unpublished or moved, each of which clears the page cache and the fragments kept with
+        it (core.page_cache.cached_fragment); a preview shows the draft's own."""
+
+        def links():
+            return {
+                "related_posts": list(self.related_posts()),
+                "newer_post": self._sibling(newer=True),
+                "older_post": self._sibling(newer=False),
+            }
+
+        if getattr(request, "is_preview", False) or self.pk is None:
+            return links()
+        return cached_fragment(f"blog-post-links:{self.pk}", links)
+
     def structured_data(self, request=None) -> str:
         """schema.org Article as JSON-LD, safe to put inside a <script> element."""
         data = {
@@ -354,7 +375,7 @@ class BlogPage(Page):
             ],
             "publisher": {"@type": "Organization", "name": "civicnet"},
             "mainEntityOfPage": self.get_full_url(request),
-            "keywords": [tag.name for tag in self.tags.all()],
+            "keywords": [tag.name for tag in self.tag_list],
             "articleSection": self.category_label,
         }
         if self.hero_image:
@@ -365,8 +386,6 @@ class BlogPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["related_posts"] = self.related_posts()
-        context["newer_post"] = self._sibling(newer=True)
-        context["older_post"] = self._sibling(newer=False)
+        context.update(self._links(request))
         context["structured_data"] = self.structured_data(request)
         return context

@@ -160,7 +160,10 @@ class LibraryIndexPage(Page):
     max_count = 1
 
     def resources(self):
-        return ResourcePage.objects.child_of(self).live().public()
+        # public() asks for the view restrictions each time it is called: once a render.
+        if "_public_resources" not in self.__dict__:
+            self.__dict__["_public_resources"] = ResourcePage.objects.child_of(self).live().public()
+        return self.__dict__["_public_resources"]
 
     def filtered_resources(self, filters: LibraryFilters) -> QuerySet:
         """The teasers to list: filtered, sorted, with topics and cities fetched in bulk."""
@@ -218,14 +221,19 @@ class LibraryIndexPage(Page):
         }
 
     def recommendations(self) -> list[dict]:
-        """This month's picks, fetched in one query."""
+        """This month's picks. The same for every visitor until a page is published (the
+        picks are this page's, the resources its children), which clears the page cache and
+        the fragments kept with it (core.page_cache.cached_fragment)."""
+        return cached_fragment(f"library-picks:{self.pk}", self._recommendations)
+
+    def _recommendations(self) -> list[dict]:
         picks = []
         for block in self.recommended.raw_data:
             value = block.get("value") or {}
             if block.get("type") == "resource" and value.get("resource"):
                 picks.append((value["resource"], value.get("note", "")))
         ids = [pk for pk, _ in picks]
-        pages = ResourcePage.objects.live().public().filter(pk__in=ids).prefetch_related("topics")
+        pages = self.resources().filter(pk__in=ids).prefetch_related("topics")
         by_id = {page.pk: page for page in pages}
         return [{"resource": by_id[pk], "note": note} for pk, note in picks if pk in by_id]
 
@@ -242,7 +250,9 @@ class LibraryIndexPage(Page):
             filters=filters,
             facets=self.facet_counts(filters),
             query_prefix=filters.querystring(),
-            recommendations=self.recommendations(),
+            recommendations=self._recommendations()
+            if getattr(request, "is_preview", False)
+            else self.recommendations(),
         )
         return context
 

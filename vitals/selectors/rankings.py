@@ -253,10 +253,17 @@ def rankings_table(
     band: str = "",
     query: str = "",
     with_stability: bool = True,
+    indicators: list[Indicator] | None = None,
+    rows=None,
 ) -> dict:
-    """Everything the rankings page, CSV and JSON show, in a fixed number of queries."""
-    indicators = headline_indicators()
-    rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
+    """Everything the rankings page, CSV and JSON show, in a fixed number of queries.
+
+    `indicators` (the headline ones) and `rows` (their series_counts) when the caller has them.
+    """
+    if indicators is None:
+        indicators = headline_indicators()
+    if rows is None:
+        rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
     years = sorted({year for _, year, _, _ in rows}, reverse=True)
     series = latest_series(rows, as_of_year=as_of_year)
     weights = {i.pk: (weights or {}).get(i.pk, 1.0) for i in indicators}

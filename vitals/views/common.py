@@ -7,8 +7,8 @@ from ..selectors import (
     headline_indicators,
     peer_group_for,
     peer_groups,
-    ranked_years,
     rankings_table,
+    series_counts,
 )
 
 HOME = {"label": "Home", "url": "/"}
@@ -30,7 +30,9 @@ def rankings_context(request, *, with_stability=True, groups=None) -> dict:
     peer_group = peer_group_for(groups, request.GET.get("peer", ""))
     if peer_group is None:
         raise Http404("No peer groups are set up.")
-    years = ranked_years(peer_group=peer_group, indicators=indicators)
+    # The headline series' counts, asked once for the form's years and the table.
+    rows = series_counts(peer_group=peer_group, indicator_ids=[i.pk for i in indicators])
+    years = sorted({year for _, year, _, _ in rows}, reverse=True)
     form = RankingsForm(request.GET, years=years, peer_groups=groups, indicators=indicators)
     weights = {i.pk: float(form.cleaned(f"w_{i.code}", 1)) for i in indicators}
     if not any(weights.values()):
@@ -44,6 +46,8 @@ def rankings_context(request, *, with_stability=True, groups=None) -> dict:
         band=form.cleaned("band", ""),
         query=form.cleaned("q", "").strip(),
         with_stability=with_stability,
+        indicators=indicators,
+        rows=rows,
     )
     return {
         "form": form,

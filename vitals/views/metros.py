@@ -1,7 +1,10 @@
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
+
+from core.page_cache import cached_fragment
 
 from .. import charts
 from ..models import Metro
@@ -22,6 +25,24 @@ from .common import crumbs
 def metro(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
     peer_group = peer_group_for(peer_groups(), request.GET.get("peer", ""))
+    # Everything below the hero is the same for every visitor of this host until City
+    # Vitals' figures, an edition or a page changes, each of which clears the page cache and
+    # with it this fragment (see core.page_cache.cached_fragment): computed once, not per render.
+    key = f"vitals-metro:{request.get_host()}:{metro.pk}:{peer_group.pk if peer_group else 0}"
+    shown = cached_fragment(key, lambda: _metro_shown(request, metro, peer_group))
+    context = {
+        "metro": metro,
+        "peer_group": peer_group,
+        **shown,
+        "body": mark_safe(shown["body"]),  # noqa: S308 (our own template's output)
+        "page_url": request.build_absolute_uri(metro.get_absolute_url()),
+        "crumbs": crumbs(),
+    }
+    return render(request, "vitals/metro.html", context)
+
+
+def _metro_shown(request, metro, peer_group) -> dict:
+    """The metro page's overall position and its rendered body, as plain values."""
     profile = metro_profile(metro=metro, peer_group=peer_group, indicators=headline_indicators())
     for card in profile["cards"]:
         national = profile["national"].get(card["indicator"].pk, [])
@@ -46,9 +67,14 @@ def metro(request, slug):
         "page_url": request.build_absolute_uri(metro.get_absolute_url()),
         "areas_without_data": areas_without_data(),
         "edition_moves": edition_rank_moves(metro=metro, peer_group=peer_group),
-        "crumbs": crumbs(),
     }
-    return render(request, "vitals/metro.html", context)
+    return {
+        "overall": profile["overall"],
+        "ranked_count": profile["ranked_count"],
+        "stability": profile["stability"],
+        # Rendered without the request: nothing in it depends on who asks.
+        "body": str(render_to_string("vitals/includes/metro_body.html", context)),
+    }
 
 
 def _national_in_chart(history, national):
