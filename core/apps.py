@@ -7,9 +7,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         """Forget cached pages when content changes (see core.page_cache)."""
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save
         from wagtail import signals
-        from wagtail.models import Page, Site
+        from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
 
         from core.signals import public_pages_changed
 
@@ -53,6 +53,19 @@ class CoreConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(
                 clear_everything, sender=Site, weak=False, dispatch_uid="core.page_cache.site"
+            )
+        # A view restriction added, changed or lifted decides who may see a page and what lists
+        # and cached fragments may show of it: a copy kept from before must not outlive it.
+        for model in (PageViewRestriction, CollectionViewRestriction):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    clear_everything, sender=model, weak=False, dispatch_uid="core.page_cache"
+                )
+            m2m_changed.connect(
+                clear_everything,
+                sender=model.groups.through,
+                weak=False,
+                dispatch_uid="core.page_cache",
             )
         public_pages_changed.connect(
             clear_what_an_app_changed, weak=False, dispatch_uid="core.page_cache"

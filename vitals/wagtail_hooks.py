@@ -153,7 +153,8 @@ def refresh_after_vitals_edit(request, instances):
     if hasattr(instances, "model"):
         instances = list(instances)
     models = {type(instance) for instance in instances}
-    if models & {Indicator, PeerGroup, Metro}:
+    # A source's title and licence show on indicator, metro and methodology pages.
+    if models & {Indicator, PeerGroup, Metro, Source}:
         vitals_settings_changed(rebuild_rankings=PeerGroup in models)
 
 

@@ -562,3 +562,46 @@ def test_clearing_on_a_new_page_leaves_the_page_its_url(home_page):
     # The clear asks the new page for its URL before the Site points at it; the instance
     # must not keep that answer (it did: the home page then had no URL at all).
     assert home_page.url == "/"
+
+
+def test_restricting_a_cached_page_drops_it_for_visitors(visitor, about):
+    from wagtail.models import PageViewRestriction
+
+    assert visitor.get("/about/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/about/")["X-Page-Cache"] == "hit"
+
+    PageViewRestriction.objects.create(page=about, restriction_type=PageViewRestriction.LOGIN)
+
+    response = visitor.get("/about/")
+    assert response.status_code == 302  # to sign in, not the copy kept from before
+    assert about.title not in response.content.decode()
+
+
+def test_changing_a_restrictions_groups_drops_cached_pages(visitor, home_page, about):
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    restriction = PageViewRestriction.objects.create(
+        page=about, restriction_type=PageViewRestriction.GROUPS
+    )
+    visitor.get("/")
+    assert visitor.get("/")["X-Page-Cache"] == "hit"
+
+    restriction.groups.add(Group.objects.create(name="Readers"))
+
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+
+
+def test_lifting_a_restriction_drops_cached_pages(visitor, home_page, about):
+    from wagtail.models import PageViewRestriction
+
+    restriction = PageViewRestriction.objects.create(
+        page=about, restriction_type=PageViewRestriction.LOGIN
+    )
+    visitor.get("/")
+    assert visitor.get("/")["X-Page-Cache"] == "hit"
+
+    restriction.delete()
+
+    assert visitor.get("/")["X-Page-Cache"] == "miss"
+    assert visitor.get("/about/").status_code == 200

@@ -113,3 +113,33 @@ def test_staff_can_open_every_city_vitals_admin_listing_and_form(staff_client):
         == 200
     )
     assert staff_client.get("/admin/vitals-import/").status_code == 200
+
+
+def test_editing_a_source_shows_on_pages_the_cache_kept(
+    staff_client, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    import_files(observations_csv=observations("10001,college_attainment,2019,2019,0.4,,acs1"))
+    source = Observation.objects.get().source
+    visitor = Client()
+    assert source.title in visitor.get("/vitals/methodology/").content.decode()
+    assert visitor.get("/vitals/methodology/")["X-Page-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/admin/snippets/vitals/source/edit/{source.pk}/",
+            {
+                "title": "American Community Survey, revised title",
+                "publisher": source.publisher,
+                "url": source.url,
+                "licence": source.licence,
+                "obtained_via": source.obtained_via,
+                "series": source.series,
+            },
+        )
+
+    assert response.status_code == 302, response.content[:2000]
+    page = visitor.get("/vitals/methodology/")
+    assert page["X-Page-Cache"] == "miss"
+    assert "American Community Survey, revised title" in page.content.decode()
