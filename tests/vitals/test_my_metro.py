@@ -20,10 +20,10 @@ from vitals.services import peer_choice_save
 
 pytestmark = pytest.mark.django_db
 URLS = ["/vitals/my-metro/", "/vitals/my-metro/brief.pdf", "/vitals/city-vitals.xlsx"]
-# Session, user, membership, home metro (2), saved choice (2), indicators, the metro's figures,
+# The user with their membership (the session comes from the cache), home metro (2), saved choice (2), indicators, the metro's figures,
 # series counts, peers, their figures, national figures, editions, the form's metros and peer
 # groups (read once each), the staff check.
-MY_METRO_QUERIES = 17
+MY_METRO_QUERIES = 15
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -340,7 +340,7 @@ def test_workbook_is_kept_until_the_figures_or_their_names_change(
     client.force_login(home_member)
     _workbook(client)
 
-    with django_assert_num_queries(10):  # the cached file: no read of the figures
+    with django_assert_num_queries(8):  # the cached file: no read of the figures
         _workbook(client)
     import_files(observations_csv=observations("10005,transit_use,2019,2019,0.07,0.005,acs1"))
     rows = list(_workbook(client)["Figures"].iter_rows(values_only=True))
@@ -395,12 +395,12 @@ def test_my_metro_query_count_is_pinned_and_flat_with_ten_times_the_data(
 
     with django_assert_num_queries(MY_METRO_QUERIES):
         client.get("/vitals/my-metro/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         client.get("/vitals/city-vitals.xlsx")
     _ten_times_more()
     peer_choice_save(user=home_member, metro=None, peer_group=PeerGroup.objects.get(slug="1m-plus"))
     with django_assert_num_queries(MY_METRO_QUERIES):
         html = client.get("/vitals/my-metro/").content.decode()
     assert "(48 other metros)" in html
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         client.get("/vitals/city-vitals.xlsx")
