@@ -2,6 +2,7 @@
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import (
     Count,
@@ -234,13 +235,20 @@ class Column:
     national: object | None = None  # the Benchmark of its year and series (pages fill it in)
 
 
+class Figure(NamedTuple):
+    """A table cell's value and rank, for pages that show no more of its Ranking."""
+
+    value: float
+    rank: int
+
+
 @dataclass
 class TableRow:
     metro: object
     position: int | None = None
     score: float | None = None
     stability: tuple[int, int] | None = None
-    cells: dict = None  # indicator_id -> Ranking
+    cells: dict = None  # indicator_id -> Ranking (or Figure, see rankings_table)
 
 
 def rankings_table(
@@ -255,10 +263,13 @@ def rankings_table(
     with_stability: bool = True,
     indicators: list[Indicator] | None = None,
     rows=None,
+    figures_only: bool = False,
 ) -> dict:
     """Everything the rankings page, CSV and JSON show, in a fixed number of queries.
 
     `indicators` (the headline ones) and `rows` (their series_counts) when the caller has them.
+    `figures_only`: each cell is a Figure (value and rank), read without building a Ranking
+    and its Observation per cell (thousands of them in a table).
     """
     if indicators is None:
         indicators = headline_indicators()
@@ -301,14 +312,21 @@ def rankings_table(
     if query:
         metros = metros.filter(Q(name__icontains=query) | Q(cbsa_code=query))
     table = {metro.pk: TableRow(metro=metro, cells={}) for metro in metros}
-    for ranking in (
+    rankings = (
         series_rankings(peer_group=peer_group, series=list(series.values())).filter(
             metro_id__in=list(table)
         )
         if table
         else []
-    ):
-        table[ranking.metro_id].cells[ranking.indicator_id] = ranking
+    )
+    if figures_only and table:
+        for metro_id, indicator_id, value, rank in rankings.values_list(
+            "metro_id", "indicator_id", "value", "rank"
+        ):
+            table[metro_id].cells[indicator_id] = Figure(value, rank)
+    else:
+        for ranking in rankings:
+            table[ranking.metro_id].cells[ranking.indicator_id] = ranking
     for metro_id, row in table.items():
         overall = positions.get(metro_id)
         if overall:

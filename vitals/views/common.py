@@ -22,7 +22,7 @@ def crumbs(*, with_vitals: bool = True) -> list[dict]:
     )
 
 
-def rankings_context(request, *, with_stability=True, groups=None) -> dict:
+def rankings_context(request, *, with_stability=True, groups=None, figures_only=False) -> dict:
     """The rankings table the query string asks for (peer group, year, filters, weights),
     with the form that read it; values the form refuses fall back to the defaults."""
     groups = peer_groups() if groups is None else groups
@@ -48,6 +48,7 @@ def rankings_context(request, *, with_stability=True, groups=None) -> dict:
         with_stability=with_stability,
         indicators=indicators,
         rows=rows,
+        figures_only=figures_only,
     )
     return {
         "form": form,
