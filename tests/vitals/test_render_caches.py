@@ -3,6 +3,7 @@ an import, a correction, an edition published or a page published shows on the n
 for the page cache's misses too (a query string no view reads is never cached as a page)."""
 
 import pytest
+from django.core.cache import cache
 
 from tests.blog.factories import make_blog_index, make_post
 from tests.vitals.factories import import_files, observations
@@ -87,3 +88,43 @@ def test_publishing_a_post_about_the_city_shows_on_the_next_render(visitor, home
     html = render(visitor, METRO, 2)
     assert "What Alpha learned from its buses" in html
     assert "Nothing written about Alpha yet." not in html
+
+
+RANKINGS = "/vitals/"
+CELLS = "vitals/includes/rankings_cells.html"
+
+
+def test_a_reweighted_rankings_page_renders_its_figure_cells_once_until_they_change(
+    visitor, figures, django_capture_on_commit_callbacks
+):
+    first = visitor.get(f"{RANKINGS}?w_transit_use=3&render=1")
+    assert CELLS in [t.name for t in first.templates]
+    assert '40.0%<span class="vitals-rank">#1</span>' in first.content.decode()
+
+    # Another weighting and order: the same kept cells, joined to its own overall column.
+    again = visitor.get(f"{RANKINGS}?w_transit_use=2&sort=metro&render=2")
+    assert again["X-Page-Cache"] == "bypass"
+    assert CELLS not in [t.name for t in again.templates]
+    fresh = visitor.get(f"{RANKINGS}?w_transit_use=2&sort=metro&q=a&render=2")  # filtered: not kept
+    assert CELLS in [t.name for t in fresh.templates]
+    assert '40.0%<span class="vitals-rank">#1</span>' in again.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        import_files(
+            observations_csv=observations("10001,college_attainment,2019,2019,0.42,0.01,acs1")
+        )
+
+    html = visitor.get(f"{RANKINGS}?w_transit_use=3&render=3").content.decode()
+    assert '42.0%<span class="vitals-rank">#1</span>' in html
+    assert "40.0%" not in html
+
+
+def test_rankings_rows_from_kept_cells_match_rows_rendered_afresh(visitor, figures):
+    queries = ["", "w_transit_use=3", "w_college_attainment=0&sort=college_attainment&dir=desc"]
+    for n, query in enumerate(queries):
+        cache.clear()
+        fresh = visitor.get(f"{RANKINGS}?{query}&render={n}")
+        assert CELLS in [t.name for t in fresh.templates]
+        kept = visitor.get(f"{RANKINGS}?{query}&render={n}")
+        assert CELLS not in [t.name for t in kept.templates]
+        assert kept.content == fresh.content
