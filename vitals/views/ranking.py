@@ -91,7 +91,9 @@ def row_cells(rows, *, peer_group, columns, keep: bool) -> None:
 
     if keep:
         series = ",".join(
-            f"{c.indicator.pk}:{c.series.year}:{c.series.source_id}" if c.series else "-"
+            f"{c.indicator.pk}:{c.series.year}:{c.series.source_id}"
+            if c.series
+            else f"{c.indicator.pk}:-"
             for c in columns
         )
         html = cached_fragment(
