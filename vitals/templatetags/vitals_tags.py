@@ -114,3 +114,30 @@ def margin(moe, indicator):
     if indicator.unit == "share":
         return f"±{moe * 100:.1f} pts"
     return f"±{indicator.format_value(moe)}"
+
+
+# (field, value, choices, errors) -> a choice field's widget HTML; cleared when full.
+_widgets: dict[tuple, str] = {}
+MAX_KEPT_WIDGETS = 512
+
+
+@register.filter
+def choice_widget(bound_field):
+    """A choice field's widget, as {{ field }} renders it. Rendering a select is a template per
+    option; the same field, value, choices and errors always render the same, so each is
+    rendered once per process (the rankings form's selects, on every re-weighted view)."""
+    field = bound_field.field
+    key = (
+        type(field.widget),
+        bound_field.html_name,
+        bound_field.auto_id,
+        repr(bound_field.value()),
+        tuple((str(value), str(label)) for value, label in field.choices),
+        tuple(bound_field.errors),
+    )
+    html = _widgets.get(key)
+    if html is None:
+        if len(_widgets) >= MAX_KEPT_WIDGETS:
+            _widgets.clear()
+        html = _widgets[key] = str(bound_field)
+    return mark_safe(html)  # noqa: S308 (Django's own widget output)
