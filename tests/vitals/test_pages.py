@@ -299,3 +299,22 @@ def test_an_import_restores_the_default_peer_groups_when_there_are_none():
     import_files(observations_csv=observations("10001,college_attainment,2019,2019,0.4,,acs1"))
 
     assert PeerGroup.objects.get(is_default=True).slug == "1m-plus"
+
+
+def test_the_rankings_form_selects_follow_the_query_and_the_figures(visitor, small_data):
+    # Each select is rendered once per field, value, choices and errors (choice_widget).
+    html = visitor.get("/vitals/?w_transit_use=3").content.decode()
+    assert '<option value="3" selected>3</option>' in html
+    html = visitor.get("/vitals/?w_transit_use=2").content.decode()
+    assert '<option value="2" selected>2</option>' in html
+    assert '<option value="3" selected>' not in html
+    html = visitor.get("/vitals/?w_transit_use=99").content.decode()
+    assert '<select name="w_transit_use" aria-invalid="true"' in html
+    html = visitor.get("/vitals/?w_transit_use=0").content.decode()
+    assert 'aria-invalid="true"' not in html
+    assert '<option value="2020">2020</option>' not in html
+
+    import_files(observations_csv=observations("10001,college_attainment,2020,2020,0.41,,acs1"))
+
+    html = visitor.get("/vitals/?w_transit_use=0&year=").content.decode()
+    assert '<option value="2020">2020</option>' in html
