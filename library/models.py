@@ -160,10 +160,12 @@ class LibraryIndexPage(Page):
     max_count = 1
 
     def resources(self):
+        return self._public_resources
+
+    @cached_property
+    def _public_resources(self):
         # public() asks for the view restrictions each time it is called: once a render.
-        if "_public_resources" not in self.__dict__:
-            self.__dict__["_public_resources"] = ResourcePage.objects.child_of(self).live().public()
-        return self.__dict__["_public_resources"]
+        return ResourcePage.objects.child_of(self).live().public()
 
     def filtered_resources(self, filters: LibraryFilters) -> QuerySet:
         """The teasers to list: filtered, sorted, with topics and cities fetched in bulk."""
