@@ -378,6 +378,10 @@ def test_real_server_refuses_an_oversized_upload_before_reading_it(served):
 
 
 def test_real_server_refuses_an_oversized_chunked_upload_after_the_limit(served):
+    """A chunked body declares no length: the server has to stop reading once it passes the
+    3 MB limit. 4 MB is sent, then nothing more: a server that waited for the body's end
+    would never answer. (Counting what the client could send before the answer is no measure:
+    loopback's kernel buffers take megabytes the server has not read.)"""
     port = served["port"]
     with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
         sock.sendall(
@@ -385,17 +389,12 @@ def test_real_server_refuses_an_oversized_chunked_upload_after_the_limit(served)
             b"Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
         chunk = b"%x\r\n%s\r\n" % (65536, b"a" * 65536)
-        sent, answered = 0, False
-        while sent < 60 * 1024 * 1024:
-            if select.select([sock], [], [], 0)[0]:
-                answered = True
-                break
-            try:
+        try:
+            for _ in range(4 * 16):  # 4 MB
                 sock.sendall(chunk)
-            except OSError:  # the server closed its side after answering
-                answered = True
-                break
-            sent += 65536
+        except OSError:  # the server closed its side after answering
+            pass
+        answered = bool(select.select([sock], [], [], 15)[0])
         raw = b""
         try:
             while part := sock.recv(65536):
@@ -404,7 +403,6 @@ def test_real_server_refuses_an_oversized_chunked_upload_after_the_limit(served)
             pass
 
     assert answered
-    assert sent < 8 * 1024 * 1024  # refused soon after the 3 MB limit, not at the end
     assert raw.startswith(b"HTTP/1.1 413 ")
 
 
