@@ -21,7 +21,12 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from core.page_cache import cached_fragment
-from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
+from core.pages import (
+    LABEL_BOOST,
+    SUMMARY_BOOST,
+    OneQueryViewRestrictionsMixin,
+    page_search_fields,
+)
 
 from .blocks import BlogBodyBlock
 
@@ -121,7 +126,7 @@ class BlogPageTag(TaggedItemBase):
     )
 
 
-class BlogIndexPage(RoutablePageMixin, Page):
+class BlogIndexPage(OneQueryViewRestrictionsMixin, RoutablePageMixin, Page):
     """The blog's front page at /blog/: every post, newest first, with filters by category,
     tag, author and year (each at its own address) and feeds."""
 
@@ -211,7 +216,7 @@ class BlogIndexPage(RoutablePageMixin, Page):
         )
 
 
-class BlogPage(Page):
+class BlogPage(OneQueryViewRestrictionsMixin, Page):
     """A blog post: ideas, data stories and the monthly Changemaker interview."""
 
     standfirst = models.TextField(

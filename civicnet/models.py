@@ -7,14 +7,14 @@ from wagtail.search import index
 
 from blog.selectors import latest_posts
 from core.blocks import BodyBlock, ToolBlock
-from core.pages import SUMMARY_BOOST, page_search_fields
+from core.pages import SUMMARY_BOOST, OneQueryViewRestrictionsMixin, page_search_fields
 from events.selectors import upcoming_public_events
 
 from .contact import contact_page_serve
 from .selectors import home_counters
 
 
-class HomePage(Page):
+class HomePage(OneQueryViewRestrictionsMixin, Page):
     """The front door: the network's promise, its tools, live counters, what's next."""
 
     hero_heading = models.CharField(
@@ -57,7 +57,7 @@ class HomePage(Page):
         return context
 
 
-class StandardPage(Page):
+class StandardPage(OneQueryViewRestrictionsMixin, Page):
     """A general content page: About, member benefits, policies and the like."""
 
     intro = models.TextField(blank=True, help_text="A standfirst shown in larger type.")
@@ -96,7 +96,7 @@ class PageFeedback(models.Model):
         return f"{'yes' if self.helpful else 'no'} on page {self.page_id}"
 
 
-class ContactPage(Page):
+class ContactPage(OneQueryViewRestrictionsMixin, Page):
     """The contact form at /contact/: editors write the words around it; messages are kept
     (Admin → Contact messages) and emailed to staff who may read them."""
 

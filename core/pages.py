@@ -1,6 +1,7 @@
 """Wagtail page helpers every app may use."""
 
-from wagtail.models import Page, Site
+from django.db.models.expressions import RawSQL
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.search import index
 
 
@@ -27,3 +28,36 @@ def page_search_fields(*fields) -> list:
     """Page.search_fields (Wagtail checks they are all there), then the title again weighted
     as TITLE_BOOST (the later of two same-named fields is the one indexed), then fields."""
     return [*Page.search_fields, index.SearchField("title", boost=TITLE_BOOST), *fields]
+
+
+class OneQueryViewRestrictionsMixin:
+    """Page.get_view_restrictions() in one query: Wagtail's asks for the ancestors (and for
+    each alias's source page), then for their restrictions.
+
+    The same answer: the restrictions of the page and of every ancestor, an alias counting as
+    the page it is an alias of (its source's restrictions, never its own).
+    """
+
+    def get_view_restrictions(self):
+        if self.pk is None or not self.path:
+            return super().get_view_restrictions()
+        ancestor_paths = [
+            self.path[:end] for end in range(self.steplen, len(self.path), self.steplen)
+        ]
+        # The ancestors and the page itself (as this instance says, as Wagtail does), each
+        # alias followed to its source; the pages left are those whose restrictions count.
+        # (RawSQL: the ORM cannot write a recursive CTE; the values are parameters.)
+        pages_checked = RawSQL(  # noqa: S611
+            """
+            WITH RECURSIVE checked (id, alias_of_id) AS (
+                SELECT id, alias_of_id FROM wagtailcore_page
+                WHERE path = ANY(%s) OR id = %s
+                UNION
+                SELECT page.id, page.alias_of_id
+                FROM wagtailcore_page page JOIN checked ON page.id = checked.alias_of_id
+            )
+            SELECT id FROM checked WHERE alias_of_id IS NULL
+            """,
+            (ancestor_paths, self.alias_of_id or self.pk),
+        )
+        return PageViewRestriction.objects.filter(page_id__in=pages_checked)

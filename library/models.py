@@ -22,7 +22,12 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from core.page_cache import cached_fragment
-from core.pages import LABEL_BOOST, SUMMARY_BOOST, page_search_fields
+from core.pages import (
+    LABEL_BOOST,
+    SUMMARY_BOOST,
+    OneQueryViewRestrictionsMixin,
+    page_search_fields,
+)
 from members.selectors import membership_is_active
 from vitals.models import Dividend
 
@@ -133,7 +138,7 @@ class LibraryFilters:
         return resources
 
 
-class LibraryIndexPage(Page):
+class LibraryIndexPage(OneQueryViewRestrictionsMixin, Page):
     """The resource library's front page at /library/: every resource as a public teaser,
     with facets (type, topic, city), sorting, and this month's recommendations."""
 
@@ -259,7 +264,7 @@ class LibraryIndexPage(Page):
         return context
 
 
-class ResourcePage(Page):
+class ResourcePage(OneQueryViewRestrictionsMixin, Page):
     """One library resource. Everyone sees the teaser (title, summary, type, topics, cities);
     only active members see the body and can download its files."""
 
