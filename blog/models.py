@@ -328,7 +328,7 @@ class BlogPage(Page):
 
     def related_posts(self, limit: int = 3):
         """Other posts sharing a tag or a category, the most overlap first, then the newest."""
-        tag_ids = list(self.tags.values_list("pk", flat=True))
+        tag_ids = [tag.pk for tag in self.tag_list]  # a draft's tags in a preview, too
         category_ids = [category.pk for category in self.category_list]
         return (
             BlogPage.objects.live()
