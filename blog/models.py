@@ -1,13 +1,17 @@
+import hashlib
 import json
 import math
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -305,12 +309,22 @@ class BlogPage(OneQueryViewRestrictionsMixin, Page):
 
     @cached_property
     def word_count(self) -> int:
+        """Words in the standfirst and the rendered body. Rendering every block is the dear
+        part, so the count is kept under a hash of the text it is counted from: an edit gives
+        a new key, and a draft's preview counts its own words."""
+        text = json.dumps(
+            [self.standfirst, [(block["type"], block["value"]) for block in self.body.raw_data]],
+            cls=DjangoJSONEncoder,
+            sort_keys=True,
+        )
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        return cached_fragment(f"blog-word-count:{digest}", self._count_words)
+
+    def _count_words(self) -> int:
         text = " ".join(
             str(block.render_as_block()) if block.block_type != "image" else ""
             for block in self.body
         )
-        from django.utils.html import strip_tags
-
         return len(strip_tags(text).split()) + len(self.standfirst.split())
 
     @property
@@ -319,7 +333,7 @@ class BlogPage(OneQueryViewRestrictionsMixin, Page):
 
     def related_posts(self, limit: int = 3):
         """Other posts sharing a tag or a category, the most overlap first, then the newest."""
-        tag_ids = list(self.tags.values_list("pk", flat=True))
+        tag_ids = [tag.pk for tag in self.tag_list]  # a draft's tags in a preview, too
         category_ids = [category.pk for category in self.category_list]
         return (
             BlogPage.objects.live()
@@ -389,8 +403,35 @@ class BlogPage(OneQueryViewRestrictionsMixin, Page):
             data["image"] = request.build_absolute_uri(url) if request else url
         return mark_safe(json.dumps(data).translate(_JSON_SCRIPT_ESCAPES))  # noqa: S308
 
+    def post_fragments(self, request) -> dict:
+        """The post's head tags, its article (header, hero, body, tags, share links, author
+        bios) and its JSON-LD: the same for every visitor of a host, so kept in the cache.
+
+        The key names the revision and the publication time (a publish gives a new key) and
+        the scheme and host (the absolute addresses in them); editing an author, a category,
+        a tag or an image clears the kept copies (BlogConfig.ready), and so does any publish,
+        unpublish or move (core.page_cache.cached_fragment). A preview renders the draft.
+        """
+        if getattr(request, "is_preview", False) or self.pk is None:
+            return self._render_fragments(request)
+        published = self.last_published_at.isoformat() if self.last_published_at else ""
+        version = f"{self.pk}:{self.latest_revision_id}:{published}"
+        origin = f"{request.scheme}://{request.get_host()}"
+        digest = hashlib.sha256(f"{version}:{origin}".encode()).hexdigest()
+        return cached_fragment(
+            f"blog-post:{self.pk}:{digest}", lambda: self._render_fragments(request)
+        )
+
+    def _render_fragments(self, request) -> dict:
+        context = {"page": self, "request": request}
+        return {
+            "head": render_to_string("blog/includes/post_head.html", context),
+            "article": render_to_string("blog/includes/post_article.html", context),
+            "structured_data": self.structured_data(request),
+        }
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context.update(self._links(request))
-        context["structured_data"] = self.structured_data(request)
+        context["post_html"] = self.post_fragments(request)
         return context

@@ -1,3 +1,4 @@
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -10,6 +11,7 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.dateformat import format as date_format
@@ -244,19 +246,74 @@ class LibraryIndexPage(OneQueryViewRestrictionsMixin, Page):
         by_id = {page.pk: page for page in pages}
         return [{"resource": by_id[pk], "note": note} for pk, note in picks if pk in by_id]
 
+    def listing(self, request, filters: LibraryFilters) -> dict:
+        """The facets and one page of teasers as HTML ("html"), and the page's number.
+
+        The same for every visitor (teasers are public), so a newest-first listing is kept
+        until the next page_cache_clear() (core.page_cache.cached_fragment): publishing,
+        unpublishing or moving a page, editing a topic, a city, a document or an image
+        (LibraryConfig.ready). Only filters that name a known topic and city are kept, so
+        made-up values cannot fill the cache; a preview renders the draft's own.
+        """
+        page = request.GET.get("page", "1")
+        if (
+            getattr(request, "is_preview", False)
+            or filters.sort != "newest"
+            or not (page.isdecimal() and len(page) <= 6)  # "01" is kept as 1; "1e3" never
+            or not self._known_filters(filters)
+        ):
+            return self._render_listing(request, filters, page)
+        key = "|".join(
+            (
+                f"{request.scheme}://{request.get_host()}",
+                filters.resource_type,
+                filters.topic,
+                filters.city,
+                str(int(page)),
+            )
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return cached_fragment(
+            f"library-listing:{self.pk}:{digest}",
+            lambda: self._render_listing(request, filters, page),
+        )
+
+    def _known_filters(self, filters: LibraryFilters) -> bool:
+        if not (filters.topic or filters.city):
+            return True  # the type is one of ResourceType's, or none (LibraryFilters)
+        topics, cities = cached_fragment(
+            "library-filter-slugs",
+            lambda: (
+                set(ResourceTopic.objects.values_list("slug", flat=True)),
+                set(ResourceCity.objects.values_list("slug", flat=True)),
+            ),
+        )
+        return (not filters.topic or filters.topic in topics) and (
+            not filters.city or filters.city in cities
+        )
+
+    def _render_listing(self, request, filters: LibraryFilters, page) -> dict:
+        paginator = Paginator(self.filtered_resources(filters), RESOURCES_PER_PAGE)
+        try:
+            page_obj = paginator.page(page)
+        except (PageNotAnInteger, EmptyPage):
+            raise Http404("No such page of resources.") from None
+        context = {
+            "request": request,
+            "resources": page_obj,
+            "filters": filters,
+            "facets": self.facet_counts(filters),
+            "query_prefix": filters.querystring(),
+        }
+        html = render_to_string("library/includes/listing.html", context)
+        return {"html": html, "number": page_obj.number}
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         filters = LibraryFilters.from_querydict(request.GET)
-        paginator = Paginator(self.filtered_resources(filters), RESOURCES_PER_PAGE)
-        try:
-            page_obj = paginator.page(request.GET.get("page", 1))
-        except (PageNotAnInteger, EmptyPage):
-            raise Http404("No such page of resources.") from None
         context.update(
-            resources=page_obj,
+            listing=self.listing(request, filters),
             filters=filters,
-            facets=self.facet_counts(filters),
-            query_prefix=filters.querystring(),
             recommendations=self._recommendations()
             if getattr(request, "is_preview", False)
             else self.recommendations(),
@@ -396,11 +453,43 @@ class ResourcePage(OneQueryViewRestrictionsMixin, Page):
             and getattr(request.user, "membership", None) is not None
         )
         if full_access:
-            context["files"] = list(self.documents.select_related("document"))
+            context["full_copy"] = self.full_copy(request)
         context["can_mark_done"] = membership_is_active(request.user)
         if context["can_mark_done"]:
             context["reading_done_at"] = reading_done_at(request.user, self)
         return context
+
+    def full_copy(self, request) -> str:
+        """The members-only body, recording and file list as HTML, for a reader with full
+        access only (get_context asks can_read first; the kept copy lives in the server's
+        cache, never in a page an anonymous visitor is served).
+
+        The same for every member, so kept per revision, publication time and host until the
+        next page_cache_clear() (core.page_cache.cached_fragment), which editing a document
+        or an image also makes (LibraryConfig.ready). A preview renders the draft's own.
+        """
+        if getattr(request, "is_preview", False) or self.pk is None:
+            return self._render_full_copy(request)
+        published = self.last_published_at.isoformat() if self.last_published_at else ""
+        key = "|".join(
+            (
+                str(self.latest_revision_id),
+                published,
+                f"{request.scheme}://{request.get_host()}",
+            )
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return cached_fragment(
+            f"library-full-copy:{self.pk}:{digest}", lambda: self._render_full_copy(request)
+        )
+
+    def _render_full_copy(self, request) -> str:
+        context = {
+            "page": self,
+            "request": request,
+            "files": list(self.documents.select_related("document")),
+        }
+        return render_to_string("library/includes/resource_full_copy.html", context)
 
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)

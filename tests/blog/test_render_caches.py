@@ -32,10 +32,10 @@ def test_a_repeat_render_of_a_post_asks_only_for_the_post_itself(
     post = make_post(blog, tags=["transit"], date=datetime.date(2026, 3, 1))
     make_post(blog, title="Older transit news", tags=["transit"], date=datetime.date(2026, 2, 1))
     first = render(visitor, post.url, 1)
-    # Wagtail's routing and view restrictions, the site's own (see test_signed_in_queries),
-    # the authors, tags and categories; the related and neighbouring posts (7 queries on a
-    # first render) come from the fragment.
-    with django_assert_num_queries(7):
+    # core.routing and the view restrictions (see test_signed_in_queries);
+    # the related and neighbouring posts (7 queries on a first render) and the head and article
+    # with their authors, tags and categories (3 more) come from fragments.
+    with django_assert_num_queries(8):
         again = render(visitor, post.url, 2)
     assert again.replace("render=2", "render=1") == first
     assert "Older transit news" in again  # related, and the previous post
