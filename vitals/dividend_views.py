@@ -1,5 +1,6 @@
 """City Dividends pages: one metro's dividends, and the national summary."""
 
+import functools
 import re
 
 from django.db.models import Q
@@ -41,6 +42,7 @@ from .models import (
 from .selectors.editions import current_edition, edition_slope_points
 
 HOME = {"label": "Home", "url": "/"}
+_SLUG = re.compile(r"[-\w]{1,50}")  # what an edition's slug may look like
 
 
 def _pick_peer_group(groups: list, slug: str):
@@ -174,9 +176,6 @@ def _visit(request) -> dict:
     }
 
 
-_SLUG = re.compile(r"[-\w]{1,50}")
-
-
 def _figures_context(visit: dict) -> dict:
     """What both pages' kept parts are rendered from: the peer group, its slope and the
     constants, with the visit's steps."""
@@ -222,19 +221,6 @@ def _points(context) -> list[dict]:
     return edition_slope_points(slope) if context["edition"] else slope_points(slope)
 
 
-def _once(compute):
-    """compute(), called at most once and only when asked for: the kept parts of a page share
-    the context they are rendered from, and a page whose parts are all kept never builds it."""
-    computed = []
-
-    def value():
-        if not computed:
-            computed.append(compute())
-        return computed[0]
-
-    return value
-
-
 def _kept_parts(key: str, context, **templates: str) -> dict[str, str]:
     """Each template rendered from context() once per data version (see _visit), by name.
     Rendered without the request: nothing in them depends on who asks."""
@@ -264,7 +250,8 @@ def _in_bounds(group) -> Q:
 def metro_dividends(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
     visit = _visit(request)
-    context = _once(lambda: _metro_context(request, metro, visit))
+    # Built only when a kept part is rendered afresh, and once for both.
+    context = functools.cache(lambda: _metro_context(request, metro, visit))
     key = f"{metro.pk}:{visit['key']}"
     page = {
         "metro": metro,
@@ -337,7 +324,7 @@ def _save_offer(request) -> dict:
 @require_GET
 def dividends(request):
     visit = _visit(request)
-    context = _once(lambda: _national_context(request, visit))
+    context = functools.cache(lambda: _national_context(request, visit))
     key = visit["key"]
     page = {
         **_kept_parts(
