@@ -61,11 +61,15 @@ class StepsForm(forms.Form):
 
     def steps(self, constants: DividendConstants) -> Steps:
         """The steps asked for, or the defaults where a field is empty or the form invalid."""
+        return self.steps_over(Steps.default(constants))
+
+    def steps_over(self, defaults: Steps) -> Steps:
+        """The steps asked for, or `defaults` where a field is empty or the form invalid."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return Steps(
-            attainment_points=data.get("attainment") or constants.talent_step,
-            miles=data.get("miles") or constants.green_step,
-            poverty_points=data.get("poverty") or constants.opportunity_step,
+            attainment_points=data.get("attainment") or defaults.attainment_points,
+            miles=data.get("miles") or defaults.miles,
+            poverty_points=data.get("poverty") or defaults.poverty_points,
         )
 
 

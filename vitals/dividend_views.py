@@ -1,11 +1,17 @@
 """City Dividends pages: one metro's dividends, and the national summary."""
 
+import functools
+import re
+
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import select_template
+from django.template.loader import render_to_string, select_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
+
+from core.page_cache import cached_fragment
 
 from . import charts
 from .access import member_access
@@ -15,6 +21,7 @@ from .dividends import (
     DAYS_A_YEAR,
     INCOME,
     PUBLISHED_TALENT_SLOPE,
+    Steps,
     current_constants,
     dividends_for,
     edition_constants,
@@ -32,16 +39,23 @@ from .models import (
     PeerGroup,
     TalentSlope,
 )
-from .selectors.editions import edition_slope_points
+from .selectors.editions import current_edition, edition_slope_points
 
 HOME = {"label": "Home", "url": "/"}
+_SLUG = re.compile(r"[-\w]{1,50}")  # what an edition's slug may look like
 
 
-def _pick_peer_group(groups: list[PeerGroup], slug: str) -> PeerGroup | None:
+def _pick_peer_group(groups: list, slug: str):
+    """The group of this slug, else the default one, else the first (groups, or their kept
+    values as dicts)."""
+
+    def field(group, name):
+        return group[name] if isinstance(group, dict) else getattr(group, name)
+
     for group in groups:
-        if group.slug == slug:
+        if field(group, "slug") == slug:
             return group
-    return next((g for g in groups if g.is_default), groups[0] if groups else None)
+    return next((g for g in groups if field(g, "is_default")), groups[0] if groups else None)
 
 
 def _percent(value: float) -> str:
@@ -98,9 +112,8 @@ def _scatter(slope: TalentSlope | None, points: list[dict], highlight: Metro | N
     return chart, rows
 
 
-def _edition(request) -> Edition | None:
-    """The published edition the page is asked for (`?edition=`), or None for live figures."""
-    slug = request.GET.get("edition", "")
+def _edition(slug: str) -> Edition | None:
+    """The published edition of this slug (`?edition=`), or None for live figures."""
     if not slug:
         return None
     return get_object_or_404(
@@ -108,20 +121,74 @@ def _edition(request) -> Edition | None:
     )
 
 
-def _common(request, edition: Edition | None):
-    """What both pages read: peer group, its slope, the constants and the visitor's steps.
-
-    An edition's page takes everything from what the edition froze: its peer groups, the
-    slope fitted on its years and the constants version current when it was published.
-    """
+def _setup(edition_slug: str) -> dict:
+    """What a visit is read against before any figure: the peer groups, the default steps and
+    the edition to cite, as kept values. An edition's pages take the peer groups and constants
+    version the edition froze."""
+    edition = _edition(edition_slug)
     if edition is not None:
         groups = list(edition.peer_groups.all())
-        peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
+        constants = edition_constants(edition)
+    else:
+        groups = list(PeerGroup.objects.all())
+        constants = current_constants()
+    return {
+        "peer_groups": [
+            {"pk": g.pk, "slug": g.slug, "name": g.name, "is_default": g.is_default} for g in groups
+        ],
+        "default_steps": Steps.default(constants),
+        "edition": edition,
+        # The citation's current edition: an edition's own pages cite that edition instead.
+        "current_edition": None if edition is not None else current_edition(),
+    }
+
+
+def _visit(request) -> dict:
+    """The edition, peer group and steps this visit asks for.
+
+    Everything else on a dividends page is the same for every visitor asking for them, and
+    is rendered once per data version (cached_fragment: every import, correction, constants
+    version or edition clears it). Only what the page accepts goes into a key: an unknown
+    edition is a 404 (never kept), an unknown peer group is the default one, and steps the
+    form refuses are the default steps, so made-up input never adds copies.
+    """
+    edition_slug = request.GET.get("edition", "")
+    if edition_slug and not _SLUG.fullmatch(edition_slug):
+        raise Http404("No such edition.")
+    setup = cached_fragment(f"vitals-dividends:{edition_slug}", lambda: _setup(edition_slug))
+    peer_group = _pick_peer_group(setup["peer_groups"], request.GET.get("peer", ""))
+    form = StepsForm(request.GET if request.GET else None)
+    steps = form.steps_over(setup["default_steps"])
+    peer_slug = peer_group["slug"] if peer_group else ""
+    return {
+        # Plain values for the visitor's parts of the page: the forms, the save offer, the
+        # citation.
+        "peer_groups": setup["peer_groups"],
+        "peer_group": peer_group,
+        "edition": setup["edition"],
+        "current_edition": setup["current_edition"],
+        # An edition's dividends page cites the edition: its figures never change.
+        "citation_frozen": setup["edition"] is not None,
+        "form": form,
+        "steps": steps,
+        "key": f"{edition_slug}:{peer_slug}",
+        "steps_key": steps.key,
+    }
+
+
+def _figures_context(visit: dict) -> dict:
+    """What both pages' kept parts are rendered from: the peer group, its slope and the
+    constants, with the visit's steps."""
+    edition = visit["edition"]
+    peer_slug = visit["peer_group"]["slug"] if visit["peer_group"] else ""
+    if edition is not None:
+        groups = list(edition.peer_groups.all())
+        peer_group = _pick_peer_group(groups, peer_slug)
         slopes = EditionTalentSlope.objects.filter(peer_group=peer_group)
         constants = edition_constants(edition)
     else:
         groups = list(PeerGroup.objects.all())
-        peer_group = _pick_peer_group(groups, request.GET.get("peer", ""))
+        peer_group = _pick_peer_group(groups, peer_slug)
         slopes = TalentSlope.objects.filter(peer_group=peer_group)
         constants = current_constants()
     slope = (
@@ -129,19 +196,14 @@ def _common(request, edition: Edition | None):
         if peer_group
         else None
     )
-    form = StepsForm(request.GET if request.GET else None)
-    steps = form.steps(constants)
     return {
         "peer_groups": groups,
         "peer_group": peer_group,
         "slope": slope,
         "edition": edition,
-        # An edition's dividends page cites the edition: its figures never change.
-        "citation_frozen": edition is not None,
         "published_slope": PUBLISHED_TALENT_SLOPE,
         "constants": constants,
-        "form": form,
-        "steps": steps,
+        "steps": visit["steps"],
         "days": DAYS_A_YEAR,
         "practice_template": select_template(
             [
@@ -159,10 +221,22 @@ def _points(context) -> list[dict]:
     return edition_slope_points(slope) if context["edition"] else slope_points(slope)
 
 
-def _render(request, template: str, context: dict):
+def _kept_parts(key: str, context, **templates: str) -> dict[str, str]:
+    """Each template rendered from context() once per data version (see _visit), by name.
+    Rendered without the request: nothing in them depends on who asks."""
+
+    def render_parts():
+        return {name: str(render_to_string(t, context())) for name, t in templates.items()}
+
+    parts = cached_fragment(key, render_parts)
+    return {name: mark_safe(html) for name, html in parts.items()}  # noqa: S308 (our templates)
+
+
+def _render(request, template: str, visit: dict, context: dict):
     # Steps the form refused: the page still answers, with the message, as a client error.
-    status = 400 if context["form"].is_bound and not context["form"].is_valid() else 200
-    return render(request, template, context, status=status)
+    form = visit["form"]
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, template, {**visit, **context}, status=status)
 
 
 def _in_bounds(group) -> Q:
@@ -175,7 +249,34 @@ def _in_bounds(group) -> Q:
 @require_GET
 def metro_dividends(request, slug):
     metro = get_object_or_404(Metro, slug=slug)
-    edition = _edition(request)
+    visit = _visit(request)
+    # Built only when a kept part is rendered afresh, and once for both.
+    context = functools.cache(lambda: _metro_context(request, metro, visit))
+    key = f"{metro.pk}:{visit['key']}"
+    page = {
+        "metro": metro,
+        **_kept_parts(
+            f"vitals-dividends-metro-figures:{key}:{visit['steps_key']}",
+            context,
+            figures_html="vitals/includes/dividends_metro_figures.html",
+        ),
+        **_kept_parts(
+            f"vitals-dividends-metro-body:{key}",
+            context,
+            body_html="vitals/includes/dividends_metro_body.html",
+        ),
+        "save": _save_offer(request),
+        "crumbs": [
+            HOME,
+            {"label": "City Vitals", "url": reverse("vitals:rankings")},
+            {"label": metro.name, "url": metro.get_absolute_url()},
+        ],
+    }
+    return _render(request, "vitals/dividends_metro.html", visit, page)
+
+
+def _metro_context(request, metro, visit: dict) -> dict:
+    edition = visit["edition"]
     if edition is not None:
         frozen = EditionDividendInput.objects.filter(edition=edition, metro=metro).first()
         if frozen is None:
@@ -185,11 +286,12 @@ def metro_dividends(request, slug):
     else:
         population, population_year = metro.population, metro.population_year
         inputs = metro_inputs(metro)
-    context = _common(request, edition)
+    context = _figures_context(visit)
     slope = context["slope"]
     chart, table = _scatter(slope, _points(context), metro)
     context.update(
         metro=metro,
+        page_path=request.path,
         population=population,
         population_year=population_year,
         inputs=inputs,
@@ -203,17 +305,11 @@ def metro_dividends(request, slug):
         in_fit=any(row["highlight"] for row in table),
         chart=chart,
         chart_rows=table,
-        save=_save_offer(request, context),
-        crumbs=[
-            HOME,
-            {"label": "City Vitals", "url": reverse("vitals:rankings")},
-            {"label": metro.name, "url": metro.get_absolute_url()},
-        ],
     )
-    return _render(request, "vitals/dividends_metro.html", context)
+    return context
 
 
-def _save_offer(request, context) -> dict:
+def _save_offer(request) -> dict:
     """What the page offers about saving the scenario: members get the form; everyone else
     is told what members get (anonymous visitors need no query for that)."""
     access = member_access(request.user)
@@ -227,8 +323,30 @@ def _save_offer(request, context) -> dict:
 
 @require_GET
 def dividends(request):
-    edition = _edition(request)
-    context = _common(request, edition)
+    visit = _visit(request)
+    context = functools.cache(lambda: _national_context(request, visit))
+    key = visit["key"]
+    page = {
+        **_kept_parts(
+            f"vitals-dividends-figures:{key}:{visit['steps_key']}",
+            context,
+            totals_html="vitals/includes/dividends_totals.html",
+            rows_html="vitals/includes/dividends_rows.html",
+        ),
+        **_kept_parts(
+            f"vitals-dividends-body:{key}",
+            context,
+            intro_html="vitals/includes/dividends_intro.html",
+            body_html="vitals/includes/dividends_body.html",
+        ),
+        "crumbs": [HOME, {"label": "City Vitals", "url": reverse("vitals:rankings")}],
+    }
+    return _render(request, "vitals/dividends.html", visit, page)
+
+
+def _national_context(request, visit: dict) -> dict:
+    context = _figures_context(visit)
+    edition = visit["edition"]
     peer_group, slope = context["peer_group"], context["slope"]
     if peer_group is None:
         metros = []
@@ -257,6 +375,7 @@ def dividends(request):
     total = sum(population for _, population in metros)
     chart, table = _scatter(slope, _points(context), None)
     context.update(
+        page_path=request.path,
         rows=rows,
         population=total,
         population_year=metros[0][0].population_year if metros and not edition else None,
@@ -268,6 +387,5 @@ def dividends(request):
         ),
         chart=chart,
         chart_rows=table,
-        crumbs=[HOME, {"label": "City Vitals", "url": reverse("vitals:rankings")}],
     )
-    return _render(request, "vitals/dividends.html", context)
+    return context

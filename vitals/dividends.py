@@ -253,6 +253,23 @@ class Steps:
     miles: Decimal
     poverty_points: Decimal
 
+    @classmethod
+    def default(cls, constants: DividendConstants) -> "Steps":
+        """The constants' default steps: one point, one mile, one point."""
+        return cls(
+            attainment_points=constants.talent_step,
+            miles=constants.green_step,
+            poverty_points=constants.opportunity_step,
+        )
+
+    @property
+    def key(self) -> str:
+        """The steps as a cache key's part: equal steps ("2" and "2.0") give the same key."""
+        return ":".join(
+            str(step.normalize())
+            for step in (self.attainment_points, self.miles, self.poverty_points)
+        )
+
 
 @dataclass(frozen=True)
 class Dividends:

@@ -45,9 +45,9 @@ def test_a_metro_page_renders_its_figures_once_until_they_change(
     visitor, figures, django_assert_num_queries
 ):
     first = render(visitor, METRO, 1)
-    # The metro, the peer groups and the citation's current edition: the cards, ranks, charts,
-    # nearest peers and related posts come from the kept fragment.
-    with django_assert_num_queries(3):
+    # The metro and the peer groups: the cards, ranks, charts, nearest peers, related posts and
+    # the citation's current edition come from the kept fragment.
+    with django_assert_num_queries(2):
         again = render(visitor, METRO, 2)
     assert again.replace("render=2", "render=1") == first  # the citation names the URL asked
     assert "40.0%" in again and "1 of 4" in again
@@ -78,6 +78,7 @@ def test_publishing_an_edition_shows_on_the_next_render(
 
     html = render(visitor, METRO, 2)
     assert "vitals-card__move" in html and "Edition one" in html
+    assert "Current edition: Edition two" in html  # the citation
 
 
 def test_publishing_a_post_about_the_city_shows_on_the_next_render(visitor, home_page, figures):

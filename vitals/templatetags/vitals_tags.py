@@ -94,11 +94,17 @@ def sort_mark(header):
 @register.inclusion_tag("vitals/includes/citation_line.html", takes_context=True)
 def vitals_citation(context, title="City Vitals"):
     """The citation line of a City Vitals page. An edition's pages (`citation_frozen`) cite
-    that edition; live pages name the current one (one query)."""
+    that edition; live pages name the current one: the page's `current_edition` when its
+    view has it already (kept with the page's figures), else one query."""
     request = context.get("request")
     url = request.build_absolute_uri() if request else ""
     frozen = bool(context.get("citation_frozen")) and context.get("edition") is not None
-    edition = context["edition"] if frozen else current_edition()
+    if frozen:
+        edition = context["edition"]
+    elif "current_edition" in context:
+        edition = context["current_edition"]
+    else:
+        edition = current_edition()
     return {
         "text": citation_text(edition=edition, url=url, title=title, frozen=frozen),
         "edition": edition,

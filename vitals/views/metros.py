@@ -72,6 +72,9 @@ def _metro_shown(request, metro, peer_group) -> dict:
         "overall": profile["overall"],
         "ranked_count": profile["ranked_count"],
         "stability": profile["stability"],
+        # The edition the citation names: it changes only when an edition is published, which
+        # clears this fragment too.
+        "current_edition": current_edition(),
         # Rendered without the request: nothing in it depends on who asks.
         "body": str(render_to_string("vitals/includes/metro_body.html", context)),
     }
