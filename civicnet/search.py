@@ -360,23 +360,17 @@ def corrected(query: str) -> str:
     return " ".join(fixed) if changed else ""
 
 
-@dataclass(frozen=True)
-class Suggested:
-    title: str
-    url: str
-    ends_at: object = None  # an event's: it is no longer suggested once it is over
-
-
-def _upcoming(now, limit: int) -> list[Suggested]:
+def _upcoming(now, limit: int) -> list[dict]:
     return [
-        Suggested(event.title, event.get_absolute_url(), event.ends_at)
+        {"title": event.title, "url": event.get_absolute_url(), "ends_at": event.ends_at}
         for event in upcoming_events(now=now)[:limit]
     ]
 
 
 def suggestions(request) -> dict:
     """What to offer when there is nothing to show: new posts, resources and events, kept
-    until content changes (public pages only, the same for everyone)."""
+    until content changes (public pages only, the same for everyone). Kept as plain dicts: a
+    class renamed in a later release could not be read back."""
 
     def build():
         resources = (
@@ -386,14 +380,19 @@ def suggestions(request) -> dict:
             .only("title", "url_path", "path", "depth")[:SUGGESTED]
         )
         return {
-            "posts": latest_posts(limit=SUGGESTED),
-            "resources": [Suggested(page.title, page.get_url(request)) for page in resources],
+            "posts": [
+                {"title": post.title, "url": post.url} for post in latest_posts(limit=SUGGESTED)
+            ],
+            "resources": [
+                {"title": page.title, "url": page.get_url(request)} for page in resources
+            ],
+            # An event is no longer suggested once it is over (see below).
             "events": _upcoming(timezone.now(), UPCOMING_KEPT),
         }
 
     kept = cached_fragment(f"search:suggestions:{request.get_host()}", build)
     now = timezone.now()
-    events = [event for event in kept["events"] if event.ends_at >= now]
+    events = [event for event in kept["events"] if event["ends_at"] >= now]
     if len(events) < SUGGESTED and len(kept["events"]) == UPCOMING_KEPT:
         events = _upcoming(now, SUGGESTED)  # all those kept are over: ask again
     return {**kept, "events": events[:SUGGESTED]}
