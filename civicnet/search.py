@@ -197,7 +197,9 @@ def describe(results: list[Result]) -> None:
     pages_described = _describe_pages(pages) if pages else {}
     for result in results:
         if isinstance(result.source, Page):
-            result.url, result.text, result.meta = pages_described[result.source.pk]
+            # (A page deleted since the search has no description: its URL, nothing more.)
+            described = pages_described.get(result.source.pk) or (result.source.url, "", "")
+            result.url, result.text, result.meta = described
         elif result.kind == "event":
             result.text, result.meta = _event_description(result.source)
         elif result.kind == "metro":
