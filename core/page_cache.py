@@ -172,18 +172,38 @@ def cached_fragment(name: str, compute):
     does (the navigation): one cache round trip instead of the queries behind them, for
     signed-in people and cache misses too. While the cache is down it is computed every time.
     """
-    key = FRAGMENT_KEY_PREFIX + name
-    generation, home, entry = PageCacheMiddleware._read(GENERATION_KEY, SECTION_KEY_PREFIX, key)
+    return cached_fragments([name], lambda missing: {name: compute()})[name]
+
+
+def cached_fragments(names: list[str], compute) -> dict:
+    """cached_fragment() for several names in one round trip: {name: value}.
+
+    compute(missing) is called once with the names not kept (all of them while the cache is
+    down) and returns their values by name.
+    """
+    keys = [FRAGMENT_KEY_PREFIX + name for name in names]
+    generation, home, *entries = PageCacheMiddleware._read(
+        GENERATION_KEY, SECTION_KEY_PREFIX, *keys
+    )
     if generation is None:
         generation = _current_generation()
         if generation is None:
-            return compute()
+            return compute(list(names))
     version = (generation, home)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    value = compute()
-    cache.set(key, (version, value), timeout=FRAGMENT_SECONDS)
-    return value
+    values = {
+        name: entry[1]
+        for name, entry in zip(names, entries, strict=True)
+        if entry is not None and entry[0] == version
+    }
+    missing = [name for name in names if name not in values]
+    if missing:
+        fresh = compute(missing)
+        cache.set_many(
+            {FRAGMENT_KEY_PREFIX + name: (version, value) for name, value in fresh.items()},
+            timeout=FRAGMENT_SECONDS,
+        )
+        values.update(fresh)
+    return values
 
 
 def cacheable_query(request) -> str | None:

@@ -92,3 +92,21 @@ def test_only_people_holding_a_permission_get_the_editors_bar(client, member, st
 
     client.force_login(staff)
     assert "wagtail-userbar" in client.get("/").content.decode()
+
+
+def test_several_fragments_are_read_at_once_computed_when_missing_and_cleared_together(db):
+    from core.page_cache import cached_fragments, page_cache_clear
+
+    asked = []
+
+    def compute(names):
+        asked.append(sorted(names))
+        return {name: f"{name} v{len(asked)}" for name in names}
+
+    assert cached_fragments(["a", "b"], compute) == {"a": "a v1", "b": "b v1"}
+    assert cached_fragments(["a", "b", "c"], compute) == {"a": "a v1", "b": "b v1", "c": "c v2"}
+    assert asked == [["a", "b"], ["c"]]  # only what was not kept
+
+    page_cache_clear(paths=["/events/"])  # any section's clear
+
+    assert cached_fragments(["a", "c"], compute) == {"a": "a v3", "c": "c v3"}
