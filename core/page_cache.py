@@ -165,8 +165,9 @@ FRAGMENT_KEY_PREFIX = "page-cache:fragment:"
 FRAGMENT_SECONDS = 24 * 3600  # unused fragments (a host seen once) do not stay for ever
 
 
-def cached_fragment(name: str, compute):
-    """compute()'s value, kept until the next page_cache_clear() of any section.
+def cached_fragment(name: str, compute, *, seconds: int = FRAGMENT_SECONDS):
+    """compute()'s value, kept until the next page_cache_clear() of any section (or for at
+    most `seconds`).
 
     For the parts of a page that are the same for every visitor and change only when content
     does (the navigation): one cache round trip instead of the queries behind them, for
@@ -182,7 +183,7 @@ def cached_fragment(name: str, compute):
     if entry is not None and entry[0] == version:
         return entry[1]
     value = compute()
-    cache.set(key, (version, value), timeout=FRAGMENT_SECONDS)
+    cache.set(key, (version, value), timeout=seconds)
     return value
 
 
