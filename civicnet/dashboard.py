@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from core.table_versions import read_version
 from events.selectors import attendance_figures
 from library.selectors import resource_usage
 from members.models import money_display, money_units
@@ -207,20 +207,19 @@ def _rate(part, whole):
     return part / whole if whole else None
 
 
-DATA_VERSION_SEQUENCE = "civicnet_dashboard_data_version"  # civicnet migration 0005
+DATA_VERSION = "civicnet_dashboard_data"  # core.table_versions, civicnet migration 0005
 CACHE_SECONDS = 120
 BUSY_SECONDS = 30  # at most this long is one request trusted to work figures out
 
 
 def data_version() -> int | None:
     """A number that moves on whenever a table the dashboard reads is written (a trigger on
-    each, civicnet migration 0005), or None where there is none (SQLite): then nothing is
-    cached."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_value FROM {DATA_VERSION_SEQUENCE}")  # noqa: S608 (a constant)
-        return cursor.fetchone()[0]
+    each, civicnet migration 0005), or None where nothing may be cached (SQLite, or a write
+    not yet committed: core.table_versions.read_version)."""
+    # 0005's triggers predate the advisory lock, so a write not yet committed is seen only
+    # once a civicnet migration runs version_sql(DATA_VERSION, its TABLES) again; until
+    # then the figures' minute (cached()) bounds how long such a copy is shown.
+    return read_version(DATA_VERSION)
 
 
 def cache_key(name: str, period: Period, version: int, *extra) -> str:

@@ -478,8 +478,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # One-to-one rows core.auth reads with the signed-in person, in the same query: every
-# members-only page asks for the membership (members.selectors.membership_is_active).
-AUTH_USER_SELECT_RELATED = ["membership"]
+# members-only page asks for the membership (members.selectors.membership_is_active); the
+# profile and its metro are the account page's card and the directory's "are you listed".
+AUTH_USER_SELECT_RELATED = ["membership", "profile__home_metro"]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/account/"
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -165,17 +165,18 @@ FRAGMENT_KEY_PREFIX = "page-cache:fragment:"
 FRAGMENT_SECONDS = 24 * 3600  # unused fragments (a host seen once) do not stay for ever
 
 
-def cached_fragment(name: str, compute):
-    """compute()'s value, kept until the next page_cache_clear() of any section.
+def cached_fragment(name: str, compute, *, seconds: int = FRAGMENT_SECONDS):
+    """compute()'s value, kept until the next page_cache_clear() of any section (or for at
+    most `seconds`).
 
     For the parts of a page that are the same for every visitor and change only when content
     does (the navigation): one cache round trip instead of the queries behind them, for
     signed-in people and cache misses too. While the cache is down it is computed every time.
     """
-    return cached_fragments([name], lambda missing: {name: compute()})[name]
+    return cached_fragments([name], lambda missing: {name: compute()}, seconds=seconds)[name]
 
 
-def cached_fragments(names: list[str], compute) -> dict:
+def cached_fragments(names: list[str], compute, *, seconds: int = FRAGMENT_SECONDS) -> dict:
     """cached_fragment() for several names in one round trip: {name: value}.
 
     compute(missing) is called once with the names not kept (all of them while the cache is
@@ -200,7 +201,7 @@ def cached_fragments(names: list[str], compute) -> dict:
         fresh = compute(missing)
         cache.set_many(
             {FRAGMENT_KEY_PREFIX + name: (version, value) for name, value in fresh.items()},
-            timeout=FRAGMENT_SECONDS,
+            timeout=seconds,
         )
         values.update(fresh)
     return values

@@ -177,9 +177,15 @@ def ticket_offers(event: Event, *, is_member: bool) -> list[TicketOffer]:
 def live_registration(*, event: Event, user) -> Registration | None:
     if not user.is_authenticated:
         return None
-    return (
-        event.registrations.filter(user=user).exclude(status=Registration.Status.CANCELLED).first()
+    registration = (
+        Registration.objects.filter(event_id=event.pk, user=user)
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("ticket_type")  # its label on the event page
+        .first()
     )
+    if registration is not None:
+        registration.event = event
+    return registration
 
 
 def waitlist_position(registration: Registration) -> int | None:

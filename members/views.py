@@ -10,18 +10,22 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 
 from core.body_limit import request_body_limit
+from core.page_cache import cached_fragment
 from core.pagination import page_of
 from core.params import id_param
+from core.table_versions import read_version
 
 from . import billing, messaging, services, webhooks
 from .forms import (
@@ -103,17 +107,26 @@ def _account_sections() -> list[str]:
 def dashboard(request):
     """The signed-in person's own page: their membership and what they can do next."""
     membership = getattr(request.user, "membership", None)
-    # The card shows the person's name and place: both in the profile's own query.
-    profile, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
-        user=request.user
-    )
+    # The card shows the person's name and place: core.auth reads the profile and its metro
+    # with the person (settings.AUTH_USER_SELECT_RELATED).
+    profile = getattr(request.user, "profile", None)
+    if profile is None:
+        profile, _ = Profile.objects.select_related("user", "home_metro").get_or_create(
+            user=request.user
+        )
     return render(
         request,
         "members/dashboard.html",
         {
             "membership": membership,
             "is_member": membership_is_active(request.user),
-            "seat_membership": seat_membership_for(request.user),
+            # Asked only when their own membership does not make them a member (the card
+            # shows the seat then).
+            "seat_membership": (
+                None
+                if membership is not None and membership.is_active()
+                else seat_membership_for(request.user)
+            ),
             "profile": profile,
             "card": profile.directory_card(everything=True),
             "payments_configured": billing.payments_configured(),
@@ -372,30 +385,64 @@ def stripe_webhook(request):
 
 
 # --- National Network ----------------------------------------------------------------------
-@members_only
-def network(request):
-    """The members-only directory of members who opted in."""
-    metros, cities = directory_places()
-    form = DirectoryFilterForm(request.GET or None, metros=metros, cities=cities)
-    filters = form.cleaned_data if form.is_valid() else {}
+# members migration 0014: moves whenever a table the directory shows is written.
+DIRECTORY_VERSION = "members_directory"
+# Memberships lapse with the clock, not only by a write: what is kept of the directory is
+# keyed on the minute as well, and dropped after it.
+DIRECTORY_KEPT_SECONDS = 60
+
+
+def _kept_for_directory(version: int | None, name: str, compute):
+    """compute()'s value, kept for this directory version and minute; computed afresh when
+    there is no version (core.table_versions.read_version: a write not yet committed).
+
+    Every viewer let in (members and staff, members_only) sees the same cards: what a person
+    shows is their own choice per field, the same for every member. The viewer's own part of
+    the page (whether they are listed) is never kept."""
+    if version is None:
+        return compute()
+    minute = int(timezone.now().timestamp() // 60)
+    return cached_fragment(
+        f"directory:{version}:{minute}:{name}", compute, seconds=DIRECTORY_KEPT_SECONDS
+    )
+
+
+def _directory_listing(filters: dict, page: str | None, query_prefix: str) -> str:
+    """The directory's count, people and pagination for these filters, rendered."""
     profiles = directory_profiles(
         query=filters.get("q", ""),
         sector=filters.get("sector", ""),
         metro=filters.get("metro", ""),
         city=filters.get("city", ""),
     )
-    page_obj = page_of(profiles, request.GET.get("page"), DIRECTORY_PAGE_SIZE)
+    page_obj = page_of(profiles, page, DIRECTORY_PAGE_SIZE)
+    context = {"page_obj": page_obj, "query_prefix": query_prefix}
+    return render_to_string("members/includes/directory_listing.html", context)
+
+
+@members_only
+def network(request):
+    """The members-only directory of members who opted in."""
+    version = read_version(DIRECTORY_VERSION)
+    metros, cities = _kept_for_directory(version, "places", directory_places)
+    form = DirectoryFilterForm(request.GET or None, metros=metros, cities=cities)
+    filters = form.cleaned_data if form.is_valid() else {}
     kept = {k: v for k, v in filters.items() if v}
+    query_prefix = f"{urlencode(kept)}&" if kept else ""
+    page = request.GET.get("page")
+    listing = _kept_for_directory(
+        version if page is None or page.isdigit() else None,  # only the site's own links
+        f"listing:{urlencode(sorted(kept.items()))}:{page or 1}",
+        lambda: _directory_listing(filters, page, query_prefix),
+    )
+    profile = getattr(request.user, "profile", None)  # core.auth reads it with the person
     return render(
         request,
         "members/network.html",
         {
             "form": form,
-            "page_obj": page_obj,
-            "query_prefix": f"{urlencode(kept)}&" if kept else "",
-            "own_profile_listed": Profile.objects.filter(
-                user=request.user, directory_opt_in=True
-            ).exists(),
+            "listing": mark_safe(listing),  # noqa: S308 (our own template's output)
+            "own_profile_listed": profile is not None and profile.directory_opt_in,
         },
     )
 

@@ -3,8 +3,12 @@
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from core.page_cache import cached_fragment
+from core.table_versions import read_version
 from members.selectors import membership_is_active
 
 from .. import selectors
@@ -54,13 +58,43 @@ def event_past(request):
     return personal(request, response)
 
 
-def event_detail(request, slug):
+# events migration 0014: moves whenever a table an event page shows is written.
+PAGE_VERSION = "events_page"
+# The parts of an event page that are the same for every visitor (members and non-members
+# apart: members-only tickets), rendered once per version (events/includes/event_<piece>.html).
+SHOWN_PIECES = ("header", "main", "facts", "topics", "calendar")
+
+
+def _event_shown(slug: str, *, is_member: bool) -> dict:
+    """The event, its places left and the pieces of its page that do not depend on who asks."""
     event = published_event(slug)
-    registration = selectors.live_registration(event=event, user=request.user)
+    context = {"event": event, "is_member": is_member}
+    html = {
+        piece: render_to_string(f"events/includes/event_{piece}.html", context)
+        for piece in SHOWN_PIECES
+    }
+    remaining = selectors.remaining_places(event)
+    event._prefetched_objects_cache = {}  # rendered: not kept with the event
+    return {"event": event, "remaining": remaining, "html": html}
+
+
+def event_detail(request, slug):
     is_member = membership_is_active(request.user)
+    version = read_version(PAGE_VERSION)
+    if version is None:  # a write not yet committed, or no PostgreSQL: nothing is kept
+        shown = _event_shown(slug, is_member=is_member)
+    else:
+        shown = cached_fragment(
+            f"event-page:{version}:{request.get_host()}:{slug}:{'member' if is_member else 'other'}",
+            lambda: _event_shown(slug, is_member=is_member),
+        )
+    event = shown["event"]
+    # Who is asking: their registration, their place on the waitlist, their offer.
+    registration = selectors.live_registration(event=event, user=request.user)
     context = {
         "event": event,
-        "remaining": selectors.remaining_places(event),
+        "shown": {piece: mark_safe(html) for piece, html in shown["html"].items()},  # noqa: S308 (our own templates' output)
+        "remaining": shown["remaining"],
         "registration": registration,
         "waitlist_position": registration and selectors.waitlist_position(registration),
         "offer_url": offer_url(registration),
