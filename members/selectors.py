@@ -619,6 +619,8 @@ def memberships_active_at(moments: dict, currencies=(CURRENCY,)) -> dict:
     """
     if connection.vendor != "postgresql":
         return memberships_active_at_orm(moments, currencies)
+    if not moments:
+        return {}
     names = list(moments)
     values = ", ".join(["(%s, %s::timestamptz, %s::timestamptz)"] * len(names))
     params = [
