@@ -42,6 +42,7 @@ from .dashboard import (
     network_summary,
 )
 from .dashboard_charts import dashboard_charts
+from .dashboard_sidebar import dashboard_sidebar
 
 MEMBER_LIST_KINDS = {
     "active": "Active memberships at the end of the period",
@@ -81,10 +82,15 @@ class NetworkDashboardView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView)
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         period = self.period
-        context.update(form=self.form, period=period, period_choices=PERIOD_DAYS)
+        version = data_version()
+        context.update(
+            form=self.form,
+            period=period,
+            period_choices=PERIOD_DAYS,
+            sidebar=dashboard_sidebar(self.request, version),
+        )
         if not self.form.errors:
             links = Links(self.request.user, period)
-            version = data_version()
             # Worked out only when the drawn page is not in the cache (or a test looks).
             figures = SimpleLazyObject(lambda: network_dashboard(period, links, version=version))
             context["figures"] = figures

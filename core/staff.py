@@ -76,6 +76,10 @@ def second_factor_response(request):
     user = request.user
     if not settings.STAFF_REQUIRE_2FA or not needs_second_factor(user):
         return None
+    # The middleware asks, then the staff view's decorator (or a page's staff_can): the
+    # queries run once a request, for this person (a sign-in mid-request asks again).
+    if getattr(request, "_civicnet_second_factor_passed", None) == user.pk:
+        return None
     # One notice per page a person opens, not one per background request.
     tell = request.method == "GET" and not request.path.endswith(".json")
     if not has_authenticator(user):
@@ -91,6 +95,7 @@ def second_factor_response(request):
             messages.info(request, "Enter a code from your authenticator app to go on.")
         target = reverse("mfa_reauthenticate")
         return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+    request._civicnet_second_factor_passed = user.pk
     return None
 
 

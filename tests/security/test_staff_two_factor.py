@@ -5,6 +5,7 @@ import time
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core import mail
+from django.db import connection
 
 from tests.members.factories import PASSWORD, UserFactory
 from tests.security.staff_world import personas, sign_in_with_second_factor, staff_objects
@@ -128,6 +129,26 @@ def test_staff_signed_in_with_password_and_code_reach_their_tools(
     for url in finding_urls(world):
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_the_second_factor_is_checked_once_a_request(client, two_factor_on, people):
+    """The middleware and the staff view's decorator both ask: the authenticator is looked up
+    once, and a page of a person without the factor is still refused."""
+    staff = people["superuser"]
+    sign_in_with_second_factor(client, staff)
+    authenticator_lookups = []
+
+    def note(execute, sql, params, many, context):
+        if "mfa_authenticator" in sql:
+            authenticator_lookups.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        assert client.get("/admin/reports/network/").status_code == 200
+    assert len(authenticator_lookups) == 1
+
+    client.force_login(people["bare staff"])  # no authenticator: no pass kept from before
+    assert client.get("/admin/reports/network/")["Location"] == SET_UP
 
 
 def test_group_members_who_are_not_staff_reach_the_admin_only_with_the_second_factor(
