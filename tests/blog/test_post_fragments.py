@@ -61,7 +61,7 @@ def test_a_kept_post_asks_no_query_for_its_authors_tags_categories_or_image(
 ):
     first = render(visitor, post.url)
     # Routing, view restrictions and the Site (see tests/blog/test_render_caches.py).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         again = render(visitor, post.url)
 
     def without_nonces(html):

@@ -35,7 +35,7 @@ def test_a_repeat_render_of_a_post_asks_only_for_the_post_itself(
     # core.routing and the view restrictions (see test_signed_in_queries);
     # the related and neighbouring posts (7 queries on a first render) and the head and article
     # with their authors, tags and categories (3 more) come from fragments.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         again = render(visitor, post.url, 2)
     assert again.replace("render=2", "render=1") == first
     assert "Older transit news" in again  # related, and the previous post

@@ -17,7 +17,7 @@ MAX_QUERIES = 12
 # pays Wagtail's routing (core.routing: the Site, the pages along the path, the resource's
 # own row) and the view-restriction check (one query) on top (see bench/PROFILE.md); its
 # members-only copy and files are a kept fragment.
-PINNED = {"account": 2, "resource": 10, "network": 2, "event": 3}
+PINNED = {"account": 2, "resource": 5, "network": 2, "event": 3}
 assert max(PINNED.values()) <= MAX_QUERIES
 
 

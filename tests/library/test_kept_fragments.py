@@ -65,7 +65,7 @@ def test_a_kept_listing_asks_no_query_for_facets_or_teasers(
 ):
     first = render(visitor, "/library/")
     # Routing, view restrictions and the Site; the picks, the facets and the teasers are kept.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         again = render(visitor, "/library/")
     assert again.split('class="library__layout"')[1] == first.split('class="library__layout"')[1]
     assert "Complete streets toolkit" in again and "Transit" in again
@@ -75,7 +75,7 @@ def test_a_listing_filtered_by_a_known_topic_is_kept(visitor, toolkit, django_as
     make_resource(toolkit.get_parent(), title="Zoning basics", topics=[topic("Housing")])
     html = kept(visitor, "/library/?topic=transit")
     assert "Complete streets toolkit" in html and "Zoning basics" not in html
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         render(visitor, "/library/?topic=transit")
 
 
@@ -149,7 +149,7 @@ def reader(client, member):
 
 def test_a_kept_full_copy_asks_no_query_for_its_files(reader, toolkit, django_assert_num_queries):
     first = render(reader, toolkit.url)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(5):
         again = render(reader, toolkit.url)
     assert SECRET in again and "Streets checklist" in again
     body = again.split('<div class="resource__body">')[1].split("</section>")[0]

@@ -33,7 +33,7 @@ def test_the_picks_are_asked_for_once(visitor, library, django_assert_num_querie
     first = render(visitor, 1)
     # Wagtail's routing and view restrictions, the site's own; the picks, the facets and the
     # page of teasers (8 queries on a first render) come from fragments.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         again = render(visitor, 2)
     assert again.replace("render=2", "render=1") == first
     assert "Short and sharp." in again
