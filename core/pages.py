@@ -46,18 +46,22 @@ class OneQueryViewRestrictionsMixin:
         ]
         # The ancestors and the page itself (as this instance says, as Wagtail does), each
         # alias followed to its source; the pages left are those whose restrictions count.
-        # (RawSQL: the ORM cannot write a recursive CTE; the values are parameters.)
+        # (RawSQL: the ORM cannot write a recursive CTE; the values are parameters, and the
+        # SQL is plain enough for SQLite too, the demo's database.)
+        ancestors = (
+            f"path IN ({', '.join(['%s'] * len(ancestor_paths))}) OR " if ancestor_paths else ""
+        )
         pages_checked = RawSQL(  # noqa: S611
-            """
+            f"""
             WITH RECURSIVE checked (id, alias_of_id) AS (
                 SELECT id, alias_of_id FROM wagtailcore_page
-                WHERE path = ANY(%s) OR id = %s
+                WHERE {ancestors}id = %s
                 UNION
                 SELECT page.id, page.alias_of_id
                 FROM wagtailcore_page page JOIN checked ON page.id = checked.alias_of_id
             )
             SELECT id FROM checked WHERE alias_of_id IS NULL
-            """,
-            (ancestor_paths, self.alias_of_id or self.pk),
+            """,  # noqa: S608 (only placeholders are formatted in)
+            (*ancestor_paths, self.alias_of_id or self.pk),
         )
         return PageViewRestriction.objects.filter(page_id__in=pages_checked)
