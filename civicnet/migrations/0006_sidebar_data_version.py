@@ -9,6 +9,8 @@ on, as the figures' tables do (0005's trigger function).
 
 from django.db import migrations
 
+from core.table_versions import run_sql
+
 FUNCTION = "civicnet_dashboard_data_changed"  # 0005
 # Every table the sidebar's menu reads beyond 0005's (tests/civicnet/test_dashboard_sidebar.py
 # checks).
@@ -36,15 +38,6 @@ FORWARD = [
 BACKWARD = [f"DROP TRIGGER IF EXISTS {FUNCTION} ON {table}" for table in TABLES]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
@@ -54,4 +47,4 @@ class Migration(migrations.Migration):
         ("civicnet", "0005_dashboard_data_version"),
     ]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [migrations.RunPython(run_sql(FORWARD), run_sql(BACKWARD))]
