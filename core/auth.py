@@ -19,6 +19,8 @@ Sessions without a signed-in person (a visitor's basket of messages) are read fr
 alone: nothing in them grants anything.
 """
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.backends import ModelBackend
@@ -30,7 +32,31 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
+from .prepared import PreparedQuery
 from .staff import remember_holds_a_permission
+
+
+def _person_query(pk, session_key, now):
+    permissions = Permission.objects.filter(Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
+    sessions = Session.objects.filter(session_key=session_key, expire_date__gt=now)
+    return (
+        auth.get_user_model()
+        ._default_manager.annotate(
+            session_live=Exists(sessions), holds_a_permission=Exists(permissions)
+        )
+        .select_related(*getattr(settings, "AUTH_USER_SELECT_RELATED", ()))
+        .filter(pk=pk)
+    )
+
+
+# Compiled once per process (core.prepared): building and compiling this query cost several
+# times running it, on every signed-in request. The markers are values no real request has.
+_PERSON = PreparedQuery(
+    _person_query,
+    pk=-7_300_001,
+    session_key="core.auth:session-key-marker",
+    now=datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC),
+)
 
 
 def _load(backend: ModelBackend, user_id, session_key: str):
@@ -40,16 +66,8 @@ def _load(backend: ModelBackend, user_id, session_key: str):
         pk = model._meta.pk.to_python(user_id)
     except Exception:  # a tampered or outdated session value: nobody
         return None
-    permissions = Permission.objects.filter(Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
-    sessions = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
-    user = (
-        model._default_manager.annotate(
-            session_live=Exists(sessions), holds_a_permission=Exists(permissions)
-        )
-        .select_related(*getattr(settings, "AUTH_USER_SELECT_RELATED", ()))
-        .filter(pk=pk)
-        .first()
-    )
+    found = _PERSON.run(pk=pk, session_key=session_key, now=timezone.now())
+    user = found[0] if found else None
     if user is None or not backend.user_can_authenticate(user):
         return None
     return user

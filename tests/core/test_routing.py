@@ -186,6 +186,71 @@ def test_another_host_is_served_from_its_own_sites_pages(client, settings, about
         assert our_route(path, "other.example") == wagtails_route(path, "other.example"), path
 
 
+def test_the_site_is_wagtails_own_for_every_host_and_port(home_page):
+    """core.routing.find_site answers what Wagtail's Site.find_for_request does, with the
+    sites that make each of its choices: host and port, host and default, default only,
+    several hosts, none."""
+    from core.routing import find_site
+
+    other_home = wagtail_root().add_child(
+        instance=StandardPage(title="Other home", slug="other-home", live=True)
+    )
+    Site.objects.create(hostname="other.example", port=80, root_page=other_home)
+    Site.objects.create(hostname="other.example", port=8080, root_page=home_page)
+    Site.objects.create(hostname="third.example", port=80, root_page=other_home)
+    Site.objects.create(hostname="third.example", port=443, root_page=home_page)
+    hosts = [
+        "testserver",
+        "testserver:8080",
+        "other.example",
+        "other.example:8080",
+        "other.example:9000",
+        "third.example",
+        "third.example:443",
+        "third.example:9",
+        "unknown.example",
+        "unknown.example:8080",
+    ]
+
+    def both(host):
+        ours = find_site(RequestFactory().get("/", HTTP_HOST=host))
+        wagtails = Site.find_for_request(RequestFactory().get("/", HTTP_HOST=host))
+        return ours, wagtails
+
+    for host in hosts:
+        ours, wagtails = both(host)
+        assert ours == wagtails and ours is not None, host
+        assert ours.root_page == wagtails.root_page, host
+    Site.objects.filter(is_default_site=True).update(is_default_site=False)
+    for host in hosts:
+        ours, wagtails = both(host)
+        assert ours == wagtails, host
+    assert both("unknown.example") == (None, None)
+
+
+def test_routing_compiles_its_queries_once(about, monkeypatch):
+    """The Site, the pages along the path and the page's row: compiled by the first request
+    of a process, never again (core.prepared), at every depth up to PREPARED_DEPTH."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    pages = nested(about, 3)
+    for page in [about, *pages]:
+        our_route(path_of(page))  # every depth compiled once
+    compiled = []
+    real_as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler,
+        "as_sql",
+        lambda self, *args, **kwargs: (
+            compiled.append(self.query.model) or real_as_sql(self, *args, **kwargs)
+        ),
+    )
+
+    for page in [about, *pages]:
+        assert our_route(path_of(page)) == (StandardPage, page.pk, (), {})
+    assert compiled == []
+
+
 def test_a_page_under_a_login_restriction_is_for_signed_in_people(client, member, about):
     child = make_standard_page(about, title="Members' corner", slug="corner")
     PageViewRestriction.objects.create(page=about, restriction_type=PageViewRestriction.LOGIN)
