@@ -435,12 +435,21 @@ def network(request):
         f"listing:{urlencode(sorted(kept.items()))}:{page or 1}",
         lambda: _directory_listing(filters, page, query_prefix),
     )
+    # The filters as asked (rendering a form costs more than the rest of the page): kept
+    # for answers the form accepts, under what was typed, not only what it cleans to.
+    asked = urlencode(sorted((name, request.GET.get(name, "")) for name in form.fields))
+    filter_fields = _kept_for_directory(
+        version if not form.is_bound or form.is_valid() else None,
+        f"filters:{asked}",
+        lambda: render_to_string("members/includes/directory_filters.html", {"form": form}),
+    )
     profile = getattr(request.user, "profile", None)  # core.auth reads it with the person
     return render(
         request,
         "members/network.html",
         {
             "form": form,
+            "filter_fields": mark_safe(filter_fields),  # noqa: S308 (our own template's output)
             "listing": mark_safe(listing),  # noqa: S308 (our own template's output)
             "own_profile_listed": profile is not None and profile.directory_opt_in,
         },

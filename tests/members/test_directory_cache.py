@@ -7,6 +7,8 @@ import threading
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
@@ -30,6 +32,11 @@ def _directory(client, path="/network/") -> str:
     response = client.get(path)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def _kept_keys() -> list[str]:
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return [key.decode() for key in client.keys("*directory:*")]
 
 
 def _kept(client, django_assert_num_queries, path="/network/") -> str:
@@ -135,6 +142,20 @@ def test_filters_and_pages_are_kept_apart(viewer, django_assert_num_queries):
     assert "Harbor Lab" in only_ada and "Grace Works" not in only_ada
     assert "Grace Works" in _directory(viewer)
     assert "Grace Works" not in _kept(viewer, django_assert_num_queries, "/network/?q=Harbor")
+
+
+def test_the_filters_show_what_each_visit_asked_and_a_refused_one_is_never_kept(viewer):
+    def search_box(page):
+        return re.search(r'<input type="text" name="q"[^>]*>', page).group(0)
+
+    assert 'value="Harbor"' in search_box(_directory(viewer, "/network/?q=Harbor"))
+    assert 'value="Grace"' in search_box(_directory(viewer, "/network/?q=Grace"))
+    assert "value=" not in search_box(_directory(viewer))
+    assert 'value=" Harbor "' in search_box(_directory(viewer, "/network/?q=+Harbor+"))
+
+    refused = _directory(viewer, "/network/?metro=no-such-metro")  # not one of the choices
+    assert '<option value="" selected>All metros</option>' not in refused
+    assert not [key for key in _kept_keys() if "no-such-metro" in key]
 
 
 def test_the_viewers_own_part_is_never_shared(client, member, viewer):
