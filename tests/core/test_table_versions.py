@@ -1,11 +1,47 @@
 """core.table_versions: what is kept under a version (the version's triggers and their lock
 are checked by each page's own tests: events, members, the network dashboard)."""
 
+import threading
+from contextlib import contextmanager
+
 import pytest
+from django.db import connections, transaction
 
 from core.table_versions import kept_under_version
 
 pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def uncommitted_write(write):
+    """write() made by another session, whose transaction stays open inside the block and
+    commits when it ends (for tests marked django_db(transaction=True))."""
+    started, finish, failed = threading.Event(), threading.Event(), []
+
+    def writer():
+        try:
+            with transaction.atomic():
+                write()
+                started.set()
+                finish.wait(timeout=30)
+        except Exception as error:
+            failed.append(error)
+        finally:
+            connections.close_all()
+            started.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert started.wait(timeout=30)
+        if failed:
+            raise failed[0]
+        yield
+    finally:
+        finish.set()
+        thread.join(timeout=30)
+    if failed:
+        raise failed[0]
 
 
 def _counting():
