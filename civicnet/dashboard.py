@@ -207,18 +207,15 @@ def _rate(part, whole):
     return part / whole if whole else None
 
 
-DATA_VERSION = "civicnet_dashboard_data"  # core.table_versions, civicnet migration 0005
+DATA_VERSION = "civicnet_dashboard_data"  # core.table_versions, civicnet migrations 0005-0007
 CACHE_SECONDS = 120
 BUSY_SECONDS = 30  # at most this long is one request trusted to work figures out
 
 
 def data_version() -> int | None:
     """A number that moves on whenever a table the dashboard reads is written (a trigger on
-    each, civicnet migration 0005), or None where nothing may be cached (SQLite, or a write
-    not yet committed: core.table_versions.read_version)."""
-    # 0005's triggers predate the advisory lock, so a write not yet committed is seen only
-    # once a civicnet migration runs version_sql(DATA_VERSION, its TABLES) again; until
-    # then the figures' minute (cached()) bounds how long such a copy is shown.
+    each, civicnet migrations 0005 to 0007), or None where nothing may be cached (SQLite, or a
+    write not yet committed: core.table_versions.read_version)."""
     return read_version(DATA_VERSION)
 
 

@@ -11,10 +11,11 @@ templates/civicnet/admin/admin_page.html puts it where Wagtail's base template c
 {% sidebar_props %}.
 """
 
-from django.core.cache import cache
 from django.utils import translation
 from django.utils.safestring import SafeString
 from wagtail.admin.templatetags.wagtailadmin_tags import sidebar_props
+
+from core.table_versions import kept_under_version
 
 from .dashboard import CACHE_SECONDS
 
@@ -22,11 +23,9 @@ from .dashboard import CACHE_SECONDS
 def dashboard_sidebar(request, version: int | None) -> SafeString:
     """Wagtail's sidebar props (a JSON script element) for this person, in this language:
     kept under the data version, or built afresh (always, where there is no version)."""
-    if version is None:
-        return sidebar_props({"request": request})
-    key = f"network-dashboard:sidebar:{version}:{request.user.pk}:{translation.get_language()}"
-    props = cache.get(key)
-    if props is None:
-        props = sidebar_props({"request": request})
-        cache.set(key, props, CACHE_SECONDS)
-    return props
+    return kept_under_version(
+        version,
+        f"network-dashboard:sidebar:{request.user.pk}:{translation.get_language()}",
+        lambda: sidebar_props({"request": request}),
+        seconds=CACHE_SECONDS,
+    )

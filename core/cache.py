@@ -10,6 +10,9 @@ Redis costs no connect attempt per request. Combined with short socket timeouts
 
 Errors that say Redis answered (a wrong type, out of memory) are not outages: they are
 logged and the call degrades the same way, without pausing the cache.
+
+An entry that no longer unpickles (it holds an object of a class a release renamed or moved:
+a kept fragment, a cached page) is a miss too, for every caller: logged, deleted and left out.
 """
 
 import functools
@@ -127,8 +130,8 @@ class FailSoftRedisCache(BaseCache):
 
     @_degrade(None)
     def _get_or_none(self, key, version=None):
-        value = self._redis.get(self.make_and_validate_key(key, version=version))
-        return None if value is None else _loads(value)
+        name = self.make_and_validate_key(key, version=version)
+        return self._loaded({name: self._redis.get(name)}).get(name)
 
     @_degrade(None)
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
@@ -157,12 +160,29 @@ class FailSoftRedisCache(BaseCache):
         names = {self.make_and_validate_key(key, version=version): key for key in keys}
         if not names:
             return {}
-        values = self._redis.mget(list(names))
-        return {
-            names[name]: _loads(value)
-            for name, value in zip(names, values, strict=True)
-            if value is not None
-        }
+        found = self._loaded(dict(zip(names, self._redis.mget(list(names)), strict=True)))
+        return {names[name]: value for name, value in found.items()}
+
+    def _loaded(self, stored: dict) -> dict:
+        """The values of the entries found (stored: Redis key -> bytes or None), by key.
+
+        An entry that no longer loads (it holds an object of a class a release has renamed,
+        moved or changed) is a miss: logged, left out, and deleted, so that nobody reads (and
+        logs) it again before it is written afresh."""
+        values, broken = {}, []
+        for name, data in stored.items():
+            if data is None:
+                continue
+            try:
+                values[name] = _loads(data)
+            except Exception as error:  # unpickling may raise anything a class's code raises
+                logger.warning(
+                    "Cache entry %s does not load (%r): answering as a miss", name, error
+                )
+                broken.append(name)
+        if broken:
+            self._redis.delete(*broken)
+        return values
 
     @_degrade(False)
     def has_key(self, key, version=None):

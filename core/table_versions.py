@@ -32,6 +32,8 @@ import zlib
 
 from django.db import connection
 
+from core.page_cache import FRAGMENT_SECONDS, cached_fragment
+
 # The advisory lock's first key: this module's, so its locks never meet another use's.
 LOCK_CLASS = zlib.crc32(b"core.table_versions") - 2**31
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -123,3 +125,12 @@ def read_version(name: str) -> int | None:
         cursor.execute(_READ, [sequence_name(name), LOCK_CLASS, _lock_key(name)])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def kept_under_version(version: int | None, key: str, compute, *, seconds: int = FRAGMENT_SECONDS):
+    """compute()'s value, kept under `key` at this version (a number read_version() gave, read
+    once per request however many fragments it keys) as core.page_cache.cached_fragment keeps
+    it; computed afresh and not kept when there is no version."""
+    if version is None:
+        return compute()
+    return cached_fragment(f"{key}@{version}", compute, seconds=seconds)

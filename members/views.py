@@ -22,10 +22,9 @@ from django.views.decorators.http import require_POST
 from wagtail import hooks
 
 from core.body_limit import request_body_limit
-from core.page_cache import cached_fragment
 from core.pagination import page_of
 from core.params import id_param
-from core.table_versions import read_version
+from core.table_versions import kept_under_version, read_version
 
 from . import billing, messaging, services, webhooks
 from .forms import (
@@ -394,16 +393,14 @@ DIRECTORY_KEPT_SECONDS = 60
 
 def _kept_for_directory(version: int | None, name: str, compute):
     """compute()'s value, kept for this directory version and minute; computed afresh when
-    there is no version (core.table_versions.read_version: a write not yet committed).
+    there is no version (core.table_versions.kept_under_version).
 
     Every viewer let in (members and staff, members_only) sees the same cards: what a person
     shows is their own choice per field, the same for every member. The viewer's own part of
     the page (whether they are listed) is never kept."""
-    if version is None:
-        return compute()
     minute = int(timezone.now().timestamp() // 60)
-    return cached_fragment(
-        f"directory:{version}:{minute}:{name}", compute, seconds=DIRECTORY_KEPT_SECONDS
+    return kept_under_version(
+        version, f"directory:{minute}:{name}", compute, seconds=DIRECTORY_KEPT_SECONDS
     )
 
 

@@ -7,8 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from core.page_cache import cached_fragment
-from core.table_versions import read_version
+from core.table_versions import kept_under_version, read_version
 from members.selectors import membership_is_active
 
 from .. import selectors
@@ -80,14 +79,11 @@ def _event_shown(slug: str, *, is_member: bool) -> dict:
 
 def event_detail(request, slug):
     is_member = membership_is_active(request.user)
-    version = read_version(PAGE_VERSION)
-    if version is None:  # a write not yet committed, or no PostgreSQL: nothing is kept
-        shown = _event_shown(slug, is_member=is_member)
-    else:
-        shown = cached_fragment(
-            f"event-page:{version}:{request.get_host()}:{slug}:{'member' if is_member else 'other'}",
-            lambda: _event_shown(slug, is_member=is_member),
-        )
+    shown = kept_under_version(
+        read_version(PAGE_VERSION),
+        f"event-page:{request.get_host()}:{slug}:{'member' if is_member else 'other'}",
+        lambda: _event_shown(slug, is_member=is_member),
+    )
     event = shown["event"]
     # Who is asking: their registration, their place on the waitlist, their offer.
     registration = selectors.live_registration(event=event, user=request.user)

@@ -24,6 +24,7 @@ from newsletter.services.engagement import delivery_record_open
 from newsletter.services.subscriptions import subscriber_unsubscribe
 from tests.civicnet.factories import make_standard_page
 from tests.civicnet.test_dashboard import _held_event, _paid, _refunded, _sent_edition
+from tests.core.test_table_versions import uncommitted_write
 from tests.events.factories import EventFactory
 from tests.library.factories import make_library, make_resource
 from tests.members.factories import UserFactory, make_member, make_plan
@@ -262,3 +263,23 @@ def test_a_minute_old_figure_is_shown_while_one_request_works_it_out_again(monke
     at(3)
     cache.add(busy, 1)
     assert figures() == "third"  # more than a minute old: never shown
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda: make_member(email="writer@example.org"),  # the figures' tables (0005)
+        lambda: Group.objects.create(name="Writers"),  # the sidebar's (0006)
+    ],
+    ids=["figures", "sidebar"],
+)
+def test_a_write_not_yet_committed_is_never_kept_under_the_data_version(write):
+    """Another session's write has moved the number but is not visible yet: the version is
+    then None (nothing kept) until that write commits (civicnet migration 0007's lock)."""
+    before = data_version()
+    assert before is not None
+    with uncommitted_write(write):
+        assert data_version() is None
+    after = data_version()
+    assert after is not None and after > before

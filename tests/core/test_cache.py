@@ -1,7 +1,11 @@
 """core.cache.FailSoftRedisCache answers as Django's RedisCache does, on public APIs only."""
 
 import ast
+import logging
+import pickle
+import sys
 import time
+import types
 from pathlib import Path
 
 import django.middleware.csrf as csrf
@@ -105,6 +109,57 @@ def test_what_djangos_backend_wrote_reads_back_and_the_other_way(backend, django
     }
     assert djangos.get_many(["ours", "our-count"]) == {"ours": {"pages": [3]}, "our-count": 8}
     assert djangos.incr("our-count") == 9
+
+
+def pickle_of_a_moved_class() -> bytes:
+    """An entry a release before wrote: an object of a class no longer where it was."""
+    module = types.ModuleType("civicnet_release_before")
+    moved = type("Moved", (), {"__module__": module.__name__})
+    module.Moved = moved
+    sys.modules[module.__name__] = module
+    try:
+        return pickle.dumps(((1, 2), moved()), pickle.HIGHEST_PROTOCOL)
+    finally:
+        del sys.modules[module.__name__]
+
+
+def _redis():
+    return redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+
+
+def _store_raw(backend, key: str, data: bytes) -> None:
+    _redis().set(backend.make_key(key), data)
+
+
+def _is_stored(backend, key: str) -> bool:
+    return bool(_redis().exists(backend.make_key(key)))
+
+
+def test_an_entry_that_no_longer_loads_is_a_miss_and_is_dropped(backend, caplog):
+    _store_raw(backend, "moved", pickle_of_a_moved_class())
+
+    with caplog.at_level(logging.WARNING, logger="core.cache"):
+        assert backend.get("moved", "fallback") == "fallback"
+        assert backend.get("moved", "fallback") == "fallback"
+    assert not _is_stored(backend, "moved")
+    assert [r.levelname for r in caplog.records] == ["WARNING"]  # once: it is gone
+    assert "moved" in caplog.text and "civicnet_release_before" in caplog.text
+    assert backend.get_or_set("moved", "fresh") == "fresh"
+    assert backend.get("moved") == "fresh"
+
+
+def test_get_many_leaves_out_only_the_entries_that_no_longer_load(backend, caplog):
+    backend.set_many({"a": 1, "b": {"pages": [1]}})
+    _store_raw(backend, "moved", pickle_of_a_moved_class())
+    _store_raw(backend, "garbled", b"\x80\x05not a pickle")
+
+    with caplog.at_level(logging.WARNING, logger="core.cache"):
+        found = backend.get_many(["a", "moved", "b", "garbled", "missing"])
+
+    assert found == {"a": 1, "b": {"pages": [1]}}
+    assert not _is_stored(backend, "moved") and not _is_stored(backend, "garbled")
+    assert _is_stored(backend, "a") and _is_stored(backend, "b")
+    assert len(caplog.records) == 2
 
 
 def test_one_redis_url_only():

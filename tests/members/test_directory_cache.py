@@ -3,14 +3,13 @@ them shows on the next visit, a lapsing membership within the minute though noth
 written, and a write not yet committed is never kept under the version that shows it."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from core.table_versions import read_version
 from members.models import Membership, Plan
 from members.services import membership_set, profile_update, seat_add
 from members.views import DIRECTORY_VERSION
+from tests.core.test_table_versions import uncommitted_write
 from tests.members.factories import make_member, make_plan
 from tests.members.test_network import listed, make_metro
 
@@ -205,29 +205,9 @@ def test_every_table_the_directory_reads_moves_its_version(client, member):
 def test_a_write_not_yet_committed_is_never_kept_under_its_version():
     """The stale window: another session's write has moved the version but is not visible
     yet. Reading the version then answers None (do not keep), until that write commits."""
-    started, finish, done = threading.Event(), threading.Event(), threading.Event()
-
-    def writer():
-        try:
-            from django.db import transaction
-
-            with transaction.atomic():
-                make_member(email="writer@example.org")
-                started.set()
-                finish.wait(timeout=30)
-        finally:
-            connections.close_all()
-            done.set()
-
     before = read_version(DIRECTORY_VERSION)
     assert before is not None
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert started.wait(timeout=30)
+    with uncommitted_write(lambda: make_member(email="writer@example.org")):
         assert read_version(DIRECTORY_VERSION) is None
-    finally:
-        finish.set()
-        thread.join(timeout=30)
     after = read_version(DIRECTORY_VERSION)
     assert after is not None and after > before

@@ -3,9 +3,12 @@ an import, a correction, an edition published or a page published shows on the n
 for the page cache's misses too (a query string no view reads is never cached as a page)."""
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.cache import cache
 
 from tests.blog.factories import make_blog_index, make_post
+from tests.core.test_cache import pickle_of_a_moved_class
 from tests.vitals.factories import import_files, observations
 from vitals.editions import edition_create, edition_publish
 from vitals.models import Indicator
@@ -129,3 +132,23 @@ def test_rankings_rows_from_kept_cells_match_rows_rendered_afresh(visitor, figur
         kept = visitor.get(f"{RANKINGS}?{query}&render={n}")
         assert CELLS not in [t.name for t in kept.templates]
         assert kept.content == fresh.content
+
+
+def test_what_a_release_before_kept_is_drawn_afresh_and_replaced(visitor, figures):
+    """Entries holding a class a release has since renamed or moved (the metro's fragment,
+    the navigation's, the cached page) are misses, not a 500, and are written again."""
+    assert "40.0%" in visitor.get(METRO).content.decode()
+    store = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    kept = [*store.scan_iter("*page-cache:fragment:*"), *store.scan_iter("*page-cache:page:*")]
+    assert any(b"page-cache:fragment:vitals-metro:" in key for key in kept)
+    assert any(b"page-cache:page:" in key for key in kept)
+    moved = pickle_of_a_moved_class()
+    for key in kept:
+        store.set(key, moved)
+
+    response = visitor.get(METRO)
+
+    assert response.status_code == 200 and response["X-Page-Cache"] == "miss"
+    assert 'vitals-card__value">40.0%' in response.content.decode()
+    assert all(store.get(key) not in (None, moved) for key in kept)
+    assert visitor.get(METRO)["X-Page-Cache"] == "hit"
