@@ -19,8 +19,6 @@ Sessions without a signed-in person (a visitor's basket of messages) are read fr
 alone: nothing in them grants anything.
 """
 
-from datetime import UTC, datetime
-
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.backends import ModelBackend
@@ -32,7 +30,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from .prepared import PreparedQuery
+from .prepared import MARKER_MOMENT, PreparedQuery
 from .staff import remember_holds_a_permission
 
 
@@ -55,7 +53,7 @@ _PERSON = PreparedQuery(
     _person_query,
     pk=-7_300_001,
     session_key="core.auth:session-key-marker",
-    now=datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC),
+    now=MARKER_MOMENT,
 )
 
 

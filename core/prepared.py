@@ -15,8 +15,12 @@ is unknown: that query is then built and compiled on every run, as Django does.
 
 import copy
 import threading
+from datetime import UTC, datetime
 
 from django.db import connections
+
+# A marker for a datetime: a moment no real query asks about.
+MARKER_MOMENT = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
 class PreparedQuery:

@@ -9,6 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail import hooks
 
+from core.prepared import MARKER_MOMENT, PreparedQuery
+
 from .models import (
     LEARNING_CATEGORIES,
     CalendarFeed,
@@ -174,15 +176,24 @@ def ticket_offers(event: Event, *, is_member: bool) -> list[TicketOffer]:
     return offers
 
 
+def _live_registrations(event_id, user_id):
+    return (
+        Registration.objects.filter(event_id=event_id, user_id=user_id)
+        .exclude(status=Registration.Status.CANCELLED)
+        .select_related("ticket_type")  # its label on the event page
+        .order_by("pk")[:1]
+    )
+
+
+# Asked on every signed-in visit to an event page: compiled once (core.prepared).
+_LIVE_REGISTRATION = PreparedQuery(_live_registrations, event_id=-7_300_021, user_id=-7_300_022)
+
+
 def live_registration(*, event: Event, user) -> Registration | None:
     if not user.is_authenticated:
         return None
-    registration = (
-        Registration.objects.filter(event_id=event.pk, user=user)
-        .exclude(status=Registration.Status.CANCELLED)
-        .select_related("ticket_type")  # its label on the event page
-        .first()
-    )
+    found = _LIVE_REGISTRATION.run(event_id=event.pk, user_id=user.pk)
+    registration = found[0] if found else None
     if registration is not None:
         registration.event = event
     return registration
@@ -241,14 +252,23 @@ def national_meeting_attendee_count() -> int:
     ).count()
 
 
-def user_registrations(user) -> QuerySet[Registration]:
-    """A person's live registrations for events that have not ended, for their dashboard."""
+def _coming_registrations(user_id, now):
     return (
-        Registration.objects.filter(user=user, event__ends_at__gte=timezone.now())
+        Registration.objects.filter(user_id=user_id, event__ends_at__gte=now)
         .exclude(status=Registration.Status.CANCELLED)
         .select_related("event")
         .order_by("event__starts_at")
     )
+
+
+# Asked on every visit to /account/: compiled once (core.prepared).
+_COMING_REGISTRATIONS = PreparedQuery(_coming_registrations, user_id=-7_300_023, now=MARKER_MOMENT)
+
+
+def user_registrations(user) -> list[Registration]:
+    """A person's live registrations for events that have not ended, soonest first, for their
+    dashboard."""
+    return _COMING_REGISTRATIONS.run(user_id=user.pk, now=timezone.now())
 
 
 def attendees(event: Event) -> QuerySet[Registration]:
