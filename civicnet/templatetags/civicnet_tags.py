@@ -12,6 +12,17 @@ from vitals.models import Dividend
 
 register = template.Library()
 
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context) -> str:
+    """The served Wagtail page's full URL, or "" (a view's `page` may be a paginator's).
+    With the request, Wagtail reads its site root paths once a request, not once a call."""
+    page = context.get("page")
+    if not isinstance(page, Page):
+        return ""
+    return page.get_full_url(request=context.get("request")) or ""
+
+
 # The site's sections that are Django views. A section appears in the header once its app
 # provides the named URL, so the navigation never links to a page that does not exist.
 APP_SECTIONS = [
