@@ -23,24 +23,23 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
-from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
 from .prepared import MARKER_MOMENT, PreparedQuery
-from .staff import remember_holds_a_permission
+from .staff import holds_a_permission, remember_holds_a_permission
 
 
 def _person_query(pk, session_key, now):
-    permissions = Permission.objects.filter(Q(user=OuterRef("pk")) | Q(group__user=OuterRef("pk")))
+    model = auth.get_user_model()
     sessions = Session.objects.filter(session_key=session_key, expire_date__gt=now)
     return (
-        auth.get_user_model()
-        ._default_manager.annotate(
-            session_live=Exists(sessions), holds_a_permission=Exists(permissions)
+        model._default_manager.annotate(
+            session_live=Exists(sessions), holds_a_permission=holds_a_permission(OuterRef("pk"))
         )
         .select_related(*getattr(settings, "AUTH_USER_SELECT_RELATED", ()))
         .filter(pk=pk)

@@ -20,10 +20,11 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import Permission
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists
 from django.shortcuts import redirect
 from django.urls import reverse
 from wagtail.admin.menu import MenuItem
@@ -41,9 +42,21 @@ def needs_second_factor(user) -> bool:
     # remembered on this request's user object.
     # (core.auth reads it with the person's row: no query of its own then.)
     if not hasattr(user, "_civicnet_holds_a_permission"):
-        holds = Permission.objects.filter(Q(user=user) | Q(group__user=user)).exists()
-        remember_holds_a_permission(user, holds)
+        people = type(user)._default_manager.filter(holds_a_permission(user.pk), pk=user.pk)
+        remember_holds_a_permission(user, people.exists())
     return user._civicnet_holds_a_permission
+
+
+def holds_a_permission(person):
+    """Whether the person (a primary key or an OuterRef to one) holds a permission, their
+    own or a group's: a condition for filter() or annotate().
+
+    Asked of the two link tables, each by the person's index. Asked through Permission (one
+    EXISTS over `user OR group__user`), PostgreSQL read every permission to answer: ~2 ms,
+    and ~2.5 ms to plan, on every signed-in request."""
+    own = get_user_model().user_permissions.through.objects.filter(user=person)
+    of_a_group = Group.permissions.through.objects.filter(group__user=person)
+    return Exists(own) | Exists(of_a_group)
 
 
 def remember_holds_a_permission(user, holds: bool) -> None:

@@ -100,3 +100,27 @@ def test_a_membership_changed_after_sign_in_counts_on_the_next_request(client, m
     Membership.objects.filter(user=member).delete()
     assert client.get("/network/").status_code == 403
     assert _signed_in(client)  # still signed in, only not a member
+
+
+def test_holding_a_permission_is_told_apart_for_own_and_group_permissions(member):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db.models import OuterRef
+
+    from core.staff import holds_a_permission
+
+    def holds(person) -> tuple[bool, bool]:
+        people = get_user_model().objects.filter(pk=person.pk)
+        alone = people.filter(holds_a_permission(person.pk)).exists()
+        annotated = people.annotate(holds=holds_a_permission(OuterRef("pk"))).get().holds
+        return alone, annotated
+
+    assert holds(member) == (False, False)
+    empty_group = Group.objects.create(name="No permissions")
+    member.groups.add(empty_group)
+    assert holds(member) == (False, False)
+    empty_group.permissions.add(Permission.objects.get(codename="view_attendees"))
+    assert holds(member) == (True, True)
+    member.groups.clear()
+    member.user_permissions.add(Permission.objects.get(codename="view_attendees"))
+    assert holds(member) == (True, True)
