@@ -7,6 +7,7 @@ from wagtail.search import index
 
 from blog.selectors import latest_posts
 from core.blocks import BodyBlock, ToolBlock
+from core.page_cache import cached_fragment
 from core.pages import SUMMARY_BOOST, OneQueryViewRestrictionsMixin, page_search_fields
 from events.selectors import upcoming_public_events
 
@@ -53,7 +54,11 @@ class HomePage(OneQueryViewRestrictionsMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         context["counters"] = home_counters()
         context["upcoming_events"] = upcoming_public_events(limit=3)
-        context["latest_posts"] = latest_posts(limit=3)
+        # Kept until content changes (publishing a post, a view restriction: core.apps): the
+        # three queries behind them are most of a render.
+        context["latest_posts"] = cached_fragment(
+            "home:latest-posts", lambda: latest_posts(limit=3)
+        )
         return context
 
 

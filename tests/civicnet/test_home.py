@@ -81,3 +81,26 @@ def test_standard_page_renders_body_breadcrumbs_and_feedback(visitor, home_page)
     assert "How we work" in html
     assert 'aria-label="Breadcrumb"' in html
     assert "Was this page helpful?" in html
+
+
+def test_the_latest_posts_follow_publishing_and_view_restrictions(client, member, home_page):
+    """They are kept between renders (core.page_cache.cached_fragment): a member's visit
+    renders the page each time, and must see each change on the next visit."""
+    import datetime
+
+    from wagtail.models import PageViewRestriction
+
+    from tests.blog.factories import make_blog_index, make_post
+
+    blog = make_blog_index(home_page)
+    make_post(blog, title="Older post", date=datetime.date(2026, 1, 1))
+    client.force_login(member)
+    assert "Older post" in client.get("/").content.decode()
+
+    newer = make_post(blog, title="Newer post", date=datetime.date(2026, 6, 1), publish=False)
+    newer.save_revision().publish()
+    assert "Newer post" in client.get("/").content.decode()
+
+    PageViewRestriction.objects.create(page=newer, restriction_type=PageViewRestriction.LOGIN)
+    html = client.get("/").content.decode()
+    assert "Newer post" not in html and "Older post" in html
