@@ -119,8 +119,8 @@ def _best_site(sites):
     return None
 
 
-# Paths this deep or shallower have their query compiled once; a deeper one (no page of the
-# site is that deep) is compiled each time, so no visitor can make the process keep more.
+# Paths this deep or shallower have their query compiled once; a deeper one is compiled
+# each time (as Django does), so no visitor can make the process keep more.
 PREPARED_DEPTH = 8
 
 
