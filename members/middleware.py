@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -33,6 +34,10 @@ class AdminLoginMiddleware:
         if target is not None:
             next_url = request.GET.get("next") or request.path.rsplit("login/", 1)[0]
             if target.endswith("login/"):
+                if request.user.is_authenticated:
+                    # Signed in and still sent to sign in: this account may not go on to
+                    # next_url, and allauth would send it straight back there (a loop).
+                    raise PermissionDenied
                 target = f"{target}?{urlencode({'next': next_url})}"
             return redirect(target)
         return self.get_response(request)

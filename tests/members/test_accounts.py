@@ -203,6 +203,17 @@ def test_admin_logins_go_through_allauth(client, path, target):
     assert response["Location"] == target
 
 
+@pytest.mark.parametrize("path", ["/admin/", "/django-admin/"])
+def test_a_signed_in_member_asking_for_an_admin_is_refused_not_sent_round_in_circles(
+    client, member, path
+):
+    client.force_login(member)
+
+    response = client.get(path, follow=True)  # a redirect loop raises RedirectCycleError
+
+    assert response.status_code == 403
+
+
 def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff, settings):
     settings.STAFF_REQUIRE_2FA = True
     client.force_login(staff)
