@@ -43,6 +43,7 @@ LONGEST_FIRST = [
     "tests/e2e/test_every_page.py",
     "tests/civicnet/test_demo.py",
     "tests/deploy/test_bootstrap_site.py",
+    "tests/civicnet/test_demo_on_sqlite.py",
     "tests/civicnet/test_faults.py",
     "tests/deploy/test_loopback_stack.py",
 ]
