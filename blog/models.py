@@ -387,7 +387,7 @@ class BlogPage(OneQueryViewRestrictionsMixin, Page):
             "headline": self.title[:110],
             "description": self.standfirst,
             "datePublished": self.date.isoformat(),
-            "dateModified": (self.last_published_at or timezone.now()).date().isoformat(),
+            "dateModified": timezone.localdate(self.last_published_at).isoformat(),
             "author": [
                 {"@type": "Person", "name": author.name, "jobTitle": author.role or None}
                 for author in self.author_list

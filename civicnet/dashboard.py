@@ -632,7 +632,9 @@ def csv_rows(period: Period, figures: dict):
         yield ["Newsletter", item, "failed", edition.failed, "", ""]
         yield ["Newsletter", item, "unsubscribed", edition.unsubscribed, "", ""]
     for page in figures["stale_pages"]:
-        reviewed = page.last_published_at.date().isoformat() if page.last_published_at else ""
+        reviewed = (
+            timezone.localdate(page.last_published_at).isoformat() if page.last_published_at else ""
+        )
         yield ["Stale content", page.title, "not helpful", page.helpful_no, "", ""]
         yield ["Stale content", page.title, "last published", reviewed, "", ""]
 

@@ -101,6 +101,11 @@ def report_csv(request):
     return csv_response("civicnet-members.csv", header, _report_rows())
 
 
+def _local_date(moment) -> str:
+    """The day in the site's time zone, as staff read it (UTC's is a day ahead each evening)."""
+    return timezone.localdate(moment).isoformat() if moment else ""
+
+
 def _report_rows():
     for membership in members_report_rows().iterator(chunk_size=500):
         profile = getattr(membership.user, "profile", None)
@@ -111,11 +116,9 @@ def _report_rows():
             membership.is_active(),
             membership.plan.name if membership.plan else "",
             membership.is_complimentary,
-            membership.current_period_end.date().isoformat()
-            if membership.current_period_end
-            else "",
-            membership.started_at.date().isoformat() if membership.started_at else "",
-            membership.ended_at.date().isoformat() if membership.ended_at else "",
+            _local_date(membership.current_period_end),
+            _local_date(membership.started_at),
+            _local_date(membership.ended_at),
             profile.get_sector_display() if profile else "",
             profile.home_city if profile else "",
             profile.organisation if profile else "",

@@ -1,5 +1,6 @@
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -33,6 +34,21 @@ class AdminLoginMiddleware:
         if target is not None:
             next_url = request.GET.get("next") or request.path.rsplit("login/", 1)[0]
             if target.endswith("login/"):
+                if request.user.is_authenticated:
+                    return self._signed_in_already(request)
                 target = f"{target}?{urlencode({'next': next_url})}"
             return redirect(target)
         return self.get_response(request)
+
+    def _signed_in_already(self, request):
+        """A signed-in person at a login page: to the admin they may open, or refused. (Sent
+        on to allauth, which sends a signed-in person straight back to `next`, an account
+        that may not open it would go round in circles.)"""
+        user = request.user
+        if request.path == reverse("wagtailadmin_login") and user.has_perm(
+            "wagtailadmin.access_admin"
+        ):
+            return redirect("wagtailadmin_home")
+        if request.path == reverse("admin:login") and user.is_active and user.is_staff:
+            return redirect("admin:index")
+        raise PermissionDenied

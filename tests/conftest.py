@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from tests.members.factories import UserFactory, make_member
 
@@ -42,6 +43,7 @@ LONGEST_FIRST = [
     "tests/e2e/test_every_page.py",
     "tests/civicnet/test_demo.py",
     "tests/deploy/test_bootstrap_site.py",
+    "tests/civicnet/test_demo_on_sqlite.py",
     "tests/civicnet/test_faults.py",
     "tests/deploy/test_loopback_stack.py",
 ]
@@ -244,6 +246,17 @@ def lapsed(db):
 def staff(db):
     """A staff editor with access to the Wagtail admin."""
     return UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def site_evening(time_machine):
+    """The clock at 21:30 on the site's wall clock (TIME_ZONE, New York), when UTC has already
+    moved on to the next day: a date taken in UTC where people read the site's date (or the
+    other way round) is a day off then, and only then."""
+    evening = timezone.localtime().replace(hour=21, minute=30, second=0, microsecond=0)
+    time_machine.move_to(evening)
+    assert timezone.now().date() != timezone.localdate()
+    return evening
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from defusedxml import ElementTree
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from wagtail.models import Page
 
 from blog.blocks import BlogBodyBlock, diverging_bars
@@ -100,6 +101,7 @@ def test_data_figure_needs_at_least_one_row():
 
 
 # --- the post -------------------------------------------------------------------------------
+@pytest.mark.usefixtures("site_evening")  # the dates are the site's, not UTC's (a day ahead)
 def test_post_shows_byline_reading_time_tags_share_links_and_structured_data(visitor, blog):
     author = AuthorFactory(name="Dana Whitfield", role="Transit analyst")
     category = CategoryFactory(name="Transit")
@@ -125,6 +127,7 @@ def test_post_shows_byline_reading_time_tags_share_links_and_structured_data(vis
     assert 'name="twitter:card" content="summary_large_image"' in html
     assert '"@type": "Article"' in html
     assert '"headline": "The bus network redesign that worked"' in html
+    assert f'"dateModified": "{timezone.localdate().isoformat()}"' in html
     assert 'alt="Bus shelter"' in html
 
 

@@ -1,5 +1,7 @@
 """Every events and challenges URL, for every persona: who gets what."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -80,7 +82,7 @@ def world(member, settings, tmp_path):
     offered = services.registration_create(event=full, user=member)
     services.registration_cancel(registration=holder)
     offered.refresh_from_db()
-    series = make_series(starts_on=timezone.now().date(), ends_on=None, count=2)
+    series = make_series(starts_on=timezone.localdate() + timedelta(days=1), ends_on=None, count=2)
     services.series_occurrences_create(series=series)
     make_series(slug="hidden", is_published=False)
     return {

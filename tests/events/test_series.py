@@ -180,7 +180,7 @@ def test_staff_preview_the_dates_then_create_them_once(client, staff):
 @pytest.fixture
 def upcoming_series():
     """Four monthly occurrences from next month, two places each, and one that is over."""
-    today = timezone.now().date()
+    today = timezone.localdate()
     series = make_series(starts_on=today + timedelta(days=1), ends_on=None, count=4)
     services.series_occurrences_create(series=series)
     EventFactory(
@@ -194,7 +194,7 @@ def upcoming_series():
 
 
 def test_register_for_the_whole_series_waitlists_where_full(upcoming_series, member, registered):
-    occurrences = list(upcoming_series.occurrences.filter(series_date__gt=date.today()))
+    occurrences = list(upcoming_series.occurrences.filter(series_date__gt=timezone.localdate()))
     full = occurrences[1]
     for n in range(2):
         services.registration_create(event=full, user=make_member(email=f"early{n}@example.org"))
@@ -216,7 +216,8 @@ def test_register_for_the_whole_series_waitlists_where_full(upcoming_series, mem
 
 
 def test_the_series_page_tells_which_dates_were_full(client, upcoming_series, member):
-    full = upcoming_series.occurrences.filter(series_date__gt=date.today()).order_by("starts_at")[1]
+    upcoming = upcoming_series.occurrences.filter(series_date__gt=timezone.localdate())
+    full = upcoming.order_by("starts_at")[1]
     for n in range(2):
         services.registration_create(event=full, user=make_member(email=f"early{n}@example.org"))
     client.force_login(member)
@@ -233,7 +234,7 @@ def test_the_series_page_tells_which_dates_were_full(client, upcoming_series, me
 def test_two_people_registering_for_the_whole_series_at_once_respect_capacity():
     """Real concurrent transactions; one place per occurrence, and a third person registering
     for a single occurrence at the same time."""
-    today = timezone.now().date()
+    today = timezone.localdate()
     series = make_series(starts_on=today + timedelta(days=1), ends_on=None, count=3, capacity=1)
     services.series_occurrences_create(series=series)
     single = series.occurrences.order_by("starts_at").last()
@@ -293,12 +294,12 @@ def test_unpublished_series_is_not_found(client):
 @pytest.mark.parametrize("persona", ["visitor", "member"])
 def test_series_page_queries_stay_flat_with_ten_times_the_dates(client, member, persona, settings):
     settings.PAGE_CACHE_SECONDS = 0  # count the render, not a page-cache hit
-    today = timezone.now().date()
-    small = make_series(slug="small", starts_on=today, ends_on=None, count=3)
+    tomorrow = timezone.localdate() + timedelta(days=1)  # today's 14:00 may be over
+    small = make_series(slug="small", starts_on=tomorrow, ends_on=None, count=3)
     large = make_series(
         slug="large",
         frequency=EventSeries.Frequency.WEEKLY,
-        starts_on=today,
+        starts_on=tomorrow,
         ends_on=None,
         count=30,
     )

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from defusedxml import ElementTree
+from django.utils import timezone
 
 from civicnet.models import HomePage, StandardPage
 from library.models import LibraryIndexPage, ResourceDownload, ResourcePage
@@ -159,7 +160,7 @@ def test_member_downloads_are_counted_per_resource_and_month(client, member, sta
 
     counter = ResourceDownload.objects.get(resource=toolkit)
     assert counter.count == 2
-    assert counter.month == datetime.date.today().replace(day=1)
+    assert counter.month == timezone.localdate().replace(day=1)
 
 
 def test_staff_see_download_counts_in_a_report(client, member, staff, toolkit):

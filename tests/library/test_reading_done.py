@@ -27,6 +27,7 @@ def resource(library):
 DONE_URL = "/library/parking-reform/done/"
 
 
+@pytest.mark.usefixtures("site_evening")  # the day people see is the site's, not UTC's
 def test_a_member_marks_a_resource_done_and_it_is_on_the_learning_record(client, member, resource):
     client.force_login(member)
 
@@ -36,8 +37,9 @@ def test_a_member_marks_a_resource_done_and_it_is_on_the_learning_record(client,
     assert f'action="{DONE_URL}"' in page and "Mark as done" in page
     assert response.status_code == 302 and response["Location"] == "/library/parking-reform/"
     reading = ReadingDone.objects.get(user=member, resource=resource)
-    assert reading.done_at.date() == timezone.localdate()
-    assert "You marked this done on" in client.get(resource.url).content.decode()
+    assert timezone.localtime(reading.done_at).date() == timezone.localdate()
+    today = f'You marked this done on <time datetime="{timezone.localdate():%Y-%m-%d}">'
+    assert today in client.get(resource.url).content.decode()
     record = client.get("/account/learning/").content.decode()
     assert "Parking reform handbook" in record and "Library reading" in record
     assert "Library readings: 0.5 h" in record and "Marked done" in record

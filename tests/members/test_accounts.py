@@ -203,6 +203,28 @@ def test_admin_logins_go_through_allauth(client, path, target):
     assert response["Location"] == target
 
 
+@pytest.mark.parametrize(
+    ("path", "home"), [("/admin/login/", "/admin/"), ("/django-admin/login/", "/django-admin/")]
+)
+def test_signed_in_staff_at_an_admin_login_go_to_the_admin(client, staff, path, home):
+    client.force_login(staff)
+
+    response = client.get(path)
+
+    assert response.status_code == 302 and response["Location"] == home
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/django-admin/"])
+def test_a_signed_in_member_asking_for_an_admin_is_refused_not_sent_round_in_circles(
+    client, member, path
+):
+    client.force_login(member)
+
+    response = client.get(path, follow=True)  # a redirect loop raises RedirectCycleError
+
+    assert response.status_code == 403
+
+
 def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff, settings):
     settings.STAFF_REQUIRE_2FA = True
     client.force_login(staff)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from members.models import Membership, RetentionEmail
 from members.services import retention_due, retention_send
@@ -31,6 +32,7 @@ def deliver(client, event, capture):
         assert post_event(client, event).status_code == 200
 
 
+@pytest.mark.usefixtures("site_evening")  # the grace period ends on the site's date, not UTC's
 def test_a_failed_payment_emails_the_member_once_with_the_sites_billing_link(
     client, fake_stripe, registered, past_due, settings, django_capture_on_commit_callbacks
 ):
@@ -47,7 +49,7 @@ def test_a_failed_payment_emails_the_member_once_with_the_sites_billing_link(
     assert 'href="http://' in html and "/membership/billing/" in html
     assert "civicnet, a national network" in html  # the site's email layout
     grace_ends = Membership.objects.get(user=registered).access_until
-    assert f"{grace_ends:%-d %B %Y}" in message.body
+    assert f"{timezone.localtime(grace_ends):%-d %B %Y}" in message.body
 
     # Stripe redelivers the event, then retries the card and fails again (a new event).
     deliver(client, event, django_capture_on_commit_callbacks)

@@ -115,6 +115,7 @@ def _texts():
     retention_texts_ensure()
 
 
+@pytest.mark.usefixtures("site_evening")  # {ends_on} is the site's date, not UTC's
 def test_staff_edit_a_retention_email_and_the_next_one_uses_their_words(client, staff, settings):
     from members.models import RetentionEmailText
 
@@ -133,7 +134,7 @@ def test_staff_edit_a_retention_email_and_the_next_one_uses_their_words(client, 
 
     user = member_on("year", "edited@example.org", ends=timezone.now() + 20 * DAY)
     type(user).objects.filter(pk=user.pk).update(first_name="Ana")
-    ends = Membership.objects.get(user=user).current_period_end
+    ends = timezone.localtime(Membership.objects.get(user=user).current_period_end)
     assert run_schedule(timezone.now()) == [f"Ana, your Individual year ends {ends:%-d %B %Y}"]
     message = mail.outbox[-1]
     assert message.body.startswith("Dear Ana,\n\nA year goes fast. <b>Card</b>: http")

@@ -124,6 +124,7 @@ def test_the_report_lists_recent_changes_with_who_and_why(client, staff, registe
     assert "staff@example.org" in html
 
 
+@pytest.mark.usefixtures("site_evening")  # the dates are the site's, not UTC's (a day ahead)
 def test_members_report_csv_has_a_row_per_member(client, staff, django_assert_max_num_queries):
     for n in range(3):
         make_member(email=f"m{n}@example.org", organisation=f"Org {n}")
@@ -147,6 +148,7 @@ def test_members_report_csv_has_a_row_per_member(client, staff, django_assert_ma
         "m2@example.org",
     ]
     assert {row["organisation"] for row in rows} == {"Org 0", "Org 1", "Org 2"}
+    assert {row["joined"] for row in rows} == {timezone.localdate().isoformat()}
 
 
 def test_every_membership_change_is_in_the_history():

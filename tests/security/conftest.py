@@ -4,6 +4,7 @@ challenge entry with an attachment, newsletter editions for each audience, a clu
 profile, a metro...). Each test then runs in its own transaction inside this one, so what a
 request changes is rolled back before the next."""
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -157,9 +158,8 @@ def _build(tmp_media):
     event_services.registration_cancel(registration=holder)
     offered.refresh_from_db()
     # A webinar series with its dates made.
-    series = make_series(
-        slug="matrix-series", starts_on=timezone.now().date(), ends_on=None, count=2
-    )
+    tomorrow = timezone.localdate() + timedelta(days=1)  # today's 14:00 may be over
+    series = make_series(slug="matrix-series", starts_on=tomorrow, ends_on=None, count=2)
     event_services.series_occurrences_create(series=series)
     challenge = make_challenge()
     entry = event_services.submission_save(

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.vitals.factories import import_files, observations
 from vitals.dividends import least_squares
@@ -324,6 +325,20 @@ def test_every_download_carries_the_citation(visitor, two_editions):
     assert frozen["citation"]["title"] == "City Vitals 2025"
     assert frozen["citation"]["url"] == "http://testserver/vitals/editions/2025/"
     assert frozen["edition"]["data_through"] == 2018
+
+
+@pytest.mark.usefixtures("site_evening")  # UTC's date is already the next day's
+def test_an_edition_published_in_the_evening_is_dated_the_sites_day_everywhere(visitor, figures):
+    publish("City Vitals 2026", "2026", 2019)
+    day = f"{timezone.localdate():%-d %B %Y}"
+
+    frozen = visitor.get("/vitals/editions/2026/").content.decode()
+    assert f"City Vitals edition · published {day}" in frozen
+    assert f"(edition published {day})" in frozen  # the citation line
+    live = visitor.get("/vitals/").content.decode()
+    assert f"Current edition: City Vitals 2026, published {day}." in live
+    download = json.loads(visitor.get("/vitals/editions/2026/figures.json").content)
+    assert download["citation"]["published"] == timezone.localdate().isoformat()
 
 
 def test_live_pages_cite_no_edition_before_one_is_published(visitor, figures):

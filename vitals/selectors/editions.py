@@ -4,6 +4,7 @@ what moved between two of them. Every function runs a fixed number of queries.""
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from ..dividends import ATTAINMENT, INCOME
 from ..models import (
@@ -197,10 +198,10 @@ def citation_text(
     if frozen and edition is not None:
         return (
             f"{SITE_NAME}, {edition.title}: {title} "
-            f"(edition published {edition.published_at:%-d %B %Y}). {url}"
+            f"(edition published {timezone.localtime(edition.published_at):%-d %B %Y}). {url}"
         )
     current = (
-        f" Current edition: {edition.title}, published {edition.published_at:%-d %B %Y}."
+        f" Current edition: {edition.title}, published {timezone.localtime(edition.published_at):%-d %B %Y}."
         if edition
         else " No edition has been published yet."
     )

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.csv import csv_response
@@ -129,7 +130,7 @@ def edition_json(request, slug):
             "text": citation,
             "title": edition.title,
             "publisher": "civicnet",
-            "published": edition.published_at.date().isoformat(),
+            "published": timezone.localdate(edition.published_at).isoformat(),
             "url": request.build_absolute_uri(edition.get_absolute_url()),
         },
         "edition": {

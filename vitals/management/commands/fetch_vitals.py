@@ -1,4 +1,3 @@
-import datetime
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -6,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from vitals.fetching import acs, bea, laus, pep
 from vitals.fetching.common import FetchError, MetroRef
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, year, out, dry_run, only, pep_vintage, verbosity, **options):
-        if not 2005 <= year <= datetime.date.today().year:
+        if not 2005 <= year <= timezone.localdate().year:
             raise CommandError(f"--year {year} is not a year the agencies publish.")
         chosen = [name.strip() for name in only.split(",") if name.strip()]
         unknown = [name for name in chosen if name not in AGENCIES]
