@@ -42,12 +42,11 @@ from .dashboard import (
     PeriodForm,
     cached,
     csv_rows,
-    data_version,
     network_dashboard,
     network_summary,
+    request_data_version,
 )
 from .dashboard_charts import dashboard_charts
-from .dashboard_sidebar import dashboard_sidebar
 
 MEMBER_LIST_KINDS = {
     "active": "Active memberships at the end of the period",
@@ -95,7 +94,7 @@ class NetworkDashboardView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView)
     template_name = "civicnet/admin/dashboard.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.version = data_version()
+        self.version = request_data_version(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
@@ -137,7 +136,6 @@ class NetworkDashboardView(PeriodMixin, WagtailAdminTemplateMixin, TemplateView)
             form=self.form,
             period=period,
             period_choices=PERIOD_DAYS,
-            sidebar=dashboard_sidebar(self.request, version),
         )
         if not self.form.errors:
             links = Links(self.request.user, period)
@@ -321,7 +319,9 @@ class NetworkSummaryPanel(Component):
 
     def get_context_data(self, parent_context=None):
         period = Period.last(30)
-        summary = network_summary(period, Links(self.request.user, period))
+        summary = network_summary(
+            period, Links(self.request.user, period), version=request_data_version(self.request)
+        )
         members, revenue = summary["members"], summary["revenue"]
         return {
             "period": period,
