@@ -219,6 +219,14 @@ def data_version() -> int | None:
     return read_version(DATA_VERSION)
 
 
+def request_data_version(request) -> int | None:
+    """data_version(), read once a request: the page, its sidebar and its panels are kept under
+    the same number."""
+    if not hasattr(request, "_network_dashboard_version"):
+        request._network_dashboard_version = data_version()
+    return request._network_dashboard_version
+
+
 def cache_key(name: str, period: Period, version: int, *extra) -> str:
     """A key for figures of the period at this data version, in the time zone and language
     they are shown in."""
@@ -360,14 +368,16 @@ def summary_data(period: Period) -> dict:
     return {"currencies": currencies, "flows": flows, "active": active}
 
 
-def network_summary(period: Period, links: Links, data: dict | None = None) -> dict:
+def network_summary(
+    period: Period, links: Links, data: dict | None = None, *, version: int | None = None
+) -> dict:
     """The members and revenue figures (the admin home's panel shows these): from the cache,
     or summary_data()'s queries.
 
     Revenue is in the site's currency; a currency Stripe also charged in has figures of its
     own after those (money in two currencies is never added up)."""
     if data is None:
-        data = cached("summary", period, lambda: summary_data(period))
+        data = cached("summary", period, lambda: summary_data(period), version=version)
     currencies, flows, active = data["currencies"], data["flows"], data["active"]
     now, before = flows["current"], flows["previous"]
     churn = _rate(now["lapsed"], active["start"]["active"])

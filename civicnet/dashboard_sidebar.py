@@ -8,7 +8,8 @@ person and data version instead: the version moves on when a table the menu read
 group, page permission, name or avatar shows on the next page.
 
 templates/civicnet/admin/admin_page.html puts it where Wagtail's base template calls
-{% sidebar_props %}.
+{% sidebar_props %}, with {% kept_sidebar_props %} (civicnet_admin_tags): on the dashboard and on
+the admin's home (templates/wagtailadmin/home.html).
 """
 
 from django.utils import translation

@@ -343,8 +343,7 @@ class PageCacheMiddleware:
         tokens = rendered_csrf_tokens(request)
         if tokens and settings.CSRF_USE_SESSIONS:
             return None  # the secret lives in the session, which a hit never opens
-        for token in set(tokens):
-            content = content.replace(token.encode(), CSRF_PLACEHOLDER)
+        content = _placed_csrf_tokens(content, tokens)
         # CsrfViewMiddleware sets its cookie whenever get_token() ran, templates or not.
         has_csrf = bool(tokens) or settings.CSRF_COOKIE_NAME in response.cookies
         if has_csrf and _shows_a_token(content, headers):
@@ -364,7 +363,7 @@ class PageCacheMiddleware:
         _generation, headers, content, has_csrf, has_nonce, _section = entry
         if has_csrf:
             self.csrf.process_request(request)  # reuse the visitor's CSRF cookie if valid
-            content = content.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+            content = with_csrf_token(request, content)
         if has_nonce:
             content = content.replace(NONCE_PLACEHOLDER, str(get_nonce(request)).encode())
         response = HttpResponse(content, headers=headers)
@@ -382,6 +381,26 @@ def _allow_front_copy(response, entry) -> None:
     seconds = settings.FRONT_CACHE_SECONDS
     if seconds > 0 and not has_csrf and not has_nonce and not response.cookies:
         response[FRONT_HEADER] = str(seconds)
+
+
+def kept_without_csrf_tokens(content: bytes, tokens) -> bytes | None:
+    """A page to keep: `content` with `tokens` (the CSRF tokens handed out for this request) as
+    a placeholder, or None when it still shows something token-shaped (maybe a token handed
+    out some other way): that page must not be kept."""
+    content = _placed_csrf_tokens(content, tokens)
+    return None if _shows_a_token(content, []) else content
+
+
+def with_csrf_token(request, content: bytes) -> bytes:
+    """A kept page with this request's own CSRF token in the placeholder's place (and the
+    cookie set as for any page that asked for one: get_token())."""
+    return content.replace(CSRF_PLACEHOLDER, get_token(request).encode())
+
+
+def _placed_csrf_tokens(content: bytes, tokens) -> bytes:
+    for token in set(tokens):
+        content = content.replace(token.encode(), CSRF_PLACEHOLDER)
+    return content
 
 
 @functools.cache

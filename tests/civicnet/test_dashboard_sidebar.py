@@ -15,6 +15,7 @@ from wagtail.admin.templatetags.wagtailadmin_tags import sidebar_props
 from wagtail.models import GroupPagePermission, Page
 from wagtail.users.models import UserProfile
 
+from civicnet import dashboard_sidebar
 from civicnet.dashboard import data_version
 from tests.members.factories import UserFactory
 
@@ -24,6 +25,8 @@ TRIGGER = "civicnet_dashboard_data_changed"
 DASHBOARD = "/admin/reports/network/"
 OURS = Path(__file__).resolve().parents[2] / "templates/civicnet/admin/admin_page.html"
 WAGTAILS = Path(wagtail.__file__).parent / "admin/templates/wagtailadmin/base.html"
+OUR_HOME = OURS.parents[2] / "wagtailadmin/home.html"
+WAGTAILS_HOME = WAGTAILS.with_name("home.html")
 
 
 def _furniture(template: str) -> str:
@@ -33,18 +36,29 @@ def _furniture(template: str) -> str:
 
 def test_the_dashboards_furniture_is_wagtails_own_but_for_the_kept_sidebar():
     """Fails when a Wagtail upgrade changes its admin page's furniture: copy the block again
-    into templates/civicnet/admin/admin_page.html, with {{ sidebar }} for {% sidebar_props %}
-    and {{ block.super }} in its empty inner blocks."""
+    into templates/civicnet/admin/admin_page.html, with {% kept_sidebar_props %} for
+    {% sidebar_props %} and {{ block.super }} in its empty inner blocks."""
     wagtails = _furniture(WAGTAILS.read_text())
     ours = _furniture(OURS.read_text())
 
     assert wagtails.count("{% sidebar_props %}") == 1
-    copied = wagtails.replace("{% sidebar_props %}", "{{ sidebar }}")
+    copied = wagtails.replace("{% sidebar_props %}", "{% kept_sidebar_props %}")
     # Its inner blocks are empty there and filled in by the templates in between.
     copied = re.sub(
         r"{% block (\w+) %}{% endblock %}", r"{% block \1 %}{{ block.super }}{% endblock %}", copied
     )
     assert ours == copied
+
+
+def test_the_admin_home_is_wagtails_own_on_the_page_with_the_kept_sidebar():
+    """Fails when a Wagtail upgrade changes its admin home: copy it again into
+    templates/wagtailadmin/home.html, under our first two lines."""
+    wagtails = WAGTAILS_HOME.read_text().splitlines()
+    ours = OUR_HOME.read_text().splitlines()
+
+    assert wagtails[0] == '{% extends "wagtailadmin/generic/base.html" %}'
+    assert ours[0] == '{% extends "civicnet/admin/admin_page.html" %}'
+    assert ours[2:] == wagtails[1:]
 
 
 @pytest.fixture
@@ -121,6 +135,22 @@ def test_a_kept_sidebar_asks_nothing_of_the_pages(client, lead):
     tables = {t for q in kept.captured_queries for t in re.findall(r'FROM\s+"(\w+)"', q["sql"])}
 
     assert not tables & {"wagtailcore_grouppagepermission", "wagtailcore_page"}
+
+
+def test_the_admin_home_shows_the_kept_sidebar(client, lead, monkeypatch):
+    built = []
+    monkeypatch.setattr(
+        dashboard_sidebar,
+        "sidebar_props",
+        lambda context: built.append(1) or sidebar_props(context),
+    )
+    client.force_login(lead)
+    first = _sidebar(client.get("/admin/").content.decode())
+    again = _sidebar(client.get("/admin/").content.decode())
+
+    assert len(built) == 1
+    assert first == again == _sidebar(client.get(DASHBOARD).content.decode())
+    assert len(built) == 1
 
 
 def test_every_table_the_sidebar_reads_moves_the_data_version(lead):

@@ -3,10 +3,12 @@
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core import mail
 from django.db import connection
 
+from core.staff import has_authenticator
 from tests.members.factories import PASSWORD, UserFactory
 from tests.security.staff_world import personas, sign_in_with_second_factor, staff_objects
 from tests.security.url_inventory import url_patterns
@@ -279,3 +281,11 @@ def test_new_recovery_codes_need_a_fresh_reauthentication_and_mail_the_owner(cli
     client.post("/accounts/2fa/recovery-codes/generate/")
 
     assert notices_to(staff.email) == ["civicnet: New recovery codes for your account"]
+
+
+def test_recovery_codes_alone_are_not_an_authenticator(staff):
+    assert not has_authenticator(staff)
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.RECOVERY_CODES, data={})
+    assert not has_authenticator(staff)
+    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={})
+    assert has_authenticator(staff)
