@@ -1,9 +1,12 @@
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+
+from core.staff import second_factor_response, staff_can
 
 
 class AdminLoginMiddleware:
@@ -41,14 +44,17 @@ class AdminLoginMiddleware:
         return self.get_response(request)
 
     def _signed_in_already(self, request):
-        """A signed-in person at a login page: to the admin they may open, or refused. (Sent
-        on to allauth, which sends a signed-in person straight back to `next`, an account
-        that may not open it would go round in circles.)"""
-        user = request.user
-        if request.path == reverse("wagtailadmin_login") and user.has_perm(
-            "wagtailadmin.access_admin"
+        """A signed-in person at a login page (sent on to allauth, which sends a signed-in
+        person straight back to `next`, an account that may not open it would go round in
+        circles): staff to their second factor first, then to the admin they may open; anyone
+        else is refused."""
+        response = second_factor_response(request)
+        if response is not None:
+            return response
+        if request.path == reverse("wagtailadmin_login") and staff_can(
+            request, "wagtailadmin.access_admin"
         ):
             return redirect("wagtailadmin_home")
-        if request.path == reverse("admin:login") and user.is_active and user.is_staff:
+        if request.path == reverse("admin:login") and admin.site.has_permission(request):
             return redirect("admin:index")
         raise PermissionDenied
