@@ -28,7 +28,7 @@ from newsletter.services.engagement import delivery_record_open
 from newsletter.services.subscriptions import subscriber_unsubscribe
 from tests.civicnet.factories import make_standard_page
 from tests.civicnet.test_dashboard import _held_event, _paid, _refunded, _sent_edition
-from tests.core.test_table_versions import uncommitted_write
+from tests.core.test_table_versions import tables_read, tables_watched_by, uncommitted_write
 from tests.events.factories import EventFactory
 from tests.library.factories import make_library, make_resource
 from tests.members.factories import UserFactory, make_member, make_plan
@@ -207,17 +207,8 @@ def test_every_table_the_dashboard_reads_moves_the_data_version(staff, world):
     period = Period.last(30)
     with CaptureQueriesContext(connection) as queries:
         network_dashboard(period, Links(staff, period), version=0)
-    read = {
-        table
-        for query in queries.captured_queries
-        for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-            [TRIGGER],
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    read = tables_read(queries)
+    watched = tables_watched_by(TRIGGER)
 
     assert len(read) > 10
     assert read <= watched, read - watched

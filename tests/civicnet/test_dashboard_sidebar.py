@@ -17,6 +17,7 @@ from wagtail.users.models import UserProfile
 
 from civicnet import dashboard_sidebar
 from civicnet.dashboard import data_version
+from tests.core.test_table_versions import tables_read, tables_watched_by
 from tests.members.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,17 +159,8 @@ def test_every_table_the_sidebar_reads_moves_the_data_version(lead):
     request.user = type(lead).objects.get(pk=lead.pk)  # nothing remembered on it yet
     with CaptureQueriesContext(connection) as queries:
         sidebar_props({"request": request})
-    read = {
-        table
-        for query in queries.captured_queries
-        for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-            [TRIGGER],
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    read = tables_read(queries)
+    watched = tables_watched_by(TRIGGER)
 
     assert {"auth_permission", "wagtailcore_grouppagepermission"} <= read
     assert read <= watched, read - watched

@@ -1,15 +1,36 @@
 """core.table_versions: what is kept under a version (the version's triggers and their lock
 are checked by each page's own tests: events, members, the network dashboard)."""
 
+import re
 import threading
 from contextlib import contextmanager
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from core.table_versions import kept_under_version
 
 pytestmark = pytest.mark.django_db
+
+
+def tables_read(queries, *, of=lambda sql: True) -> set[str]:
+    """The tables the captured queries (CaptureQueriesContext) read, of those `of` keeps."""
+    return {
+        table
+        for query in queries.captured_queries
+        if of(query["sql"])
+        for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
+    }
+
+
+def tables_watched_by(trigger: str) -> set[str]:
+    """The tables on which a version's trigger moves it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
+            [trigger],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 @contextmanager

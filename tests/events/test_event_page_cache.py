@@ -2,14 +2,13 @@
 shows on the next visit, members and others never share what differs between them, and the
 visitor's own registration, waitlist place and CSRF token are drawn for every request."""
 
-import re
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from events.models import Event, EventSession, Registration, Speaker, TicketType
 from events.services import registration_cancel, registration_create
+from tests.core.test_table_versions import tables_read, tables_watched_by
 from tests.events.factories import EventFactory, SpeakerFactory, TopicFactory, add_ticket_type
 from tests.members.factories import make_member
 
@@ -158,18 +157,8 @@ def test_every_table_an_event_page_reads_moves_its_version(client, member, event
     client.force_login(member)
     with CaptureQueriesContext(connection) as queries:
         _page(client, event)  # drawn afresh: the ticket moved the version
-    read = {
-        table
-        for query in queries.captured_queries
-        if '"events_' in query["sql"]  # the page's own, not the person's
-        for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-            [TRIGGER],
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    read = tables_read(queries, of=lambda sql: '"events_' in sql)  # the page's, not the person's
+    watched = tables_watched_by(TRIGGER)
 
     assert {"events_event", "events_speaker", "events_tickettype", "events_registration"} <= read
     assert read <= watched, read - watched

@@ -17,7 +17,7 @@ from core.table_versions import read_version
 from members.models import Membership, Plan
 from members.services import membership_set, profile_update, seat_add
 from members.views import DIRECTORY_VERSION
-from tests.core.test_table_versions import uncommitted_write
+from tests.core.test_table_versions import tables_read, tables_watched_by, uncommitted_write
 from tests.members.factories import make_member, make_plan
 from tests.members.test_network import listed, make_metro
 
@@ -183,19 +183,11 @@ def test_every_table_the_directory_reads_moves_its_version(client, member):
     client.force_login(member)
     with CaptureQueriesContext(connection) as queries:
         _directory(client, "/network/?q=Harbor")  # drawn afresh: these filters are new
-    read = {
-        table
-        for query in queries.captured_queries
-        # The directory's own: not the person's (with their session), nor the navigation's.
-        if '"members_profile"' in query["sql"] and "django_session" not in query["sql"]
-        for table in re.findall(r'(?:FROM|JOIN)\s+"(\w+)"', query["sql"])
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s",
-            [TRIGGER],
-        )
-        watched = {row[0] for row in cursor.fetchall()}
+    # The directory's own: not the person's (with their session), nor the navigation's.
+    read = tables_read(
+        queries, of=lambda sql: '"members_profile"' in sql and "django_session" not in sql
+    )
+    watched = tables_watched_by(TRIGGER)
 
     assert {"members_profile", "auth_user", "members_membership"} <= read
     assert read <= watched, read - watched
