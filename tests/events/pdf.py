@@ -19,9 +19,12 @@ def document_text(document) -> str:
 def pdf_streams(pdf: bytes) -> bytes:
     """The PDF's streams, inflated (object streams hold the link annotations)."""
     out = []
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # A stream's data may itself end in "\r": taken up to "\nendstream" and inflated by a
+    # decompressobj, which leaves bytes after the deflated data aside (zlib.decompress
+    # refused a stream cut one byte short, about one PDF in 256).
+    for match in re.finditer(rb"stream\r?\n(.*?)\nendstream", pdf, re.S):
         try:
-            out.append(zlib.decompress(match.group(1)))
+            out.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             out.append(match.group(1))
     return b"\n".join(out)
