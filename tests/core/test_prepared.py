@@ -87,3 +87,20 @@ def test_the_signed_in_persons_query_is_prepared(member, rf, client):
 
     assert auth.get_user(request) == member
     assert auth._PERSON._prepared  # not False: every marker was found
+
+
+def test_postgresql_plans_the_person_s_query_once_per_connection(client, member):
+    """Server-side binding (settings): after a few signed-in requests on one connection the
+    person's query runs as a prepared statement, so PostgreSQL no longer plans it each time."""
+    from django.db import connection
+
+    client.force_login(member)
+    for _ in range(7):
+        assert client.get("/account/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "django_session"%'],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared >= 1
