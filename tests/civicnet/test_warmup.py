@@ -31,3 +31,16 @@ def test_pdf_rendering_is_imported_with_the_first_pdf_not_with_the_site():
     )
 
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_what_the_web_process_loads_at_start_is_out_of_the_collector_s_sight():
+    """A full garbage collection in a worker would otherwise walk every object of the site
+    (hundreds of milliseconds with the worker's threads stopped: issue 18's slowest requests)."""
+    code = "import gc, civicnet.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    frozen, tracked = map(int, result.stdout.strip().splitlines()[-1].split())
+    assert frozen > 100_000
+    assert tracked < frozen / 10
