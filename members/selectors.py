@@ -7,6 +7,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -586,6 +587,17 @@ def _active_at(moment, prefix: str) -> Q:
     )
 
 
+def _monthly_share():
+    """A payment's amount over its months. On PostgreSQL in exact decimals (numeric), as
+    memberships_active_at's SQL has it: sums of floats came out a cent apart when the two added
+    the same shares in another order and the total fell on a half cent. SQLite has no exact
+    decimals (its NUMERIC of a whole number divides as an integer): floats there."""
+    if connection.vendor == "postgresql":
+        exact = DecimalField(max_digits=20, decimal_places=0)
+        return ExpressionWrapper(Cast("amount_cents", exact) / F("months"), DecimalField())
+    return ExpressionWrapper(Cast("amount_cents", FloatField()) / F("months"), FloatField())
+
+
 def _last_paid(moment) -> dict:
     """What a membership paid per month at `moment`, and in which currency: its latest payment
     before then over the months it paid for (a yearly payment over twelve). Nothing for one
@@ -593,12 +605,12 @@ def _last_paid(moment) -> dict:
     latest = Payment.objects.filter(
         membership=OuterRef("pk"), kind=_PAID, created_at__lte=moment
     ).order_by("-created_at", "-pk")
-    per_month = ExpressionWrapper(F("amount_cents") * 1.0 / F("months"), FloatField())
+    per_month = _monthly_share()
     return {
         "monthly": Coalesce(
             Subquery(latest.annotate(per_month=per_month).values("per_month")[:1]),
-            0.0,
-            output_field=FloatField(),
+            Value(0),
+            output_field=per_month.output_field,
         ),
         "currency": Subquery(latest.values("currency")[:1]),
     }
@@ -629,7 +641,7 @@ def memberships_active_at(moments: dict, currencies=(CURRENCY,)) -> dict:
     live = ", ".join(["%s"] * len(LIVE_STATUSES))
     sql = f"""
         WITH moment (name, at, grace_from) AS (VALUES {values})
-        SELECT moment.name, paid.currency, COUNT(*), COALESCE(SUM(paid.monthly), 0.0)
+        SELECT moment.name, paid.currency, COUNT(*), COALESCE(SUM(paid.monthly), 0)
         FROM moment
         CROSS JOIN {Membership._meta.db_table} membership
         JOIN LATERAL (
@@ -640,7 +652,7 @@ def memberships_active_at(moments: dict, currencies=(CURRENCY,)) -> dict:
             LIMIT 1
         ) state ON TRUE
         LEFT JOIN LATERAL (
-            SELECT payment.amount_cents::float8 / payment.months AS monthly, payment.currency
+            SELECT payment.amount_cents::numeric / payment.months AS monthly, payment.currency
             FROM {Payment._meta.db_table} payment
             WHERE payment.membership_id = membership.id AND payment.kind = %s
                 AND payment.created_at <= moment.at
@@ -655,7 +667,7 @@ def memberships_active_at(moments: dict, currencies=(CURRENCY,)) -> dict:
     """  # noqa: S608 (table names and placeholders only)
     params += [_PAID, *LIVE_STATUSES, Membership.Status.PAST_DUE]
     result = {
-        name: {"active": 0, "mrr_by_currency": dict.fromkeys(currencies, 0.0)} for name in names
+        name: {"active": 0, "mrr_by_currency": dict.fromkeys(currencies, 0)} for name in names
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -682,8 +694,8 @@ def memberships_active_at_orm(moments: dict, currencies=(CURRENCY,)) -> dict:
         for number, currency in enumerate(currencies):
             aggregates[f"{name}_mrr_{number}"] = Coalesce(
                 Sum(f"{name}_monthly", filter=active & Q(**{f"{name}_currency": currency})),
-                0.0,
-                output_field=FloatField(),
+                Value(0),
+                output_field=_monthly_share().output_field,
             )
     row = Membership.objects.annotate(**annotations).aggregate(**aggregates)
     result = {}
