@@ -23,7 +23,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
-from core.page_cache import cached_fragment
+from core.page_cache import cached_fragment, cached_fragments
 from core.pages import (
     LABEL_BOOST,
     SUMMARY_BOOST,
@@ -439,49 +439,58 @@ class ResourcePage(OneQueryViewRestrictionsMixin, Page):
             context["library_url"] = url[: -len(self.slug) - 1]
         else:
             context["library_url"] = self.get_parent().get_url(request)
-        # Its topics and cities change when it is published or a topic or city is edited
-        # (both forget cached fragments, see LibraryConfig.ready): one cache read, not two
-        # queries. A preview shows the draft's own.
+        # Its topics and cities, and for a reader the members-only copy: kept, read in one
+        # cache round trip (_kept_parts). A preview shows the draft's own.
         if self.pk and not getattr(request, "is_preview", False):
-            self.topic_list, self.city_list = cached_fragment(
-                f"library-resource-tags:{self.pk}",
-                lambda: (list(self.topics.all()), list(self.cities.all())),
-            )
+            kept = self._kept_parts(request, full_access)
+            self.topic_list, self.city_list = kept["tags"]
+            if full_access:
+                context["full_copy"] = kept["full_copy"]
+        elif full_access:
+            context["full_copy"] = self._render_full_copy(request)
         context["lapsed"] = (
             request.user.is_authenticated
             and not full_access
             and getattr(request.user, "membership", None) is not None
         )
-        if full_access:
-            context["full_copy"] = self.full_copy(request)
         context["can_mark_done"] = membership_is_active(request.user)
         if context["can_mark_done"]:
             context["reading_done_at"] = reading_done_at(request.user, self)
         return context
 
-    def full_copy(self, request) -> str:
-        """The members-only body, recording and file list as HTML, for a reader with full
-        access only (get_context asks can_read first; the kept copy lives in the server's
-        cache, never in a page an anonymous visitor is served).
+    def _kept_parts(self, request, full_access: bool) -> dict:
+        """{"tags": (topics, cities)}, and "full_copy" for a reader with full access (get_context
+        asks can_read first; the kept copy lives in the server's cache, never in a page an
+        anonymous visitor is served), both kept (core.page_cache.cached_fragments).
 
-        The same for every member, so kept per revision, publication time and host until the
-        next page_cache_clear() (core.page_cache.cached_fragment), which editing a document
-        or an image also makes (LibraryConfig.ready). A preview renders the draft's own.
+        The topics and cities change when the resource is published or a topic or city is
+        edited; the full copy (the members-only body, recording and file list as HTML) is the
+        same for every member, kept per revision, publication time and host. Each lasts until
+        the next page_cache_clear(), which publishing, and editing a topic, a city, a document
+        or an image, make (LibraryConfig.ready).
         """
-        if getattr(request, "is_preview", False) or self.pk is None:
-            return self._render_full_copy(request)
-        published = self.last_published_at.isoformat() if self.last_published_at else ""
-        key = "|".join(
-            (
-                str(self.latest_revision_id),
-                published,
-                f"{request.scheme}://{request.get_host()}",
+        names = {"tags": f"library-resource-tags:{self.pk}"}
+        if full_access:
+            published = self.last_published_at.isoformat() if self.last_published_at else ""
+            key = "|".join(
+                (
+                    str(self.latest_revision_id),
+                    published,
+                    f"{request.scheme}://{request.get_host()}",
+                )
             )
+            digest = hashlib.sha256(key.encode()).hexdigest()
+            names["full_copy"] = f"library-full-copy:{self.pk}:{digest}"
+        compute = {
+            "tags": lambda: (list(self.topics.all()), list(self.cities.all())),
+            "full_copy": lambda: self._render_full_copy(request),
+        }
+        part_of = {name: part for part, name in names.items()}
+        kept = cached_fragments(
+            list(names.values()),
+            lambda missing: {name: compute[part_of[name]]() for name in missing},
         )
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return cached_fragment(
-            f"library-full-copy:{self.pk}:{digest}", lambda: self._render_full_copy(request)
-        )
+        return {part: kept[name] for part, name in names.items()}
 
     def _render_full_copy(self, request) -> str:
         context = {

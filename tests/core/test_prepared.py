@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from core.prepared import PreparedQuery
@@ -92,8 +93,6 @@ def test_the_signed_in_persons_query_is_prepared(member, rf, client):
 def test_postgresql_plans_the_person_s_query_once_per_connection(client, member):
     """Server-side binding (settings): after a few signed-in requests on one connection the
     person's query runs as a prepared statement, so PostgreSQL no longer plans it each time."""
-    from django.db import connection
-
     client.force_login(member)
     for _ in range(7):
         assert client.get("/account/").status_code == 200

@@ -9,6 +9,7 @@ from django.test import Client
 from library import models as library_models
 from library.models import ResourcePage
 from tests.blog.factories import make_image
+from tests.civicnet.test_page_cache import redis_commands
 from tests.library.factories import SECRET, make_document, make_library, make_resource, topic
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,17 @@ def test_a_kept_full_copy_asks_no_query_for_its_files(reader, toolkit, django_as
     assert SECRET in again and "Streets checklist" in again
     body = again.split('<div class="resource__body">')[1].split("</section>")[0]
     assert body == first.split('<div class="resource__body">')[1].split("</section>")[0]
+
+
+def test_a_reader_s_kept_tags_and_full_copy_come_in_one_cache_round_trip(reader, toolkit):
+    render(reader, toolkit.url)
+
+    with redis_commands() as commands:
+        render(reader, toolkit.url)
+
+    [both] = [command for command in commands if "library-full-copy:" in command]
+    assert both.startswith("MGET ") and f"library-resource-tags:{toolkit.pk}" in both
+    assert not [c for c in commands if "library-resource-tags:" in c and c is not both]
 
 
 @pytest.mark.parametrize("persona", ["visitor", "registered", "lapsed"])
