@@ -686,6 +686,7 @@ def memberships_active_at_orm(moments: dict, currencies=(CURRENCY,)) -> dict:
     reference its query is tested against. Slow on PostgreSQL (the subqueries run again in each
     figure's filter)."""
     annotations, aggregates = {}, {}
+    share_field = _monthly_share().output_field  # decimal on PostgreSQL, float on SQLite
     for name, moment in moments.items():
         annotations.update({f"{name}_{key}": value for key, value in _state_at(moment).items()})
         annotations.update({f"{name}_{key}": value for key, value in _last_paid(moment).items()})
@@ -695,7 +696,7 @@ def memberships_active_at_orm(moments: dict, currencies=(CURRENCY,)) -> dict:
             aggregates[f"{name}_mrr_{number}"] = Coalesce(
                 Sum(f"{name}_monthly", filter=active & Q(**{f"{name}_currency": currency})),
                 Value(0),
-                output_field=_monthly_share().output_field,
+                output_field=share_field,
             )
     row = Membership.objects.annotate(**annotations).aggregate(**aggregates)
     result = {}
